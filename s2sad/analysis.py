@@ -1,0 +1,342 @@
+"""Stage 3: what the transformers need to know about a normalized function.
+
+* :func:`resolve_callee` — what a call in the body calls: a rule key, or a user function.
+* :class:`Activity` — which names are *active*: they depend differentiably on
+  the inputs we differentiate (varied) and the output depends on them (useful).
+  Only active names get adjoints or tangents.
+* :func:`infer_ndims` — the number of dimensions of each name when it is known
+  (0 for a scalar), from the argument types a derivative is specialised for.
+  The transformers use it to emit the cheapest correct code: no ``unbroadcast``
+  between scalars, ``np.sum`` where a scalar meets an array.
+"""
+from __future__ import annotations
+
+import ast
+import numbers
+import types
+
+import numpy as np
+
+from . import rules
+from .parse import Opaque, Parsed, StaticFunction
+
+
+class Callee:
+    """What a call statement calls."""
+
+    def __init__(self, key=None, rule=None, nondiff=False, user=None, name="?", receiver=None):
+        self.key = key              # the rule key (function object, ("method", m), ...)
+        self.rule = rule            # rules.Rule or None
+        self.nondiff = nondiff      # output carries no derivative
+        self.user = user            # a user function with source (transformed recursively)
+        self.name = name            # for messages
+        self.receiver = receiver    # the atom a method is called on
+
+
+def dotted(node) -> str:
+    if isinstance(node, ast.Attribute):
+        return dotted(node.value) + "." + node.attr
+    if isinstance(node, ast.Name):
+        return node.id
+    return "<expr>"
+
+
+def resolve_value(parsed: Parsed, node):
+    """The value of a global name or module attribute chain (``np.linalg.norm``)."""
+    if isinstance(node, ast.Name):
+        return parsed.resolve(node.id, Opaque(node.id))
+    if isinstance(node, ast.Attribute):
+        base = resolve_value(parsed, node.value)
+        if isinstance(base, Opaque):
+            return Opaque(dotted(node))
+        return getattr(base, node.attr, Opaque(dotted(node)))
+    return Opaque("<expr>")
+
+
+def resolve_callee(parsed: Parsed, call: ast.Call, local_names) -> Callee:
+    func = call.func
+    name = dotted(func)
+    if isinstance(func, ast.Attribute) and isinstance(func.value, (ast.Name, ast.Constant)) \
+            and (not isinstance(func.value, ast.Name) or func.value.id in local_names):
+        key = ("method", func.attr)
+        return Callee(key=key, rule=rules.lookup(key), nondiff=rules.is_nondifferentiable(key),
+                      name="." + func.attr + "()", receiver=func.value)
+    value = resolve_value(parsed, func)
+    if isinstance(value, (types.FunctionType, StaticFunction)):
+        rule = rules.lookup(value)
+        if rule is not None:
+            return Callee(key=value, rule=rule, name=name)
+        return Callee(user=value, name=name)
+    return Callee(key=value, rule=rules.lookup(value), nondiff=rules.is_nondifferentiable(value),
+                  name=name)
+
+
+def names_in(node) -> list:
+    return [n.id for n in ast.walk(node) if isinstance(n, ast.Name)]
+
+
+def iter_stmts(body):
+    """Every statement of a body, nested blocks included, in order."""
+    for s in body:
+        yield s
+        for field in ("body", "orelse"):
+            sub = getattr(s, field, None)
+            if isinstance(sub, list):
+                yield from iter_stmts(sub)
+
+
+def assigned_names(body) -> set:
+    out = set()
+    for s in iter_stmts(body):
+        if isinstance(s, ast.Assign):
+            for t in s.targets:
+                if isinstance(t, ast.Name):
+                    out.add(t.id)
+        elif isinstance(s, ast.For):
+            out.add(s.target.id)
+    return out
+
+
+class Activity:
+    """Varied, useful and active names of a normalized function."""
+
+    def __init__(self, fn: ast.FunctionDef, parsed: Parsed, wrt: set, outputs: set):
+        self.parsed = parsed
+        self.locals = {a.arg for a in fn.args.args + fn.args.posonlyargs + fn.args.kwonlyargs} \
+            | assigned_names(fn.body)
+        self.varied = set(wrt)
+        self.useful = set(outputs)
+        stmts = [s for s in iter_stmts(fn.body)]
+        changed = True
+        while changed:
+            changed = False
+            for s in stmts:
+                for target, inputs in self.flows(s):
+                    if target not in self.varied and any(i in self.varied for i in inputs):
+                        self.varied.add(target)
+                        changed = True
+                    if target in self.useful:
+                        for i in inputs:
+                            if i not in self.useful:
+                                self.useful.add(i)
+                                changed = True
+        self.active = self.varied & self.useful
+
+    def flows(self, s):
+        """(target, names it depends on differentiably) for one statement."""
+        if isinstance(s, ast.Assign):
+            target = s.targets[0]
+            if isinstance(target, ast.Name):
+                return [(target.id, self.diff_inputs(s.value))]
+            if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
+                # A[i] = v: A now depends on v (and on its old self)
+                return [(target.value.id, self.diff_inputs(s.value) + [target.value.id])]
+        if isinstance(s, ast.Expr) and isinstance(s.value, ast.Call):
+            call = s.value
+            if isinstance(call.func, ast.Attribute) and call.func.attr == "append" \
+                    and isinstance(call.func.value, ast.Name):
+                return [(call.func.value.id, [n for a in call.args for n in names_in(a)])]
+        return []
+
+    def diff_inputs(self, rhs) -> list:
+        """Names ``rhs`` depends on differentiably."""
+        if isinstance(rhs, ast.Name):
+            return [rhs.id]
+        if isinstance(rhs, (ast.Constant, ast.Compare, ast.BoolOp)):
+            return []
+        if isinstance(rhs, ast.UnaryOp):
+            return [] if isinstance(rhs.op, (ast.Not, ast.Invert)) else names_in(rhs.operand)
+        if isinstance(rhs, ast.BinOp):
+            if isinstance(rhs.op, (ast.FloorDiv, ast.BitAnd, ast.BitOr, ast.BitXor,
+                                   ast.LShift, ast.RShift)):
+                return []
+            return names_in(rhs.left) + names_in(rhs.right)
+        if isinstance(rhs, ast.Subscript):
+            return names_in(rhs.value)
+        if isinstance(rhs, ast.Attribute):
+            if isinstance(rhs.value, ast.Name) and rhs.value.id in self.locals:
+                if rules.is_nondifferentiable(("attr", rhs.attr)):
+                    return []
+                return [rhs.value.id]
+            return []
+        if isinstance(rhs, (ast.Tuple, ast.List)):
+            return [n for e in rhs.elts for n in names_in(e)]
+        if isinstance(rhs, ast.Call):
+            callee = resolve_callee(self.parsed, rhs, self.locals)
+            if callee.nondiff:
+                return []
+            out = [n for a in rhs.args for n in names_in(a)]
+            out += [n for kw in rhs.keywords for n in names_in(kw.value)]
+            if callee.receiver is not None:
+                out += names_in(callee.receiver)
+            return out
+        return names_in(rhs)
+
+
+def ndim_of_value(value):
+    """0 for a number, ``ndim`` for an array, None when unknown or not numeric."""
+    if isinstance(value, (bool, np.bool_)):
+        return None
+    if isinstance(value, numbers.Number):
+        return 0
+    if isinstance(value, np.ndarray):
+        return value.ndim
+    return None
+
+
+class _Bottom:
+    """No information yet (optimistic start of the fixed point)."""
+
+    def __repr__(self):
+        return "BOTTOM"
+
+
+BOTTOM = _Bottom()
+
+
+def _join(a, b):
+    if a is BOTTOM:
+        return b
+    if b is BOTTOM:
+        return a
+    if a is None or b is None:
+        return None
+    return max(a, b)
+
+
+class NDims:
+    """Known ``ndim`` of names of a normalized function (flow-insensitive)."""
+
+    def __init__(self, fn: ast.FunctionDef, parsed: Parsed, arg_ndims: dict):
+        self.parsed = parsed
+        self.locals = {a.arg for a in fn.args.args + fn.args.posonlyargs + fn.args.kwonlyargs} \
+            | assigned_names(fn.body)
+        self.ndim = dict(arg_ndims)
+        assigns = {}
+        for s in iter_stmts(fn.body):
+            if isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Name):
+                assigns.setdefault(s.targets[0].id, []).append(s.value)
+            elif isinstance(s, ast.Assign):
+                # an element write may change nothing about ndim, but be safe with lists
+                pass
+            elif isinstance(s, ast.For):
+                self.ndim[s.target.id] = 0         # a loop index: a Python int
+        # iterate to a fixed point from BOTTOM: each name's ndim is the join of its definitions
+        for name in assigns:
+            if name not in arg_ndims:
+                self.ndim[name] = BOTTOM
+        for _ in range(2 * len(assigns) + 4):
+            changed = False
+            for name, values in assigns.items():
+                if name in arg_ndims:
+                    continue
+                nd = BOTTOM
+                for v in values:
+                    d = self.of(v)
+                    if nd is BOTTOM:
+                        nd = d
+                    elif d is not BOTTOM and d != nd:
+                        nd = None
+                if self.ndim.get(name) != nd:
+                    self.ndim[name] = nd
+                    changed = True
+            if not changed:
+                break
+        for name, nd in self.ndim.items():
+            if nd is BOTTOM:
+                self.ndim[name] = None
+
+    def get(self, atom):
+        """ndim of an atom or None."""
+        if isinstance(atom, ast.Constant):
+            return ndim_of_value(atom.value)
+        if isinstance(atom, ast.Name):
+            if atom.id in self.locals:
+                return self.ndim.get(atom.id, None)
+            return ndim_of_value(resolve_value(self.parsed, atom))
+        if isinstance(atom, ast.Attribute):
+            return ndim_of_value(resolve_value(self.parsed, atom))
+        return None
+
+    def of(self, rhs):
+        if isinstance(rhs, (ast.Name, ast.Constant)):
+            return self.get(rhs)
+        if isinstance(rhs, ast.Attribute):
+            if isinstance(rhs.value, ast.Name) and rhs.value.id in self.locals:
+                if rhs.attr == "T":
+                    return self.get(rhs.value)
+                return None
+            return self.get(rhs)
+        if isinstance(rhs, ast.UnaryOp):
+            return self.get(rhs.operand) if isinstance(rhs.op, (ast.USub, ast.UAdd)) else None
+        if isinstance(rhs, ast.BinOp):
+            a, b = self.get(rhs.left), self.get(rhs.right)
+            if isinstance(rhs.op, ast.MatMult):
+                if a is BOTTOM or b is BOTTOM:
+                    return BOTTOM
+                if a is None or b is None:
+                    return None
+                return max(a + b - 2, 0) if a and b else None
+            return _join(a, b)
+        if isinstance(rhs, ast.Subscript):
+            base = self.get(rhs.value)
+            if base is None or base is BOTTOM:
+                return base
+            return _index_ndim(base, rhs.slice, self)
+        if isinstance(rhs, ast.Call):
+            callee = resolve_callee(self.parsed, rhs, self.locals)
+            rule = callee.rule
+            if rule is None:
+                return None
+            args = ([callee.receiver] if callee.receiver is not None else []) + list(rhs.args)
+            if rule.out == rules.SCALAR:
+                return 0
+            if rule.out == rules.ELEMENTWISE:
+                nd = 0
+                for a in args:
+                    nd = _join(nd, self.get(a) if not isinstance(a, (ast.Tuple, ast.List)) else None)
+                return nd
+            if rule.out == "reduction":
+                kws = {kw.arg: kw.value for kw in rhs.keywords}
+                n_pos = len(args)
+                axis = kws.get("axis", args[1] if n_pos > 1 else ast.Constant(None))
+                keep = kws.get("keepdims", args[2] if n_pos > 2 else ast.Constant(False))
+                if isinstance(axis, ast.Constant) and axis.value is None and \
+                        isinstance(keep, ast.Constant) and not keep.value:
+                    return 0
+                return None
+            key = callee.key
+            if key in (np.dot, np.matmul, ("method", "dot")):
+                a, b = self.get(args[0]), self.get(args[1]) if len(args) > 1 else None
+                if a is BOTTOM or b is BOTTOM:
+                    return BOTTOM
+                if a is None or b is None:
+                    return None
+                if a == 0 or b == 0:
+                    return max(a, b)
+                return max(a + b - 2, 0)
+            return None
+        return None
+
+
+def _index_ndim(base, index, nd: NDims):
+    parts = index.elts if isinstance(index, ast.Tuple) else [index]
+    out = base
+    for p in parts:
+        if isinstance(p, ast.Slice):
+            continue
+        if isinstance(p, ast.Constant):
+            if p.value is None:
+                out += 1
+            elif p.value is Ellipsis:
+                continue
+            elif isinstance(p.value, int):
+                out -= 1
+            else:
+                return None
+        else:
+            if nd.get(p) == 0:
+                out -= 1
+            else:
+                return None
+    return out if out >= 0 else None

@@ -1,0 +1,205 @@
+"""The public API: ``grad``, ``value_and_grad``, ``source``.
+
+A derivative is specialised on what its arguments *are* (a Python float, an
+array of some ``ndim``, anything else): the transformer then knows where
+broadcasting can happen and writes the cheapest correct code.  Parsing and
+normalization happen once per function; each specialisation is transformed,
+optimized and compiled once and cached.
+"""
+from __future__ import annotations
+
+import ast
+import functools
+import inspect
+import numbers
+import weakref
+
+import numpy as np
+
+from . import emit
+from .analysis import NDims, ndim_of_value
+from .errors import NotDifferentiableError, S2SADError
+from .normalize import normalize
+from .optimize import optimize as optimize_tree
+from .parse import parse_function
+from .reverse import reverse
+
+_PARSED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _normalized(fun):
+    """Parse and normalize ``fun`` once."""
+    try:
+        return _PARSED[fun]
+    except (KeyError, TypeError):
+        pass
+    norm = normalize(parse_function(fun))
+    try:
+        _PARSED[fun] = norm
+    except TypeError:
+        pass
+    return norm
+
+
+def _arg_key(value):
+    """What a derivative is specialised on, for one argument."""
+    if isinstance(value, np.ndarray):
+        return value.ndim
+    return ndim_of_value(value)
+
+
+def _check_differentiable(value, i, fname):
+    bad = isinstance(value, (bool, np.bool_, numbers.Integral)) or (
+        isinstance(value, np.ndarray) and not np.issubdtype(value.dtype, np.inexact))
+    if bad:
+        kind = type(value).__name__ if not isinstance(value, np.ndarray) else f"{value.dtype} array"
+        raise NotDifferentiableError(
+            f"cannot differentiate {fname} with respect to argument {i}: it is an {kind}",
+            hint="pass a float (e.g. 2.0 instead of 2) or a float array, or leave the argument "
+                 "out of argnums")
+
+
+def _conform(g, like):
+    """Give a gradient the type, shape and dtype of its argument."""
+    if isinstance(like, np.ndarray):
+        g = np.asarray(g)
+        if g.shape != like.shape:
+            g = np.broadcast_to(g, like.shape)
+        if g.dtype != like.dtype:
+            g = g.astype(like.dtype)
+        elif not g.flags.writeable or g is like or g.base is like:
+            g = np.array(g)
+        return g
+    if isinstance(like, np.generic):
+        return like.dtype.type(g)
+    if isinstance(like, numbers.Real):
+        return float(g)
+    return g
+
+
+class Derivative:
+    """A derivative of a Python function: call it like the function."""
+
+    def __init__(self, fun, argnums=0, optimize=True, with_value=False):
+        if isinstance(fun, Derivative):
+            raise NotImplementedError("higher-order derivatives arrive with forward mode")
+        self.fun = fun
+        self.multi = isinstance(argnums, (tuple, list))
+        self.argnums = tuple(argnums) if self.multi else (argnums,)
+        self.optimize = optimize
+        self.with_value = with_value
+        self.norm = _normalized(fun)
+        self.params = self.norm.params
+        for i in self.argnums:
+            if not isinstance(i, int) or not -len(self.params) <= i < len(self.params):
+                raise ValueError(f"argnums {argnums!r} out of range for {fun.__name__} "
+                                 f"with {len(self.params)} parameters")
+        self.argnums = tuple(i % len(self.params) for i in self.argnums)
+        self.signature = inspect.signature(fun)
+        self._compiled = {}
+        self._checked = set()
+        self._last = None
+        functools.update_wrapper(self, fun)
+        self._s2sad_wrapped = True
+
+    @property
+    def kind(self) -> str:
+        return "value_and_grad" if self.with_value else "grad"
+
+    def _build(self, key):
+        arg_ndims = {p: k for p, k in zip(self.params, key) if k is not None}
+        wrt = [self.params[i] for i in self.argnums]
+        name = f"{self.kind}_{self.norm.node.name}"
+        tree = reverse(self.norm, wrt, arg_ndims, with_value=True if key in ("check",) else self.with_value,
+                       multi=self.multi, name=name)
+        if self.optimize:
+            tree = optimize_tree(tree)
+        fn, src = emit.compile_function(tree, self.norm.parsed.namespace, self.norm.parsed.closure,
+                                        label=name)
+        if self.fun.__defaults__:
+            fn.__defaults__ = self.fun.__defaults__
+        out_nd = NDims(self.norm.node, self.norm.parsed, arg_ndims).get(ast.Name(self.norm.result))
+        return fn, src, out_nd
+
+    def _get(self, key):
+        entry = self._compiled.get(key)
+        if entry is None:
+            entry = self._compiled[key] = self._build(key)
+        self._last = entry
+        return entry
+
+    def __call__(self, *args, **kwargs):
+        if kwargs or len(args) != len(self.params):
+            bound = self.signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            args = bound.args
+        for i in self.argnums:
+            _check_differentiable(args[i], i, self.fun.__name__)
+        key = tuple(_arg_key(a) for a in args)
+        fn, _, out_nd = self._get(key)
+        if out_nd != 0 and not self.with_value:
+            shapes = (key, tuple(np.shape(a) if isinstance(a, np.ndarray) else None for a in args))
+            if shapes not in self._checked:
+                self._check_scalar_output(args)
+                self._checked.add(shapes)
+        result = fn(*args)
+        if self.with_value:
+            value, grads = result
+            self._require_scalar(value)
+            return value, self._conform_all(grads, args)
+        return self._conform_all(result, args)
+
+    def _check_scalar_output(self, args):
+        value = self.fun(*args)
+        self._require_scalar(value)
+
+    def _require_scalar(self, value):
+        if np.ndim(value) != 0 or not isinstance(value, (numbers.Number, np.ndarray, np.generic)):
+            shape = np.shape(value) if isinstance(value, (np.ndarray, list, tuple)) else type(value).__name__
+            raise NotDifferentiableError(
+                f"grad needs a scalar output, but {self.fun.__name__} returned {shape}",
+                hint="reduce the output (e.g. np.sum) or use a Jacobian (jacrev / jacfwd)")
+
+    def _conform_all(self, grads, args):
+        if self.multi:
+            return tuple(_conform(g, args[i]) for g, i in zip(grads, self.argnums))
+        return _conform(grads, args[self.argnums[0]])
+
+    def source(self) -> str:
+        if self._last is None:
+            self._get(tuple(None for _ in self.params))
+        return self._last[1]
+
+    def __repr__(self):
+        return f"<s2sad {self.kind} of {self.fun.__qualname__} wrt argnums={self.argnums}>"
+
+
+def grad(fun=None, *, argnums=0, optimize: bool = True):
+    """The gradient of a scalar function, by reverse-mode source transformation.
+
+    Usable as ``@grad``, ``@grad(argnums=1)`` or ``grad(f, argnums=(0, 2))``.
+    """
+    if fun is None:
+        return lambda f: grad(f, argnums=argnums, optimize=optimize)
+    return Derivative(fun, argnums=argnums, optimize=optimize)
+
+
+def value_and_grad(fun=None, *, argnums=0, optimize: bool = True):
+    """Like :func:`grad`, but returns ``(value, gradient)`` from one sweep."""
+    if fun is None:
+        return lambda f: value_and_grad(f, argnums=argnums, optimize=optimize)
+    return Derivative(fun, argnums=argnums, optimize=optimize, with_value=True)
+
+
+def source(derivative) -> str:
+    """The generated Python source of a derivative made by s2sad.
+
+    Shows the specialisation of the most recent call (or, before any call, the
+    general one that assumes nothing about the argument types).
+    """
+    if not isinstance(derivative, Derivative):
+        src = getattr(derivative, "__s2sad_source__", None)
+        if src is None:
+            raise S2SADError(f"{derivative!r} is not a derivative made by s2sad")
+        return src
+    return derivative.source()

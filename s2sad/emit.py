@@ -1,0 +1,82 @@
+"""Stage 6: AST -> Python source text -> a live function.
+
+This is the only module that imports astor.  Where astor is missing or fails,
+``ast.unparse`` writes the source instead.  The source is compiled under a
+file name that ``linecache`` knows, so tracebacks through a derivative and
+``inspect.getsource`` show the generated code; that is also how the
+derivative of a derivative is taken.
+"""
+from __future__ import annotations
+
+import ast
+import itertools
+import linecache
+import math
+import re
+
+import numpy as np
+
+from . import runtime
+
+try:                                   # pragma: no cover - exercised by the tests both ways
+    import astor
+except ImportError:                    # pragma: no cover
+    astor = None
+
+_COMMENT = re.compile(r"^(\s*)__comment__\((['\"])(.*)\2\)\s*$")
+_counter = itertools.count(1)
+USE_ASTOR = True
+
+
+def to_source(tree: ast.AST, *, use_astor: bool | None = None) -> str:
+    """Python source for ``tree``, comments restored, one statement per line."""
+    tree = ast.fix_missing_locations(tree)
+    if use_astor is None:
+        use_astor = USE_ASTOR
+    text = None
+    if use_astor and astor is not None:
+        try:
+            text = astor.to_source(tree)
+        except Exception:              # astor lags behind new node types: fall back
+            text = None
+    if text is None:
+        text = ast.unparse(tree) + "\n"
+    lines = []
+    for line in text.splitlines():
+        m = _COMMENT.match(line)
+        lines.append(f"{m.group(1)}# {m.group(3)}" if m else line)
+    return "\n".join(lines) + "\n"
+
+
+def runtime_namespace() -> dict:
+    """The names generated code may use besides the user's own."""
+    ns = {name: getattr(runtime, name) for name in runtime.__all__}
+    ns["np"] = np
+    ns["math"] = math
+    return ns
+
+
+def compile_function(fn: ast.FunctionDef, globals_: dict, closure: dict | None = None,
+                     label: str = "derivative"):
+    """Compile ``fn`` and return (function, source).
+
+    The function sees the user's globals live (it is defined with them as its
+    globals); the runtime helpers, NumPy and the user's closure values are
+    bound as free variables of a small factory, so they never leak into, or
+    get shadowed by, the user's module.
+    """
+    source = to_source(fn)
+    filename = f"<s2sad-{next(_counter)}:{label}>"
+    bound = runtime_namespace()
+    if closure:
+        bound.update(closure)
+    free = sorted(n for n in bound if n != fn.name)
+    body = "".join("    " + line + "\n" if line else "\n" for line in source.splitlines())
+    factory = f"def __s2sad_factory__({', '.join(free)}):\n{body}    return {fn.name}\n"
+    linecache.cache[filename] = (len(factory), None, factory.splitlines(keepends=True), filename)
+    code = compile(factory, filename, "exec")
+    scope: dict = {}
+    exec(code, globals_, scope)
+    function = scope["__s2sad_factory__"](**{n: bound[n] for n in free})
+    function.__s2sad_source__ = source
+    return function, source

@@ -1,0 +1,814 @@
+"""Stage 2: lower a function body to three-address form (ANF), with SSA names.
+
+Output grammar (every statement of the normalized body is one of these)::
+
+    stmt   := NAME = rhs
+            | NAME[index] = atom                       (in-place write)
+            | atom_call                                (a call kept for its effect)
+            | if test: stmt* else: stmt*
+            | for NAME in range(atom, ...): stmt*
+            | while test: stmt*        |  while True: stmt*
+            | break | continue | raise call | return NAME     (return: last statement only)
+    rhs    := atom | atom OP atom | UOP atom | atom CMP atom (CMP atom)*
+            | func(arg*, KEY=arg*) | atom.METHOD(arg*, KEY=arg*)
+            | atom.ATTR | atom[index] | (atom, ...) | [atom, ...]
+    arg    := atom | (atom, ...) | [atom, ...]
+    test   := atom | atom CMP atom (CMP atom)* | not atom
+    index  := atom | slice | (atom | slice, ...)       slice := atom? : atom? : atom?
+    atom   := NAME | CONSTANT | MODULE.ATTR...          (a module attribute, e.g. np.pi)
+    func   := NAME | MODULE.ATTR...                     (a global function)
+
+Names are in SSA form within straight-line code: a variable assigned again
+gets a new version (``x``, ``x_1``, ...).  Where paths join after ``if``,
+both branches assign the same merged version.  A variable a loop assigns and
+that lives across iterations keeps one *loop name*; each iteration assigns it
+once, at every exit of the body (copy-back).  So every name is assigned at
+most once per execution of the block that assigns it, except loop names.
+
+``elif`` is a nested ``if``; ``a += b`` is ``a = a + b``; ``x if c else y``,
+``a and b`` are ``if`` statements; ``for x in xs`` iterates over indices;
+statements after an ``if`` whose branch always jumps (return, break,
+continue, raise) move into the other branch, so a jump always ends its block;
+``return e`` anywhere assigns the result name, returned once at the end.
+"""
+from __future__ import annotations
+
+import ast
+import builtins
+import copy
+import types
+from dataclasses import dataclass, field
+
+from .errors import UnsupportedSyntaxError
+from .parse import Opaque, Parsed
+
+# Names the generated code reserves for itself.
+RESERVED = {"np", "math", "unbroadcast", "unreduce", "accumulate_at", "concat_part", "zeros_like",
+            "matmul_vjp_a", "matmul_vjp_b", "extremum_mask", "norm_vjp", "untranspose",
+            "solve_vjp_a", "s2sad"}
+
+_HINTS = {
+    ast.Try: "move the try/except outside the differentiated function",
+    ast.With: "move the `with` block outside the differentiated function",
+    ast.AsyncWith: "move the `with` block outside the differentiated function",
+    ast.AsyncFor: "use a plain `for` loop",
+    ast.ClassDef: "define the class at module level",
+    ast.Global: "pass the value as an argument instead of assigning a global",
+    ast.Nonlocal: "return the value instead of assigning an outer variable",
+    ast.Delete: "drop the `del`; let the name go out of scope",
+    ast.Yield: "return a list or an array instead of yielding",
+    ast.YieldFrom: "return a list or an array instead of yielding",
+    ast.Await: "differentiate a synchronous function",
+    ast.NamedExpr: "assign the value in its own statement",
+    ast.Starred: "pass the arguments one by one",
+    ast.Lambda: "define the function with `def` at module level",
+    ast.ListComp: "write the comprehension as a for loop that appends to a list",
+    ast.SetComp: "use a for loop",
+    ast.DictComp: "use a for loop",
+    ast.GeneratorExp: "use a for loop, or an array operation such as np.sum",
+    ast.FunctionDef: "define the helper function at module level",
+    ast.AsyncFunctionDef: "define a plain helper function at module level",
+    ast.JoinedStr: "build strings outside the differentiated function",
+    ast.Set: "use a list or a tuple",
+    ast.Dict: "pass the values as separate arguments",
+    ast.Import: "import at module level",
+    ast.ImportFrom: "import at module level",
+}
+if hasattr(ast, "TryStar"):
+    _HINTS[ast.TryStar] = _HINTS[ast.Try]
+if hasattr(ast, "Match"):
+    _HINTS[ast.Match] = "use if/elif/else"
+
+_CONSTRUCT_NAMES = {
+    ast.Try: "try/except", ast.With: "with statement", ast.AsyncWith: "async with",
+    ast.AsyncFor: "async for", ast.ClassDef: "class definition", ast.Global: "global statement",
+    ast.Nonlocal: "nonlocal statement", ast.Delete: "del statement", ast.Yield: "yield",
+    ast.YieldFrom: "yield from", ast.Await: "await", ast.NamedExpr: "assignment expression (:=)",
+    ast.Starred: "starred argument", ast.Lambda: "lambda", ast.ListComp: "list comprehension",
+    ast.SetComp: "set comprehension", ast.DictComp: "dict comprehension",
+    ast.GeneratorExp: "generator expression", ast.FunctionDef: "nested function definition",
+    ast.AsyncFunctionDef: "nested async function", ast.JoinedStr: "f-string",
+    ast.Set: "set display", ast.Dict: "dict display", ast.Import: "import statement",
+    ast.ImportFrom: "import statement",
+}
+
+JUMPS = (ast.Return, ast.Break, ast.Continue, ast.Raise)
+
+
+def unsupported(parsed: Parsed, node: ast.AST, what: str | None = None, hint: str | None = None):
+    """An UnsupportedSyntaxError at ``node``."""
+    name = what or _CONSTRUCT_NAMES.get(type(node), type(node).__name__)
+    return parsed.error(UnsupportedSyntaxError, node, f"s2sad does not support {name} here",
+                        hint=hint or _HINTS.get(type(node), "rewrite it with supported constructs "
+                                                "(see docs/supported-python.md)"))
+
+
+def terminates(block: list) -> bool:
+    """True when every path through ``block`` ends in a jump."""
+    if not block:
+        return False
+    last = block[-1]
+    if isinstance(last, JUMPS):
+        return True
+    if isinstance(last, ast.If):
+        return terminates(last.body) and terminates(last.orelse)
+    return False
+
+
+def _restructure(block: list) -> list:
+    """Move statements after a jumping branch into the other branch; drop dead code."""
+    out = []
+    for i, stmt in enumerate(block):
+        rest = block[i + 1:]
+        if isinstance(stmt, ast.If):
+            stmt.body = _restructure(stmt.body)
+            stmt.orelse = _restructure(stmt.orelse)
+            then_jumps, else_jumps = terminates(stmt.body), terminates(stmt.orelse)
+            if rest and then_jumps and not else_jumps:
+                stmt.orelse = _restructure(stmt.orelse + rest)
+                out.append(stmt)
+                return out
+            if rest and else_jumps and not then_jumps:
+                stmt.body = _restructure(stmt.body + rest)
+                out.append(stmt)
+                return out
+            out.append(stmt)
+            if then_jumps and else_jumps:
+                return out
+            continue
+        if isinstance(stmt, (ast.For, ast.While)):
+            stmt.body = _restructure(stmt.body)
+        out.append(stmt)
+        if isinstance(stmt, JUMPS):
+            return out
+    return out
+
+
+@dataclass
+class _Loop:
+    carried: dict                      # user name -> loop name
+    node: ast.AST
+
+
+@dataclass
+class Normalized:
+    """What normalization produced: the function and facts later stages use."""
+    node: ast.FunctionDef
+    result: str                        # the name the function returns
+    params: list
+    parsed: Parsed
+    loop_names: set = field(default_factory=set)   # names assigned once per loop iteration
+
+
+class _Normalizer:
+    def __init__(self, parsed: Parsed):
+        self.p = parsed
+        fn = parsed.node
+        self.params = [a.arg for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs]
+        if fn.args.vararg or fn.args.kwarg:
+            raise unsupported(parsed, fn, "*args / **kwargs parameters",
+                              hint="list the parameters explicitly")
+        self.used = set(self.params) | RESERVED
+        self.locals = set(self.params)
+        for node in ast.walk(fn):
+            if isinstance(node, ast.Name):
+                self.used.add(node.id)
+                if isinstance(node.ctx, ast.Store):
+                    self.locals.add(node.id)
+        self.env = {p: p for p in self.params}
+        self.claimed = set(self.params)
+        self.counter = 0
+        self.block: list = []
+        self.loops: list[_Loop] = []
+        self.loop_names: set = set()
+        self.result_base = "<result>"
+        self.loads_outside = {}
+
+    # --- names -----------------------------------------------------------------------------
+    def fresh(self, base: str) -> str:
+        if base not in self.used:
+            self.used.add(base)
+            return base
+        i = 1
+        while f"{base}_{i}" in self.used:
+            i += 1
+        self.used.add(f"{base}_{i}")
+        return f"{base}_{i}"
+
+    def temp(self) -> str:
+        while True:
+            self.counter += 1
+            name = f"t{self.counter}"
+            if name not in self.used:
+                self.used.add(name)
+                return name
+
+    def version(self, var: str) -> str:
+        """A new SSA version of ``var``: its own name on first definition, then ``var_1`` ..."""
+        if var == self.result_base:
+            return self.fresh("y")
+        if var not in self.claimed:
+            self.claimed.add(var)
+            return var
+        return self.fresh(var)
+
+    def emit(self, stmt: ast.stmt, like: ast.AST | None = None) -> None:
+        if like is not None:
+            ast.copy_location(stmt, like)
+            for node in ast.walk(stmt):
+                if not hasattr(node, "lineno") and "lineno" in node._attributes:
+                    ast.copy_location(node, like)
+        self.block.append(stmt)
+
+    def sub_block(self, stmts, env):
+        """Normalize ``stmts`` into a new block starting from ``env``."""
+        saved_block, saved_env = self.block, self.env
+        self.block, self.env = [], dict(env)
+        for s in stmts:
+            self.stmt(s)
+        out, out_env = self.block, self.env
+        self.block, self.env = saved_block, saved_env
+        return out, out_env
+
+    # --- entry point -------------------------------------------------------------------------
+    def run(self) -> Normalized:
+        fn = self.p.node
+        for node in ast.walk(fn):
+            if node is not fn and type(node) in _HINTS:
+                raise unsupported(self.p, node)
+        body = list(fn.body)
+        if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+                and isinstance(body[0].value.value, str):
+            body = body[1:]                         # the docstring
+        body = _restructure(copy.deepcopy(body))
+        self._count_loads(body)
+        for s in body:
+            self.stmt(s)
+        result = self.env.get(self.result_base)
+        if result is None:
+            raise self.p.error(UnsupportedSyntaxError, fn,
+                               f"function {fn.name!r} never returns a value",
+                               hint="end it with `return <expression>`")
+        self.emit(ast.Return(value=ast.Name(result, ast.Load())), like=fn.body[-1])
+        new = ast.FunctionDef(name=fn.name, args=copy.deepcopy(fn.args), body=self.block,
+                              decorator_list=[], returns=None, type_comment=None)
+        if hasattr(ast.FunctionDef, "type_params") or "type_params" in ast.FunctionDef._fields:
+            new.type_params = []
+        ast.copy_location(new, fn)
+        for a in ast.walk(new.args):
+            if isinstance(a, ast.arg):
+                a.annotation = None
+        new.args.defaults = [ast.Constant(value=None) if not isinstance(d, ast.Constant) else d
+                             for d in new.args.defaults]
+        new.args.kw_defaults = [None if d is None else (d if isinstance(d, ast.Constant)
+                                                        else ast.Constant(value=None))
+                                for d in new.args.kw_defaults]
+        ast.fix_missing_locations(new)
+        return Normalized(node=new, result=result, params=self.params, parsed=self.p,
+                          loop_names=self.loop_names)
+
+    def _count_loads(self, body):
+        counts = {}
+        for s in body:
+            for node in ast.walk(s):
+                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                    counts[node.id] = counts.get(node.id, 0) + 1
+        self.total_loads = counts
+
+    # --- statements --------------------------------------------------------------------------
+    def stmt(self, s: ast.stmt) -> None:
+        method = getattr(self, "s_" + type(s).__name__, None)
+        if method is None:
+            raise unsupported(self.p, s)
+        method(s)
+
+    def s_Pass(self, s):
+        pass
+
+    def s_Expr(self, s):
+        if isinstance(s.value, ast.Constant):
+            return                                   # a stray string or number
+        if not isinstance(s.value, ast.Call):
+            self.atom(s.value)                       # evaluate for errors, keep nothing
+            return
+        call = self.rhs(s.value)
+        self.emit(ast.Expr(value=call), like=s)
+
+    def s_Assert(self, s):
+        test = self.test(s.test)
+        self.emit(ast.Assert(test=test, msg=None), like=s)
+
+    def s_Raise(self, s):
+        exc = self.rhs(s.exc) if s.exc is not None else None
+        self.emit(ast.Raise(exc=exc, cause=None), like=s)
+
+    def s_Return(self, s):
+        if self.loops:
+            raise unsupported(self.p, s, "`return` inside a loop",
+                              hint="assign the result to a variable, `break`, and return after the loop")
+        value = s.value if s.value is not None else ast.Constant(value=None)
+        self.assign_name(self.result_base, value, like=s)
+
+    def s_AnnAssign(self, s):
+        if s.value is None:
+            return
+        self.s_Assign(ast.copy_location(ast.Assign(targets=[s.target], value=s.value), s))
+
+    def s_AugAssign(self, s):
+        target = s.target
+        if isinstance(target, ast.Name):
+            value = ast.BinOp(left=ast.Name(target.id, ast.Load()), op=s.op, right=s.value)
+            self.assign_name(target.id, ast.copy_location(value, s), like=s)
+        elif isinstance(target, ast.Subscript):
+            read = ast.Subscript(value=target.value, slice=target.slice, ctx=ast.Load())
+            value = ast.copy_location(ast.BinOp(left=read, op=s.op, right=s.value), s)
+            self.s_Assign(ast.copy_location(
+                ast.Assign(targets=[ast.Subscript(value=target.value, slice=target.slice,
+                                                  ctx=ast.Store())], value=value), s))
+        else:
+            raise unsupported(self.p, target, "augmented assignment to an attribute",
+                              hint="compute the new value into a local variable")
+
+    def s_Assign(self, s):
+        if len(s.targets) == 1:
+            self.assign(s.targets[0], s.value, like=s)
+            return
+        value = self.atom(s.value)
+        for target in s.targets:
+            self.assign(target, value, like=s)
+
+    def assign(self, target, value, like):
+        if isinstance(target, ast.Name):
+            self.assign_name(target.id, value, like)
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            if any(isinstance(e, ast.Starred) for e in target.elts):
+                raise unsupported(self.p, target, "starred assignment",
+                                  hint="unpack the elements one by one")
+            if isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(target.elts):
+                # every element is read before any target is written (a, b = b, a)
+                values = [self.rhs(v) if isinstance(t, ast.Name) else self.atom(v)
+                          for t, v in zip(target.elts, value.elts)]
+                pending = []
+                for t, v in zip(target.elts, values):
+                    if isinstance(t, ast.Name):
+                        name = self.version(t.id)
+                        self.emit(ast.Assign(targets=[ast.Name(name, ast.Store())], value=v), like=like)
+                        pending.append((t.id, name))
+                    else:
+                        self.assign(t, v, like)
+                self.env.update(pending)
+            else:
+                whole = self.atom(value)
+                for i, t in enumerate(target.elts):
+                    item = ast.Subscript(value=whole, slice=ast.Constant(value=i), ctx=ast.Load())
+                    self.assign(t, item, like)
+        elif isinstance(target, ast.Subscript):
+            base = target.value
+            if not isinstance(base, ast.Name) or base.id not in self.env:
+                raise unsupported(self.p, target, "assignment into this subscript",
+                                  hint="write into a local array variable, e.g. `out[i] = v`")
+            index = self.index(target.slice)
+            rhs = self.atom(value)
+            self.emit(ast.Assign(targets=[ast.Subscript(value=ast.Name(self.env[base.id], ast.Load()),
+                                                        slice=index, ctx=ast.Store())],
+                                 value=rhs), like=like)
+        else:
+            raise unsupported(self.p, target, "assignment to an attribute",
+                              hint="assign to a local variable")
+
+    def assign_name(self, var: str, value: ast.expr, like) -> None:
+        rhs = self.rhs(value)
+        if var == self.result_base and isinstance(rhs, ast.Name) and not self.loops:
+            self.env[var] = rhs.id                  # `return x` returns x itself
+            return
+        name = self.version(var)
+        self.emit(ast.Assign(targets=[ast.Name(name, ast.Store())], value=rhs), like=like)
+        self.env[var] = name
+
+    def s_If(self, s):
+        test = self.test(s.test)
+        env0 = dict(self.env)
+        then_block, then_env = self.sub_block(s.body, env0)
+        else_block, else_env = self.sub_block(s.orelse, env0)
+        then_falls, else_falls = not terminates(then_block), not terminates(else_block)
+        if then_falls and not else_falls:
+            self.env = then_env
+        elif else_falls and not then_falls:
+            self.env = else_env
+        elif then_falls and else_falls:
+            self.env = self.merge([(then_block, then_env), (else_block, else_env)], like=s)
+        if not then_block:
+            then_block = [ast.Pass()]
+        node = ast.If(test=test, body=then_block, orelse=else_block)
+        self.emit(node, like=s)
+
+    def merge(self, branches, like):
+        """Give each variable that differs between the branches one merged version."""
+        env = dict(branches[0][1])
+        names = set()
+        for _, benv in branches:
+            names |= set(benv)
+        for var in sorted(names):
+            versions = [benv.get(var) for _, benv in branches]
+            if all(v == versions[0] for v in versions):
+                env[var] = versions[0]
+                continue
+            merged = self.version(var)
+            for (block, benv), v in zip(branches, versions):
+                if v is None:
+                    continue
+                if not _rename_last_definition(block, v, merged):
+                    block.append(ast.copy_location(
+                        ast.Assign(targets=[ast.Name(merged, ast.Store())], value=ast.Name(v, ast.Load())), like))
+            env[var] = merged
+        return env
+
+    # --- loops -------------------------------------------------------------------------------
+    def _assigned_in(self, stmts) -> set:
+        out = set()
+        for s in stmts:
+            for node in ast.walk(s):
+                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                    out.add(node.id)
+                elif isinstance(node, ast.Return):
+                    out.add(self.result_base)
+        return out
+
+    def _loads_in(self, stmts) -> dict:
+        counts = {}
+        for s in stmts:
+            for node in ast.walk(s):
+                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                    counts[node.id] = counts.get(node.id, 0) + 1
+        return counts
+
+    def _carried(self, loop_node, body_stmts, extra_assigned=()):
+        assigned = self._assigned_in(body_stmts) | set(extra_assigned)
+        inside = self._loads_in([loop_node])
+        carried = {}
+        for var in sorted(assigned):
+            outside = self.total_loads.get(var, 0) - inside.get(var, 0)
+            if var in self.env:
+                carried[var] = self.env[var]
+            elif outside > 0 or self.loops:
+                carried[var] = self.version(var)
+        for name in carried.values():
+            self.loop_names.add(name)
+        return carried
+
+    def copy_back(self, loop: _Loop, like) -> None:
+        for var, name in loop.carried.items():
+            current = self.env.get(var)
+            if current is not None and current != name:
+                self.emit(ast.Assign(targets=[ast.Name(name, ast.Store())],
+                                     value=ast.Name(current, ast.Load())), like=like)
+
+    def s_Break(self, s):
+        if not self.loops:
+            raise unsupported(self.p, s, "`break` outside a loop")
+        self.copy_back(self.loops[-1], like=s)
+        self.emit(ast.Break(), like=s)
+
+    def s_Continue(self, s):
+        if not self.loops:
+            raise unsupported(self.p, s, "`continue` outside a loop")
+        self.copy_back(self.loops[-1], like=s)
+        self.emit(ast.Continue(), like=s)
+
+    def run_loop_body(self, loop: _Loop, prologue, stmts, like):
+        """Normalize a loop body: loop names at entry, copied back at every exit."""
+        env = dict(self.env)
+        env.update(loop.carried)
+        saved_block, saved_env = self.block, self.env
+        self.block, self.env = [], env
+        self.loops.append(loop)
+        for s in prologue:
+            self.emit(s, like=like)
+        for s in stmts:
+            self.stmt(s)
+        if not terminates(self.block):
+            self.copy_back(loop, like=like)
+        self.loops.pop()
+        body = self.block or [ast.Pass()]
+        self.block, self.env = saved_block, saved_env
+        for var, name in loop.carried.items():
+            self.env[var] = name
+        return body
+
+    def s_While(self, s):
+        if s.orelse:
+            raise unsupported(self.p, s, "`while ... else`",
+                              hint="use a flag variable set before `break`")
+        saved_block = self.block
+        self.block = []
+        loop = _Loop(carried=self._carried(s, s.body), node=s)
+        # the condition reads the loop names: evaluate it with them in scope
+        env_before = dict(self.env)
+        self.env = dict(self.env)
+        self.env.update(loop.carried)
+        test = self.test(s.test)
+        cond_stmts = self.block
+        self.block, self.env = saved_block, env_before
+        if not cond_stmts:
+            body = self.run_loop_body(loop, [], s.body, like=s)
+            self.emit(ast.While(test=test, body=body, orelse=[]), like=s)
+            return
+        # `while True:` computing the condition at the top of each iteration
+        exit_test = ast.UnaryOp(op=ast.Not(), operand=test) if not isinstance(test, ast.UnaryOp) \
+            else test.operand
+        guard = ast.If(test=exit_test, body=[ast.Break()], orelse=[])
+        loop_body = self.run_loop_body(loop, cond_stmts + [guard], s.body, like=s)
+        self.emit(ast.While(test=ast.Constant(value=True), body=loop_body, orelse=[]), like=s)
+
+    def s_For(self, s):
+        if s.orelse:
+            raise unsupported(self.p, s, "`for ... else`",
+                              hint="use a flag variable set before `break`")
+        it = s.iter
+        target = s.target
+        prologue_items = []           # (user target, value expression built from the index)
+        if isinstance(it, ast.Call) and self.is_builtin(it.func, range) and not it.keywords:
+            if not isinstance(target, ast.Name):
+                raise unsupported(self.p, target, "this loop target", hint="use a single name")
+            args = [self.atom(a) for a in it.args]
+            iterable = ast.Call(func=ast.Name("range", ast.Load()), args=args, keywords=[])
+            index_var = target.id
+        else:
+            if isinstance(it, ast.Call) and self.is_builtin(it.func, enumerate):
+                if not isinstance(target, ast.Tuple) or len(target.elts) != 2 or it.keywords \
+                        or len(it.args) != 1:
+                    raise unsupported(self.p, s, "this form of enumerate",
+                                      hint="use `for i, x in enumerate(xs)`")
+                seqs = [self.atom(it.args[0])]
+                index_target, value_targets = target.elts[0], [target.elts[1]]
+            elif isinstance(it, ast.Call) and self.is_builtin(it.func, zip):
+                if not isinstance(target, ast.Tuple) or len(target.elts) != len(it.args) or it.keywords:
+                    raise unsupported(self.p, s, "this form of zip",
+                                      hint="unpack one name per zipped sequence")
+                seqs = [self.atom(a) for a in it.args]
+                index_target, value_targets = None, list(target.elts)
+            else:
+                seqs = [self.atom(it)]
+                index_target, value_targets = None, [target]
+            lengths = []
+            for seq in seqs:
+                n = self.temp()
+                self.emit(ast.Assign(targets=[ast.Name(n, ast.Store())],
+                                     value=ast.Call(func=ast.Name("len", ast.Load()), args=[seq],
+                                                    keywords=[])), like=s)
+                lengths.append(ast.Name(n, ast.Load()))
+            if len(lengths) > 1:
+                n = self.temp()
+                self.emit(ast.Assign(targets=[ast.Name(n, ast.Store())],
+                                     value=ast.Call(func=ast.Name("min", ast.Load()), args=lengths,
+                                                    keywords=[])), like=s)
+                lengths = [ast.Name(n, ast.Load())]
+            iterable = ast.Call(func=ast.Name("range", ast.Load()), args=lengths, keywords=[])
+            if isinstance(index_target, ast.Name):
+                index_var = index_target.id
+            elif index_target is None:
+                index_var = self.fresh("i")
+            else:
+                raise unsupported(self.p, index_target, "this loop target", hint="use a single name")
+            for seq, t in zip(seqs, value_targets):
+                prologue_items.append((t, seq))
+        # the loop: its target is assigned by the loop itself
+        assigned_extra = {index_var}
+        loop = _Loop(carried=self._carried(s, s.body, assigned_extra), node=s)
+        if index_var in loop.carried:
+            loop_target = loop.carried.pop(index_var)
+            self.loop_names.add(loop_target)
+            keep_target = (index_var, loop_target)
+        else:
+            loop_target = self.version(index_var)
+            keep_target = None
+        env = dict(self.env)
+        env.update(loop.carried)
+        env[index_var] = loop_target
+        saved_block, saved_env = self.block, self.env
+        self.block, self.env = [], env
+        self.loops.append(loop)
+        for t, seq in prologue_items:
+            item = ast.Subscript(value=seq, slice=ast.Name(loop_target, ast.Load()), ctx=ast.Load())
+            self.assign(t, item, like=s)
+        for st in s.body:
+            self.stmt(st)
+        if not terminates(self.block):
+            self.copy_back(loop, like=s)
+        self.loops.pop()
+        body = self.block or [ast.Pass()]
+        self.block, self.env = saved_block, saved_env
+        for var, name in loop.carried.items():
+            self.env[var] = name
+        if keep_target:
+            self.env[keep_target[0]] = keep_target[1]
+        self.loop_names.add(loop_target)
+        self.emit(ast.For(target=ast.Name(loop_target, ast.Store()), iter=iterable, body=body,
+                          orelse=[], type_comment=None), like=s)
+
+    def is_builtin(self, func, obj) -> bool:
+        return isinstance(func, ast.Name) and func.id not in self.locals \
+            and self.p.resolve(func.id) is obj
+
+    # --- expressions -------------------------------------------------------------------------
+    def atom(self, e: ast.expr) -> ast.expr:
+        """``e`` as an atom: a name, a constant or a module attribute."""
+        rhs = self.rhs(e)
+        if not self.is_atom(rhs):
+            name = self.temp()
+            self.emit(ast.Assign(targets=[ast.Name(name, ast.Store())], value=rhs), like=e)
+            rhs = ast.Name(name, ast.Load())
+        rhs._s2sad_done = True                      # already renamed: never rename twice
+        return rhs
+
+    def is_atom(self, e) -> bool:
+        if isinstance(e, (ast.Name, ast.Constant)):
+            return True
+        return isinstance(e, ast.Attribute) and self.is_global_chain(e)
+
+    def is_global_chain(self, e) -> bool:
+        """``np.linalg.norm``, ``math.pi``: an attribute path from a module or global name."""
+        while isinstance(e, ast.Attribute):
+            e = e.value
+        if not isinstance(e, ast.Name) or e.id in self.locals:
+            return False
+        value = self.p.resolve(e.id)
+        return isinstance(value, (types.ModuleType, Opaque))
+
+    def test(self, e: ast.expr) -> ast.expr:
+        """A condition: an atom, a comparison of atoms, ``not atom``, or and/or of those."""
+        if isinstance(e, ast.BoolOp):
+            saved = self.block
+            self.block = []
+            values = [self.test(v) for v in e.values]
+            emitted, self.block = self.block, saved
+            if not emitted:
+                return ast.BoolOp(op=e.op, values=values)
+            self.block.extend(emitted[:0])
+            return self.atom(e)
+        if isinstance(e, ast.Compare):
+            return self.rhs(e)
+        if isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.Not):
+            return ast.UnaryOp(op=ast.Not(), operand=self.atom(e.operand))
+        return self.atom(e)
+
+    def rhs(self, e: ast.expr) -> ast.expr:
+        """``e`` as one operation over atoms (emitting what its operands need)."""
+        if getattr(e, "_s2sad_done", False):
+            return e
+        method = getattr(self, "e_" + type(e).__name__, None)
+        if method is None:
+            raise unsupported(self.p, e)
+        return ast.copy_location(method(e), e)
+
+    def e_Constant(self, e):
+        return ast.Constant(value=e.value)
+
+    def e_Name(self, e):
+        if e.id in self.env:
+            return ast.Name(self.env[e.id], ast.Load())
+        if e.id in self.locals and e.id not in RESERVED:
+            # assigned somewhere in the function but not on this path
+            return ast.Name(e.id, ast.Load())
+        return ast.Name(e.id, ast.Load())
+
+    def e_BinOp(self, e):
+        left = self.atom(e.left)
+        right = self.atom(e.right)
+        return ast.BinOp(left=left, op=e.op, right=right)
+
+    def e_UnaryOp(self, e):
+        if isinstance(e.op, (ast.USub, ast.UAdd)) and isinstance(e.operand, ast.Constant) \
+                and isinstance(e.operand.value, (int, float, complex)) \
+                and not isinstance(e.operand.value, bool):
+            return ast.Constant(value=-e.operand.value if isinstance(e.op, ast.USub) else e.operand.value)
+        return ast.UnaryOp(op=e.op, operand=self.atom(e.operand))
+
+    def e_Compare(self, e):
+        left = self.atom(e.left)
+        comparators = [self.atom(c) for c in e.comparators]
+        return ast.Compare(left=left, ops=e.ops, comparators=comparators)
+
+    def e_BoolOp(self, e):
+        # a and b  ==  (b if a else a);   a or b  ==  (a if a else b)
+        result = self.temp()
+        first = self.atom(e.values[0])
+        rest = e.values[1:]
+        rest_expr = rest[0] if len(rest) == 1 else ast.copy_location(ast.BoolOp(op=e.op, values=rest), e)
+        env0 = dict(self.env)
+        saved = self.block
+        self.block = []
+        value = self.atom(rest_expr)
+        other = self.block + [ast.copy_location(ast.Assign(targets=[ast.Name(result, ast.Store())], value=value), e)]
+        self.block = saved
+        self.env = env0
+        short = [ast.copy_location(ast.Assign(targets=[ast.Name(result, ast.Store())], value=first), e)]
+        if isinstance(e.op, ast.And):
+            node = ast.If(test=first, body=other, orelse=short)
+        else:
+            node = ast.If(test=first, body=short, orelse=other)
+        self.emit(node, like=e)
+        return ast.Name(result, ast.Load())
+
+    def e_IfExp(self, e):
+        result = self.temp()
+        test = self.test(e.test)
+        env0 = dict(self.env)
+        branches = []
+        for branch in (e.body, e.orelse):
+            saved = self.block
+            self.block = []
+            self.env = dict(env0)
+            value = self.rhs(branch)
+            self.emit(ast.Assign(targets=[ast.Name(result, ast.Store())], value=value), like=branch)
+            branches.append(self.block)
+            self.block = saved
+        self.env = env0
+        self.emit(ast.If(test=test, body=branches[0], orelse=branches[1]), like=e)
+        return ast.Name(result, ast.Load())
+
+    def e_Attribute(self, e):
+        if self.is_global_chain(e):
+            return _strip(e)
+        return ast.Attribute(value=self.atom(e.value), attr=e.attr, ctx=ast.Load())
+
+    def e_Subscript(self, e):
+        value = self.atom(e.value)
+        return ast.Subscript(value=value, slice=self.index(e.slice), ctx=ast.Load())
+
+    def index(self, s):
+        if isinstance(s, ast.Slice):
+            return ast.Slice(lower=self.atom(s.lower) if s.lower is not None else None,
+                             upper=self.atom(s.upper) if s.upper is not None else None,
+                             step=self.atom(s.step) if s.step is not None else None)
+        if isinstance(s, ast.Tuple):
+            return ast.Tuple(elts=[self.index(x) for x in s.elts], ctx=ast.Load())
+        if hasattr(ast, "Index") and isinstance(s, getattr(ast, "Index")):   # Python < 3.9
+            return self.index(s.value)
+        return self.atom(s)
+
+    def e_Tuple(self, e):
+        return ast.Tuple(elts=[self.atom(x) for x in e.elts], ctx=ast.Load())
+
+    def e_List(self, e):
+        return ast.List(elts=[self.atom(x) for x in e.elts], ctx=ast.Load())
+
+    def arg(self, a):
+        if isinstance(a, ast.Starred):
+            raise unsupported(self.p, a)
+        if isinstance(a, (ast.Tuple, ast.List)):
+            return type(a)(elts=[self.atom(x) for x in a.elts], ctx=ast.Load())
+        return self.atom(a)
+
+    def e_Call(self, e):
+        func = e.func
+        if isinstance(func, ast.Name):
+            if func.id in self.env:
+                raise unsupported(self.p, e, "a call of a local variable",
+                                  hint="call a function defined at module level")
+            func = ast.Name(func.id, ast.Load())
+        elif isinstance(func, ast.Attribute) and self.is_global_chain(func):
+            func = _strip(func)
+        elif isinstance(func, ast.Attribute):
+            func = ast.Attribute(value=self.atom(func.value), attr=func.attr, ctx=ast.Load())
+        else:
+            raise unsupported(self.p, e, "a call of a computed function",
+                              hint="call a named function")
+        args = [self.arg(a) for a in e.args]
+        keywords = []
+        for kw in e.keywords:
+            if kw.arg is None:
+                raise unsupported(self.p, kw.value, "`**` arguments", hint="pass keywords one by one")
+            keywords.append(ast.keyword(arg=kw.arg, value=self.arg(kw.value)))
+        return ast.Call(func=func, args=args, keywords=keywords)
+
+
+def _strip(e):
+    """A fresh copy of a global attribute chain (no stale contexts)."""
+    if isinstance(e, ast.Attribute):
+        return ast.Attribute(value=_strip(e.value), attr=e.attr, ctx=ast.Load())
+    return ast.Name(e.id, ast.Load())
+
+
+def _rename_last_definition(block, old, new) -> bool:
+    """Rename the definition ``old = ...`` at the top of ``block`` to ``new`` when
+    nothing after it reads ``old`` (saves a copy at a join point)."""
+    for i in range(len(block) - 1, -1, -1):
+        stmt = block[i]
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
+                and isinstance(stmt.targets[0], ast.Name) and stmt.targets[0].id == old:
+            for later in block[i + 1:]:
+                for node in ast.walk(later):
+                    if isinstance(node, ast.Name) and node.id == old:
+                        return False
+            stmt.targets[0].id = new
+            return True
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Name) and node.id == old and isinstance(node.ctx, ast.Store):
+                return False
+    return False
+
+
+def normalize(parsed: Parsed) -> Normalized:
+    """Lower ``parsed`` to three-address SSA form (see the module docstring)."""
+    return _Normalizer(parsed).run()

@@ -1,0 +1,208 @@
+"""Stage 5: make a derivative smaller without changing what it computes.
+
+Each pass is a function ``tree -> tree``; :func:`optimize` runs them to a
+fixed point.  Output grammar: the input's (a derivative function as
+``reverse`` or ``forward`` writes it), with fewer statements.
+
+* :func:`propagate_copies` — ``a = b`` / ``a = 1.0`` with ``a`` and ``b``
+  assigned once: uses of ``a`` read ``b`` (or the constant); the copy dies.
+* :func:`simplify_derivatives` — constant folding and exact float identities
+  (``y_bar * 1.0``, ``0.0 + g``) in derivative statements only: the primal
+  code's integer and boolean arithmetic is never touched.
+* :func:`eliminate_dead_code` — assignments nobody reads, loops and branches
+  left empty; pushes and pops are kept (they come in pairs by construction).
+"""
+from __future__ import annotations
+
+import ast
+import copy
+from collections import Counter
+
+from .templates import simplify
+
+_IMPURE_METHODS = {"append", "pop", "extend", "insert", "update", "add", "remove", "clear",
+                   "fill", "sort", "setdefault"}
+
+
+def _assign_counts(tree) -> Counter:
+    counts = Counter()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            counts[node.id] += 1
+        elif isinstance(node, ast.arg):
+            counts[node.arg] += 1
+        elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+            counts[node.target.id] += 1
+    return counts
+
+
+def _load_counts(tree) -> Counter:
+    counts = Counter()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            counts[node.id] += 1
+        elif isinstance(node, (ast.AugAssign,)) and isinstance(node.target, ast.Subscript) \
+                and isinstance(node.target.value, ast.Name):
+            pass
+    return counts
+
+
+def _blocks(tree):
+    """Every statement list of the function."""
+    stack = [tree.body]
+    while stack:
+        block = stack.pop()
+        yield block
+        for s in block:
+            for field in ("body", "orelse"):
+                sub = getattr(s, field, None)
+                if isinstance(sub, list):
+                    stack.append(sub)
+
+
+class _Replace(ast.NodeTransformer):
+    def __init__(self, mapping):
+        self.mapping = mapping
+
+    def visit_Name(self, node):
+        if isinstance(node.ctx, ast.Load) and node.id in self.mapping:
+            return ast.copy_location(copy.deepcopy(self.mapping[node.id]), node)
+        return node
+
+    def visit_Return(self, node):
+        return node                    # keep the names a derivative returns
+
+
+def propagate_copies(tree: ast.FunctionDef) -> ast.FunctionDef:
+    counts = _assign_counts(tree)
+    derivative = getattr(tree, "_s2sad_derivative_names", set())
+    mapping = {}
+    for block in _blocks(tree):
+        for s in block:
+            if not (isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name)):
+                continue
+            a = s.targets[0].id
+            if counts[a] != 1:
+                continue
+            v = s.value
+            if isinstance(v, ast.Name) and counts[v.id] == 1 and v.id not in mapping:
+                mapping[a] = v
+            elif isinstance(v, ast.Constant) and isinstance(v.value, (int, float)) and a in derivative:
+                mapping[a] = v
+    if not mapping:
+        return tree
+    # resolve chains a -> b -> c
+    for a in list(mapping):
+        seen = {a}
+        target = mapping[a]
+        while isinstance(target, ast.Name) and target.id in mapping and target.id not in seen:
+            seen.add(target.id)
+            target = mapping[target.id]
+        mapping[a] = target
+    _Replace(mapping).visit(tree)
+    return tree
+
+
+def simplify_derivatives(tree: ast.FunctionDef) -> ast.FunctionDef:
+    derivative = getattr(tree, "_s2sad_derivative_names", set())
+    for block in _blocks(tree):
+        for s in block:
+            if isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Name) \
+                    and s.targets[0].id in derivative:
+                s.value = simplify(s.value)
+            elif isinstance(s, ast.AugAssign) and isinstance(s.target, ast.Subscript) \
+                    and isinstance(s.target.value, ast.Name) and s.target.value.id in derivative:
+                s.value = simplify(s.value)
+    return tree
+
+
+def _pure(expr) -> bool:
+    for node in ast.walk(expr):
+        if isinstance(node, ast.Call):
+            f = node.func
+            if isinstance(f, ast.Attribute) and f.attr in _IMPURE_METHODS:
+                return False
+            if isinstance(f, ast.Name) and f.id == "print":
+                return False
+    return True
+
+
+def eliminate_dead_code(tree: ast.FunctionDef) -> ast.FunctionDef:
+    while True:
+        loads = _load_counts(tree)
+        changed = False
+        for block in _blocks(tree):
+            keep = []
+            for s in block:
+                if _dead(s, loads):
+                    changed = True
+                    continue
+                keep.append(s)
+            if len(keep) != len(block):
+                block[:] = keep or [ast.Pass()]
+        _tidy(tree.body)
+        if not changed:
+            return tree
+
+
+def _dead(s, loads) -> bool:
+    if isinstance(s, ast.Assign) and len(s.targets) == 1:
+        t = s.targets[0]
+        if isinstance(t, ast.Name):
+            return loads[t.id] == 0 and _pure(s.value)
+        if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name):
+            return loads[t.value.id] <= _reads_in(s, t.value.id) and _pure(s.value)
+    if isinstance(s, ast.AugAssign) and isinstance(s.target, ast.Subscript) \
+            and isinstance(s.target.value, ast.Name):
+        return loads[s.target.value.id] <= _reads_in(s, s.target.value.id) and _pure(s.value)
+    if isinstance(s, ast.Expr) and isinstance(s.value, ast.Call) and isinstance(s.value.func, ast.Name) \
+            and s.value.func.id == "accumulate_at":
+        first = s.value.args[0]
+        return isinstance(first, ast.Name) and loads[first.id] <= _reads_in(s, first.id)
+    if isinstance(s, ast.Pass):
+        return False
+    if isinstance(s, ast.If):
+        return all(isinstance(x, ast.Pass) for x in s.body + s.orelse) and _pure(s.test)
+    if isinstance(s, (ast.For, ast.While)):
+        if isinstance(s, ast.While):
+            return False               # may not terminate: not ours to drop
+        body_empty = all(isinstance(x, ast.Pass) for x in s.body)
+        return body_empty and loads[s.target.id] == 0 if isinstance(s.target, ast.Name) else False
+    return False
+
+
+def _reads_in(stmt, name) -> int:
+    return sum(1 for n in ast.walk(stmt) if isinstance(n, ast.Name) and n.id == name
+               and isinstance(n.ctx, ast.Load))
+
+
+def _tidy(block):
+    """Drop ``pass`` where a block has other statements."""
+    for s in block:
+        for field in ("body", "orelse"):
+            sub = getattr(s, field, None)
+            if isinstance(sub, list):
+                _tidy(sub)
+                real = [x for x in sub if not isinstance(x, ast.Pass)]
+                if field == "orelse":
+                    sub[:] = real
+                else:
+                    sub[:] = real or [ast.Pass()]
+    real = [x for x in block if not isinstance(x, ast.Pass)]
+    block[:] = real or [ast.Pass()]
+
+
+PASSES = (propagate_copies, simplify_derivatives, eliminate_dead_code)
+
+
+def optimize(tree: ast.FunctionDef) -> ast.FunctionDef:
+    """Run every pass until the source stops changing."""
+    before = None
+    for _ in range(10):
+        for p in PASSES:
+            tree = p(tree)
+        now = ast.dump(tree)
+        if now == before:
+            break
+        before = now
+    return tree

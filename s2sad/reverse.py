@@ -1,0 +1,635 @@
+"""Stage 4 (reverse mode): a normalized function -> its adjoint program.
+
+The adjoint program is the normalized body (the *forward sweep*) followed by
+the *reverse sweep*: for each statement, last to first, the adjoint
+contributions its rule gives, accumulated into ``<name>_bar``.  Control flow
+stays control flow:
+
+* ``if test:`` is reversed by ``if test:`` over the branches' adjoints; the
+  test reads primal values, which are still (or again) what they were.
+* ``for i in range(...)`` is reversed by ``for i in reversed(range(...))``;
+  ``while`` and loops that ``break`` count their iterations and the reverse
+  loop runs that many times.
+* Inside a loop, a value the reverse sweep reads is overwritten by the next
+  iteration.  Each block of a loop body pushes the values it owns that the
+  reverse sweep reads onto ``stack`` at every exit (one tuple), and the
+  reverse of that block starts by popping them back: values are restored,
+  not recomputed.  Straight-line code pushes nothing.
+
+An adjoint's first contribution on a path assigns it; later ones add to it.
+Where paths join, the reverse sweep makes both sides agree (a zero on the side
+that had no contribution), and adjoints a reverse loop accumulates into are
+zeroed before it.
+"""
+from __future__ import annotations
+
+import ast
+import copy
+
+from . import rules
+from .analysis import Activity, NDims, assigned_names, iter_stmts, names_in, resolve_callee
+from .errors import MissingRuleError, UnsupportedSyntaxError
+from .normalize import RESERVED, Normalized, terminates
+from .templates import bind, instantiate, simplify
+
+
+def comment(text: str) -> ast.stmt:
+    """A statement the emitter prints as ``# text``."""
+    return ast.Expr(value=ast.Call(func=ast.Name("__comment__", ast.Load()),
+                                   args=[ast.Constant(value=text)], keywords=[]))
+
+
+def name(id_: str) -> ast.Name:
+    return ast.Name(id=id_, ctx=ast.Load())
+
+
+def store(id_: str) -> ast.Name:
+    return ast.Name(id=id_, ctx=ast.Store())
+
+
+def assign(target: str, value: ast.expr) -> ast.Assign:
+    return ast.Assign(targets=[store(target)], value=value)
+
+
+def call(func: str, *args, **kwargs) -> ast.Call:
+    parts = func.split(".")
+    f = name(parts[0])
+    for p in parts[1:]:
+        f = ast.Attribute(value=f, attr=p, ctx=ast.Load())
+    return ast.Call(func=f, args=list(args), keywords=[ast.keyword(arg=k, value=v) for k, v in kwargs.items()])
+
+
+class _PopSlot(ast.stmt):
+    """Placeholder at the start of a reverse block: filled with the pop of its saved values."""
+    _fields = ()
+
+    def __init__(self, block_id):
+        super().__init__()
+        self.block_id = block_id
+
+
+class State:
+    """Which adjoints are assigned (``init``) and which hold a private array (``owned``)."""
+
+    def __init__(self, init=(), owned=()):
+        self.init = set(init)
+        self.owned = set(owned)
+
+    def copy(self):
+        return State(self.init, self.owned)
+
+
+_OP_SYMBOL = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**",
+              ast.MatMult: "@", ast.Mod: "%"}
+
+
+def has_own_break(body) -> bool:
+    """True when ``body`` breaks out of its own loop (not an inner one)."""
+    for s in body:
+        if isinstance(s, ast.Break):
+            return True
+        if isinstance(s, ast.If) and (has_own_break(s.body) or has_own_break(s.orelse)):
+            return True
+    return False
+
+
+class ReverseTransformer:
+    def __init__(self, norm: Normalized, wrt: list, arg_ndims: dict | None = None,
+                 with_value: bool = False, seed: str | None = None, name: str | None = None):
+        self.norm = norm
+        self.fn = norm.node
+        self.p = norm.parsed
+        self.wrt = list(wrt)
+        self.with_value = with_value
+        self.seed = seed
+        self.result = norm.result
+        self.act = Activity(self.fn, self.p, set(self.wrt), {self.result})
+        self.nd = NDims(self.fn, self.p, arg_ndims or {})
+        self.locals = self.act.locals
+        self.loop_names = set(norm.loop_names)
+        self.used = set(RESERVED) | {n.id for n in ast.walk(self.fn) if isinstance(n, ast.Name)} \
+            | {a.arg for a in ast.walk(self.fn.args) if isinstance(a, ast.arg)}
+        self.adjoints: dict = {}
+        self.primal_of: dict = {}
+        self.needed: set = set()
+        self.counters: dict = {}
+        self.saves: dict = {}
+        self.stack = None
+        self.out_name = name or f"grad_{self.fn.name}"
+
+    # --- names -------------------------------------------------------------------------------
+    def fresh(self, base: str) -> str:
+        candidate, i = base, 0
+        while candidate in self.used:
+            i += 1
+            candidate = f"{base}_{i}"
+        self.used.add(candidate)
+        return candidate
+
+    def adj(self, primal: str) -> str:
+        if primal not in self.adjoints:
+            bar = self.fresh(f"{primal}_bar")
+            self.adjoints[primal] = bar
+            self.primal_of[bar] = primal
+        return self.adjoints[primal]
+
+    def is_active(self, atom) -> bool:
+        return isinstance(atom, ast.Name) and atom.id in self.act.active
+
+    def reads(self, expr) -> None:
+        """Record the primal names a piece of reverse code reads."""
+        for n in names_in(expr):
+            if n in self.locals:
+                self.needed.add(n)
+
+    def error(self, cls, node, message, hint=None):
+        return self.p.error(cls, node, message, hint=hint)
+
+    # --- adjoint accumulation ----------------------------------------------------------------
+    def zero(self, primal: str) -> ast.expr:
+        nd = self.nd.get(name(primal))
+        if nd == 0:
+            return ast.Constant(value=0.0)
+        self.needed.add(primal)
+        if nd is not None:
+            return call("np.zeros_like", name(primal))
+        return call("zeros_like", name(primal))
+
+    def accumulate(self, primal: str, expr: ast.expr, st: State, out: list) -> None:
+        bar = self.adj(primal)
+        self.reads(expr)
+        fresh_array = isinstance(expr, (ast.BinOp, ast.UnaryOp))
+        if bar in st.init:
+            out.append(assign(bar, ast.BinOp(left=name(bar), op=ast.Add(), right=expr)))
+            st.owned.add(bar)
+        else:
+            out.append(assign(bar, expr))
+            st.init.add(bar)
+            if fresh_array:
+                st.owned.add(bar)
+            else:
+                st.owned.discard(bar)
+
+    def accumulate_index(self, primal: str, index, g: ast.expr, st: State, out: list) -> None:
+        bar = self.adj(primal)
+        self.reads(index)
+        if bar not in st.init:
+            self.needed.add(primal)
+            out.append(assign(bar, call("np.zeros_like", name(primal))))
+            st.init.add(bar)
+            st.owned.add(bar)
+        elif bar not in st.owned:
+            out.append(assign(bar, call("np.copy", name(bar))))
+            st.owned.add(bar)
+        if self.basic_index(index):
+            out.append(ast.AugAssign(target=ast.Subscript(value=name(bar), slice=copy.deepcopy(index),
+                                                          ctx=ast.Store()), op=ast.Add(), value=g))
+        else:
+            out.append(ast.Expr(value=call("accumulate_at", name(bar), _index_value(index), g)))
+
+    def basic_index(self, index) -> bool:
+        parts = index.elts if isinstance(index, ast.Tuple) else [index]
+        for p in parts:
+            if isinstance(p, ast.Slice):
+                continue
+            if isinstance(p, ast.Constant) and (p.value is None or p.value is Ellipsis
+                                                or isinstance(p.value, int)):
+                continue
+            if isinstance(p, ast.Name) and self.nd.get(p) == 0:
+                continue
+            return False
+        return True
+
+    def unbroadcast(self, expr, atom, result: str, args) -> ast.expr:
+        """Undo broadcasting of ``atom``'s contribution, only where it can have happened."""
+        others = [a for a in args if a is not atom and a is not None]
+        nd_x, nd_y = self.nd.get(atom), self.nd.get(name(result))
+        if nd_x == 0 and nd_y == 0:
+            return expr
+        if all(self.nd.get(a) == 0 for a in others) and nd_x is not None and nd_x == nd_y:
+            return expr
+        if nd_x == 0 and nd_y is not None:
+            return call("np.sum", expr)
+        if all(isinstance(a, ast.Constant) for a in others) and nd_x is not None:
+            return expr
+        self.needed.add(atom.id)
+        return call("unbroadcast", expr, atom)
+
+    # --- blocks ------------------------------------------------------------------------------
+    def rev_block(self, stmts: list, st: State, in_loop: bool) -> list:
+        out = [_PopSlot(id(stmts))] if in_loop else []
+        for s in reversed(stmts):
+            self.rev_stmt(s, st, out, in_loop)
+        return out
+
+    def rev_stmt(self, s, st: State, out: list, in_loop: bool) -> None:
+        if isinstance(s, ast.Assign):
+            self.rev_assign(s, st, out)
+        elif isinstance(s, ast.If):
+            self.rev_if(s, st, out, in_loop)
+        elif isinstance(s, ast.For):
+            self.rev_for(s, st, out)
+        elif isinstance(s, ast.While):
+            self.rev_while(s, st, out)
+        elif isinstance(s, ast.Expr):
+            self.rev_effect(s, st, out)
+        elif isinstance(s, (ast.Break, ast.Continue, ast.Raise, ast.Assert, ast.Pass, ast.Return)):
+            pass
+        else:
+            raise self.error(UnsupportedSyntaxError, s, f"cannot reverse {type(s).__name__}")
+
+    def rev_effect(self, s, st, out):
+        c = s.value
+        if any(self.is_active(n) for n in ast.walk(c) if isinstance(n, ast.Name)) \
+                and isinstance(c.func, ast.Attribute) and c.func.attr == "append":
+            raise self.error(UnsupportedSyntaxError, s, "s2sad does not support appending a "
+                             "differentiated value to a list yet",
+                             hint="build the values with np.stack or write into a preallocated array")
+
+    def rev_assign(self, s, st: State, out: list) -> None:
+        target = s.targets[0]
+        if isinstance(target, ast.Subscript):
+            if self.is_active(target.value) or self.is_active(s.value):
+                raise self.error(UnsupportedSyntaxError, s, "s2sad does not support writing a "
+                                 "differentiated value into an array element yet",
+                                 hint="build the array with np.stack / np.concatenate instead")
+            return
+        v = target.id
+        if v not in self.act.active:
+            return
+        g = self.adj(v)
+        if g not in st.init:
+            return                      # no adjoint reaches this statement on this path
+        rhs = s.value
+        st.init.discard(g)              # consumed: an earlier version's adjoint starts afresh
+        st.owned.discard(g)
+        y_bar = name(g)
+        if isinstance(rhs, ast.Name):
+            if self.is_active(rhs):
+                self.accumulate(rhs.id, y_bar, st, out)
+        elif isinstance(rhs, ast.BinOp):
+            key = ("op", _OP_SYMBOL.get(type(rhs.op), "?"))
+            self.apply_rule(s, rules.lookup(key), key[1], [rhs.left, rhs.right], {}, v, st, out)
+        elif isinstance(rhs, ast.UnaryOp):
+            if isinstance(rhs.op, (ast.USub, ast.UAdd)):
+                key = ("op", "unary" + ("-" if isinstance(rhs.op, ast.USub) else "+"))
+                self.apply_rule(s, rules.lookup(key), key[1], [rhs.operand], {}, v, st, out)
+        elif isinstance(rhs, ast.Call):
+            self.rev_call(s, rhs, v, st, out)
+        elif isinstance(rhs, ast.Subscript):
+            if self.is_active(rhs.value):
+                self.accumulate_index(rhs.value.id, rhs.slice, y_bar, st, out)
+        elif isinstance(rhs, ast.Attribute):
+            if self.is_active(rhs.value) and not rules.is_nondifferentiable(("attr", rhs.attr)):
+                rule = rules.lookup(("attr", rhs.attr))
+                if rule is None:
+                    raise self.error(MissingRuleError, s, f"no derivative rule for attribute "
+                                     f".{rhs.attr}", hint="use a NumPy function with a rule")
+                self.apply_rule(s, rule, "." + rhs.attr, [rhs.value], {}, v, st, out)
+        elif isinstance(rhs, (ast.Tuple, ast.List)):
+            for k, e in enumerate(rhs.elts):
+                if self.is_active(e):
+                    item = ast.Subscript(value=y_bar, slice=ast.Constant(value=k), ctx=ast.Load())
+                    self.accumulate(e.id, item, st, out)
+        # constants, comparisons and boolean operations carry no derivative
+
+    def rev_call(self, s, rhs, v, st, out):
+        callee = resolve_callee(self.p, rhs, self.locals)
+        if callee.nondiff:
+            return
+        args = list(rhs.args)
+        if callee.receiver is not None:
+            args = [callee.receiver] + args
+        keywords = {kw.arg: kw.value for kw in rhs.keywords}
+        atoms = args + list(keywords.values())
+        flat = [e for a in atoms for e in (a.elts if isinstance(a, (ast.Tuple, ast.List)) else [a])]
+        if not any(self.is_active(a) for a in flat):
+            return
+        if callee.rule is None:
+            what = callee.name
+            if callee.user is not None:
+                hint = ("calls into user functions are differentiated in a later version; inline "
+                        "the helper, or register a rule with s2sad.rules.vjp(...)")
+            else:
+                hint = (f"register one: s2sad.rules.vjp(\"{what.lstrip('.')}(x)\", x=\"y_bar * ...\"),"
+                        " or mark it non-differentiable with s2sad.rules.nondifferentiable(...)")
+            raise self.error(MissingRuleError, rhs, f"no derivative rule for {what}", hint=hint)
+        self.apply_rule(s, callee.rule, callee.name, args, keywords, v, st, out)
+
+    def apply_rule(self, s, rule, what, args, keywords, v, st, out):
+        if rule is None or not rule.vjp:
+            raise self.error(MissingRuleError, s, f"no derivative rule for {what}",
+                             hint="register one with s2sad.rules.vjp(...)")
+        try:
+            bound = bind(rule, args, keywords)
+        except TypeError as exc:
+            raise self.error(MissingRuleError, s, f"no derivative rule for this call of {what}: {exc}",
+                             hint="call it as the rule's pattern does: " + rule.pattern)
+        mapping = dict(bound)
+        mapping["y"] = name(v)
+        mapping["y_bar"] = name(self.adj(v))
+        elementwise_args = [a for p, a in bound.items() if not isinstance(a, (ast.Tuple, ast.List))
+                            and p in rule.params] if rule.elementwise else []
+        for param, template in rule.vjp.items():
+            atom = bound.get(param)
+            if isinstance(atom, (ast.Tuple, ast.List)):
+                for k, e in enumerate(atom.elts):
+                    if self.is_active(e):
+                        expr = instantiate(template, {**mapping, "i": ast.Constant(value=k)})
+                        self.accumulate(e.id, expr, st, out)
+                continue
+            if not self.is_active(atom):
+                continue
+            expr = instantiate(template, mapping)
+            if rule.elementwise:
+                expr = self.unbroadcast(expr, atom, v, elementwise_args)
+            self.accumulate(atom.id, expr, st, out)
+
+    def rev_if(self, s, st: State, out: list, in_loop: bool) -> None:
+        st_then, st_else = st.copy(), st.copy()
+        rev_then = self.rev_block(s.body, st_then, in_loop)
+        rev_else = self.rev_block(s.orelse, st_else, in_loop)
+        for bar in st_then.init ^ st_else.init:
+            lacking, lacking_st = (rev_else, st_else) if bar in st_then.init else (rev_then, st_then)
+            lacking.append(assign(bar, self.zero(self.primal_of[bar])))
+            lacking_st.init.add(bar)
+            lacking_st.owned.add(bar)
+        st.init = st_then.init & st_else.init
+        st.owned = st_then.owned & st_else.owned
+        self.reads(s.test)
+        out.append(ast.If(test=copy.deepcopy(s.test), body=rev_then, orelse=rev_else))
+
+    def rev_loop_body(self, loop, st: State, out: list) -> list:
+        """The reverse of a loop body, with the adjoints it accumulates into zeroed first."""
+        local = assigned_names(loop.body) - self.loop_names
+        for _ in range(4):
+            trial = st.copy()
+            body = self.rev_block(loop.body, trial, in_loop=True)
+            touched = {t.id for n in ast.walk(ast.Module(body=body, type_ignores=[]))
+                       if isinstance(n, (ast.Assign, ast.AugAssign))
+                       for t in ([n.target] if isinstance(n, ast.AugAssign) else n.targets)
+                       if isinstance(t, ast.Name) and t.id in self.primal_of}
+            pre = {b for b in touched if self.primal_of[b] not in local and b not in st.init}
+            lost_owned = {b for b in st.owned if b not in trial.owned and b in trial.init}
+            if not pre and not lost_owned:
+                for bar in sorted(st.init - trial.init):
+                    body.append(assign(bar, self.zero(self.primal_of[bar])))
+                return body
+            for bar in sorted(pre):
+                out.append(assign(bar, self.zero(self.primal_of[bar])))
+                st.init.add(bar)
+                st.owned.add(bar)
+            st.owned -= lost_owned
+        raise self.error(UnsupportedSyntaxError, loop, "could not reverse this loop")
+
+    def rev_for(self, s, st: State, out: list) -> None:
+        counter = None
+        if has_own_break(s.body):
+            counter = self.counters.setdefault(id(s), self.fresh("n_iter"))
+        self.reads(s.iter)
+        body = self.rev_loop_body(s, st, out)
+        if counter:
+            self.needed.add(counter)
+        target_read = s.target.id in {n for stmt in body for n in names_in(stmt)}
+        iterable = copy.deepcopy(s.iter)
+        if counter:
+            iterable = ast.Subscript(value=iterable, slice=ast.Slice(lower=None, upper=name(counter), step=None),
+                                     ctx=ast.Load())
+        if target_read:
+            out.append(ast.For(target=store(s.target.id), iter=call("reversed", iterable),
+                               body=body, orelse=[], type_comment=None))
+        else:
+            if counter:
+                iterable = call("range", name(counter))
+            out.append(ast.For(target=store(self.fresh("_")), iter=iterable, body=body, orelse=[],
+                               type_comment=None))
+
+    def rev_while(self, s, st: State, out: list) -> None:
+        counter = self.counters.setdefault(id(s), self.fresh("n_iter"))
+        self.needed.add(counter)
+        body = self.rev_loop_body(s, st, out)
+        out.append(ast.For(target=store(self.fresh("_")), iter=call("range", name(counter)),
+                           body=body, orelse=[], type_comment=None))
+
+    # --- the forward sweep: the primal with pushes and iteration counters --------------------
+    def plan_saves(self, body, loop_names_here):
+        """For each block of one loop body, the names its exits push (see module docstring)."""
+        defs, reads, order = {}, {}, {}
+
+        def walk(block, chain):
+            chain = chain + (id(block),)
+            for s in block:
+                if isinstance(s, ast.Assign):
+                    t = s.targets[0]
+                    if isinstance(t, ast.Name):
+                        defs.setdefault(t.id, []).append(chain)
+                        order.setdefault(t.id, len(order))
+                    for n in names_in(s.value) + (names_in(t.slice) + [t.value.id]
+                                                  if isinstance(t, ast.Subscript) else []):
+                        reads.setdefault(n, []).append(chain)
+                elif isinstance(s, ast.If):
+                    for n in names_in(s.test):
+                        reads.setdefault(n, []).append(chain)
+                    walk(s.body, chain)
+                    walk(s.orelse, chain)
+                elif isinstance(s, (ast.For, ast.While)):
+                    inner = [n for st_ in iter_stmts(s.body) for n in names_in(st_)]
+                    for n in inner + names_in(s.iter if isinstance(s, ast.For) else s.test):
+                        reads.setdefault(n, []).append(chain)
+                    defined = set(assigned_names([s]))
+                    if id(s) in self.counters:
+                        defined.add(self.counters[id(s)])
+                    for n in defined:
+                        defs.setdefault(n, []).append(chain)
+                        order.setdefault(n, len(order))
+                else:
+                    for n in names_in(s):
+                        reads.setdefault(n, []).append(chain)
+
+        walk(body, ())
+        saves = {}
+        for n, chains in defs.items():
+            if n not in self.needed:
+                continue
+            if n in loop_names_here:
+                home = id(body)
+            else:
+                all_chains = chains + reads.get(n, [])
+                prefix = all_chains[0]
+                for c in all_chains[1:]:
+                    k = 0
+                    while k < min(len(prefix), len(c)) and prefix[k] == c[k]:
+                        k += 1
+                    prefix = prefix[:k]
+                home = prefix[-1] if prefix else id(body)
+            saves.setdefault(home, []).append(n)
+        for home in saves:
+            saves[home].sort(key=lambda n: (n in loop_names_here, order.get(n, 0)))
+        return saves
+
+    def push(self, names_) -> ast.stmt:
+        if self.stack is None:
+            self.stack = self.fresh("stack")
+        value = name(names_[0]) if len(names_) == 1 else \
+            ast.Tuple(elts=[name(n) for n in names_], ctx=ast.Load())
+        return ast.Expr(value=call(f"{self.stack}.append", value))
+
+    def fwd_block(self, stmts, loop, chain) -> list:
+        """The forward sweep of one block: ``loop`` is (body id, loop names of that loop) or None."""
+        out = []
+        chain = chain + [id(stmts)] if loop else chain
+        for s in stmts:
+            if isinstance(s, ast.If):
+                out.append(ast.If(test=s.test, body=self.fwd_block(s.body, loop, chain),
+                                  orelse=self.fwd_block(s.orelse, loop, chain)))
+            elif isinstance(s, (ast.For, ast.While)):
+                out.extend(self.fwd_loop(s))
+            elif isinstance(s, (ast.Break, ast.Continue)):
+                self.insert_exit_pushes(out, loop, chain)
+                out.append(s)
+            else:
+                out.append(s)
+        if loop and not terminates(stmts):
+            if chain[-1] == loop[0]:
+                self.insert_exit_pushes(out, loop, chain)
+            else:
+                names_ = self.saves.get(id(stmts))
+                if names_:
+                    out.append(self.push(names_))
+        if not out:
+            out = [ast.Pass()]
+        return out
+
+    def insert_exit_pushes(self, out, loop, chain) -> None:
+        """Push every enclosing block's saved values, before the exit's copy-backs."""
+        k = len(out)
+        while k > 0 and isinstance(out[k - 1], ast.Assign) and isinstance(out[k - 1].targets[0], ast.Name) \
+                and out[k - 1].targets[0].id in loop[1]:
+            k -= 1
+        pushes = []
+        for block_id in reversed(chain):
+            names_ = self.saves.get(block_id)
+            if names_:
+                pushes.append(self.push(names_))
+        out[k:k] = pushes
+
+    def fwd_loop(self, s) -> list:
+        loop_names_here = {t.id for st_ in iter_stmts(s.body) if isinstance(st_, ast.Assign)
+                           for t in st_.targets if isinstance(t, ast.Name) and t.id in self.loop_names}
+        self.saves.update(self.plan_saves(s.body, loop_names_here))
+        body = self.fwd_block(s.body, (id(s.body), loop_names_here), [])
+        counter = self.counters.get(id(s))
+        pre = []
+        if counter and counter in self.needed:
+            pre.append(assign(counter, ast.Constant(value=0)))
+            body.insert(0, assign(counter, ast.BinOp(left=name(counter), op=ast.Add(),
+                                                      right=ast.Constant(value=1))))
+        if isinstance(s, ast.For):
+            loop = ast.For(target=s.target, iter=s.iter, body=body, orelse=[], type_comment=None)
+        else:
+            loop = ast.While(test=s.test, body=body, orelse=[])
+        return pre + [loop]
+
+    def fill_pops(self, stmts) -> list:
+        out = []
+        for s in stmts:
+            if isinstance(s, _PopSlot):
+                names_ = self.saves.get(s.block_id)
+                if names_:
+                    value = call(f"{self.stack}.pop")
+                    if len(names_) == 1:
+                        out.append(assign(names_[0], value))
+                    else:
+                        out.append(ast.Assign(targets=[ast.Tuple(elts=[store(n) for n in names_],
+                                                                 ctx=ast.Store())], value=value))
+                continue
+            for field in ("body", "orelse"):
+                sub = getattr(s, field, None)
+                if isinstance(sub, list):
+                    setattr(s, field, self.fill_pops(sub))
+            if isinstance(s, ast.If) and _empty(s.body) and _empty(s.orelse):
+                continue
+            if isinstance(s, ast.If) and _empty(s.body):
+                s.test = ast.UnaryOp(op=ast.Not(), operand=s.test)
+                s.body, s.orelse = s.orelse, []
+            if isinstance(s, ast.If) and _empty(s.orelse):
+                s.orelse = []
+            if isinstance(s, (ast.For, ast.While)) and _empty(s.body):
+                s.body = [ast.Pass()]
+            out.append(s)
+        return out
+
+    # --- the whole function ------------------------------------------------------------------
+    def transform(self) -> ast.FunctionDef:
+        body = list(self.fn.body)
+        ret = body.pop()
+        assert isinstance(ret, ast.Return)
+        st = State()
+        rev = []
+        if self.result in self.act.active:
+            bar = self.adj(self.result)
+            seed = name(self.seed) if self.seed else ast.Constant(value=1.0)
+            rev.append(assign(bar, seed))
+            st.init.add(bar)
+        rev += self.rev_block(body, st, in_loop=False)
+        grads = []
+        for x in self.wrt:
+            bar = self.adj(x)
+            if bar not in st.init:
+                rev.append(assign(bar, self.zero(x)))
+            grads.append(name(bar))
+        fwd = self.fwd_block(body, None, [])
+        value = None
+        if self.with_value:
+            value = name(self.result)
+            if self.result in self.loop_names and self.stack is not None:
+                keep = self.fresh("value")
+                fwd.append(assign(keep, name(self.result)))
+                value = name(keep)
+        rev = self.fill_pops(rev)
+        new_body = []
+        if self.stack is not None:
+            new_body.append(assign(self.stack, ast.List(elts=[], ctx=ast.Load())))
+        new_body.append(comment("forward sweep"))
+        new_body += [s for s in fwd if not isinstance(s, ast.Pass)]
+        new_body.append(comment("reverse sweep"))
+        new_body += rev
+        result = grads[0] if len(grads) == 1 and not self.multi else \
+            ast.Tuple(elts=grads, ctx=ast.Load())
+        if self.with_value:
+            result = ast.Tuple(elts=[value, result], ctx=ast.Load())
+        new_body.append(ast.Return(value=result))
+        args = copy.deepcopy(self.fn.args)
+        if self.seed:
+            args.args.append(ast.arg(arg=self.seed, annotation=None))
+        fn = ast.FunctionDef(name=self.out_name, args=args, body=new_body, decorator_list=[],
+                             returns=None, type_comment=None)
+        if "type_params" in ast.FunctionDef._fields:
+            fn.type_params = []
+        fn._s2sad_derivative_names = set(self.primal_of)
+        ast.fix_missing_locations(fn)
+        return fn
+
+    multi = False
+
+
+def _empty(block) -> bool:
+    return all(isinstance(s, ast.Pass) for s in block)
+
+
+def _index_value(index):
+    """An index expression usable as a value (slices become slice(...) calls)."""
+    if isinstance(index, ast.Slice):
+        return call("slice", *(p if p is not None else ast.Constant(value=None)
+                               for p in (index.lower, index.upper, index.step)))
+    if isinstance(index, ast.Tuple):
+        return ast.Tuple(elts=[_index_value(e) for e in index.elts], ctx=ast.Load())
+    return copy.deepcopy(index)
+
+
+def reverse(norm: Normalized, wrt, arg_ndims=None, with_value=False, seed=None, multi=False,
+            name=None) -> ast.FunctionDef:
+    """The adjoint program of ``norm`` with respect to the parameters ``wrt``."""
+    t = ReverseTransformer(norm, wrt, arg_ndims, with_value, seed, name)
+    t.multi = multi
+    return t.transform()

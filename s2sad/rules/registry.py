@@ -1,0 +1,147 @@
+"""The rule registry: how a derivative rule is written down and looked up.
+
+A rule is one line.  Its *pattern* is a Python expression naming the
+primitive and its parameters, with defaults for keyword parameters; each
+keyword argument of ``vjp`` (``jvp``) is the adjoint (tangent) contribution of
+the parameter of that name, as a Python expression::
+
+    vjp("np.tanh(x)", x="y_bar * (1 - y * y)")
+    jvp("np.tanh(x)", x="x_dot * (1 - y * y)")
+    vjp("a * b", a="y_bar * b", b="y_bar * a", elementwise=True)
+
+In a template, ``y`` is the primitive's result, ``y_bar`` its adjoint, a
+parameter name stands for the argument passed, and ``<param>_dot`` for its
+tangent.  Every other name refers to NumPy (``np``), ``math`` or a helper of
+:mod:`s2sad.runtime`.  Patterns are
+
+* a call of a NumPy / math / builtin function: ``"np.sum(x, axis=None)"``;
+* an ndarray method: ``"x.sum(axis=None, keepdims=False)"``;
+* an operator: ``"a + b"``, ``"-x"``;
+* an attribute: ``"x.T"``.
+
+``elementwise=True`` marks a broadcasting primitive: the transformer undoes
+broadcasting of each contribution (``unbroadcast``), once, outside the rule.
+"""
+from __future__ import annotations
+
+import ast
+import builtins
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+# Output kinds, used by the transformers to pick the cheapest correct code.
+ELEMENTWISE = "elementwise"   # scalar when every input is scalar, else array
+SCALAR = "scalar"             # always a scalar (math functions, full reductions)
+ARRAY = "array"               # an array, or unknown
+
+_PATTERN_NAMESPACE = {"np": np, "numpy": np, "math": math}
+
+_BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/",
+           ast.Pow: "**", ast.MatMult: "@", ast.FloorDiv: "//", ast.Mod: "%"}
+_UNARYOPS = {ast.USub: "-", ast.UAdd: "+"}
+
+
+@dataclass
+class Rule:
+    """The derivative rules of one primitive (one key)."""
+    key: object
+    pattern: str
+    params: list[str]
+    defaults: dict[str, ast.expr]
+    out: str = ARRAY
+    vjp: dict[str, ast.expr] = field(default_factory=dict)
+    jvp: dict[str, ast.expr] = field(default_factory=dict)
+
+    @property
+    def elementwise(self) -> bool:
+        return self.out == ELEMENTWISE
+
+
+RULES: dict[object, Rule] = {}
+NONDIFFERENTIABLE: set = set()
+
+
+def key_of_pattern(pattern: str):
+    """The lookup key of a pattern and its parameters and defaults."""
+    node = ast.parse(pattern, mode="eval").body
+    if isinstance(node, ast.BinOp):
+        return ("op", _BINOPS[type(node.op)]), [node.left.id, node.right.id], {}
+    if isinstance(node, ast.UnaryOp):
+        return ("op", "unary" + _UNARYOPS[type(node.op)]), [node.operand.id], {}
+    if isinstance(node, ast.Attribute):
+        return ("attr", node.attr), [node.value.id], {}
+    if not isinstance(node, ast.Call):
+        raise ValueError(f"bad rule pattern {pattern!r}")
+    # a starred parameter ("x.reshape(*shape)") collects the remaining positional arguments
+    params = ["*" + a.value.id if isinstance(a, ast.Starred) else a.id for a in node.args]
+    defaults = {kw.arg: kw.value for kw in node.keywords}
+    params += [kw.arg for kw in node.keywords]
+    func = node.func
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) \
+            and func.value.id not in _PATTERN_NAMESPACE:
+        # "x.sum(axis=None)": an ndarray method; the receiver is the first parameter
+        return ("method", func.attr), [func.value.id] + params, defaults
+    if isinstance(func, ast.Name) and func.id not in _PATTERN_NAMESPACE:
+        return getattr(builtins, func.id), params, defaults
+    return eval(compile(ast.Expression(func), pattern, "eval"), dict(_PATTERN_NAMESPACE)), params, defaults
+
+
+def _rule(pattern: str, out: str | None) -> Rule:
+    key, params, defaults = key_of_pattern(pattern)
+    rule = RULES.get(key)
+    if rule is None:
+        rule = RULES[key] = Rule(key, pattern, params, defaults)
+    if out is not None:
+        rule.out = out
+    return rule
+
+
+def _templates(rule: Rule, templates: dict[str, str]) -> dict[str, ast.expr]:
+    parsed = {}
+    for name, text in templates.items():
+        if name not in rule.params and "*" + name not in rule.params:
+            raise ValueError(f"rule {rule.pattern!r} has no parameter {name!r}")
+        parsed[name] = ast.parse(text, mode="eval").body
+    return parsed
+
+
+def vjp(pattern: str, *, elementwise: bool = False, out: str | None = None, **templates: str) -> None:
+    """Register the adjoint contributions of a primitive's parameters."""
+    rule = _rule(pattern, ELEMENTWISE if elementwise else out)
+    rule.vjp.update(_templates(rule, templates))
+
+
+def jvp(pattern: str, *, elementwise: bool = False, out: str | None = None, **templates: str) -> None:
+    """Register the tangent contributions of a primitive's parameters."""
+    rule = _rule(pattern, ELEMENTWISE if elementwise else out)
+    rule.jvp.update(_templates(rule, templates))
+
+
+def nondifferentiable(*patterns: str) -> None:
+    """Functions, methods and attributes whose result is piecewise constant
+    or not a number (``np.floor``, ``len``, ``x.shape``): their outputs carry no derivative."""
+    for pattern in patterns:
+        if pattern.startswith("."):
+            NONDIFFERENTIABLE.add(("attr", pattern[1:]))
+            NONDIFFERENTIABLE.add(("method", pattern[1:]))
+        elif pattern in dir(builtins):
+            NONDIFFERENTIABLE.add(getattr(builtins, pattern))
+        else:
+            NONDIFFERENTIABLE.add(eval(pattern, dict(_PATTERN_NAMESPACE)))
+
+
+def lookup(key) -> Rule | None:
+    """The rule registered for ``key``, or None."""
+    try:
+        return RULES.get(key)
+    except TypeError:      # unhashable callables have no rules
+        return None
+
+
+def is_nondifferentiable(key) -> bool:
+    try:
+        return key in NONDIFFERENTIABLE
+    except TypeError:
+        return False

@@ -1,0 +1,126 @@
+"""The small leaf module that generated derivatives call.
+
+Everything here is plain NumPy.  Generated code reaches these helpers by name
+(``unbroadcast(g, x)``), so each one is short, fast on the common path and has
+a name that says what it does.  Nothing here imports the rest of s2sad.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "unbroadcast", "unreduce", "accumulate_at", "concat_part", "zeros_like",
+    "matmul_vjp_a", "matmul_vjp_b", "extremum_mask", "norm_vjp", "untranspose", "solve_vjp_a",
+]
+
+
+def unbroadcast(g, x):
+    """Sum ``g`` down to the shape of ``x``: undoes NumPy broadcasting.
+
+    The adjoint of ``y = x op z`` has ``y``'s shape; ``x``'s share of it is
+    summed over the axes broadcasting added or stretched.
+    """
+    shape = np.shape(x)
+    gshape = np.shape(g)
+    if gshape == shape:
+        return g
+    if not shape:
+        return np.sum(g)
+    extra = len(gshape) - len(shape)
+    if extra:
+        g = np.sum(g, axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+    if axes:
+        g = np.sum(g, axis=axes, keepdims=True)
+    return g
+
+
+def unreduce(g, x, axis=None, keepdims=False):
+    """Spread the adjoint of a reduction (sum, mean, ...) back over ``x``."""
+    shape = np.shape(x)
+    if axis is not None and not keepdims:
+        g = np.expand_dims(g, axis)
+    return np.broadcast_to(g, shape)
+
+
+def extremum_mask(y, x, axis=None, keepdims=False):
+    """Where ``x`` attains the reduction ``y`` (max or min), split evenly on ties."""
+    if axis is not None and not keepdims:
+        y = np.expand_dims(y, axis)
+    mask = x == y
+    return mask / np.sum(mask, axis=axis, keepdims=True)
+
+
+def accumulate_at(x_bar, index, g):
+    """``x_bar[index] += g``, correct for repeated fancy indices too."""
+    np.add.at(x_bar, index, g)
+    return x_bar
+
+
+def concat_part(g, arrays, i, axis=0):
+    """The slice of ``g`` that ``arrays[i]`` filled in ``np.concatenate(arrays, axis)``."""
+    start = sum(np.shape(a)[axis] for a in arrays[:i])
+    stop = start + np.shape(arrays[i])[axis]
+    index = [slice(None)] * np.ndim(g)
+    index[axis] = slice(start, stop)
+    return g[tuple(index)]
+
+
+def zeros_like(x):
+    """A zero adjoint for ``x``: ``0.0`` for a Python number, else an array."""
+    if isinstance(x, (float, int)):
+        return 0.0
+    return np.zeros(np.shape(x), dtype=np.result_type(x, np.float32) if np.ndim(x) else float)
+
+
+def matmul_vjp_a(g, a, b):
+    """Adjoint of ``a`` in ``a @ b`` for every combination of 1-D and 2-D+ operands."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return g * b
+    if np.ndim(b) == 1:
+        if np.ndim(a) == 1:
+            return g * b
+        return np.multiply.outer(g, b)
+    if np.ndim(a) == 1:
+        return b @ g
+    return g @ np.swapaxes(b, -1, -2)
+
+
+def matmul_vjp_b(g, a, b):
+    """Adjoint of ``b`` in ``a @ b`` for every combination of 1-D and 2-D+ operands."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return g * a
+    if np.ndim(a) == 1:
+        if np.ndim(b) == 1:
+            return g * a
+        return np.multiply.outer(a, g)
+    if np.ndim(b) == 1:
+        return np.swapaxes(a, -1, -2) @ g
+    return np.swapaxes(a, -1, -2) @ g
+
+
+def norm_vjp(g, y, x, ord=None, axis=None, keepdims=False):
+    """Adjoint of ``np.linalg.norm`` for the 2-norm of a vector and the Frobenius norm."""
+    if ord not in (None, 2, "fro") or (ord == 2 and np.ndim(x) != 1 and axis is None):
+        raise NotImplementedError(f"s2sad: no derivative rule for np.linalg.norm with ord={ord!r}")
+    if axis is not None and not keepdims:
+        g = np.expand_dims(g, axis)
+        y = np.expand_dims(y, axis)
+    return g * x / y
+
+
+def untranspose(g, axes=None):
+    """Adjoint of ``np.transpose(a, axes)``: transpose back."""
+    if axes is None or axes == ():
+        return np.transpose(g)
+    if len(axes) == 1 and not isinstance(axes[0], int):
+        axes = axes[0]
+    return np.transpose(g, np.argsort(axes))
+
+
+def solve_vjp_a(g, a, y):
+    """Adjoint of ``a`` in ``y = np.linalg.solve(a, b)``: ``-(a^-T g) y^T``."""
+    b_bar = np.linalg.solve(np.swapaxes(a, -1, -2), g)
+    if np.ndim(y) == 1:
+        return -np.outer(b_bar, y)
+    return -(b_bar @ np.swapaxes(y, -1, -2))

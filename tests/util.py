@@ -1,0 +1,136 @@
+"""Helpers shared by the s2sad test-suite.
+
+Everything here checks s2sad against *independent* numbers: central finite
+differences computed directly from the user function, never against s2sad
+itself.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+import s2sad
+
+__all__ = ["fd_directional", "check_grad", "assert_grad_like", "perturb"]
+
+
+def _is_python_float(x) -> bool:
+    """A plain Python float (np.float64 is a float subclass, but it is also a
+    numpy scalar, and arguments in the tests are never numpy scalars)."""
+    return isinstance(x, float) and not isinstance(x, np.generic)
+
+
+def perturb(x, direction, step):
+    """``x + step * direction`` keeping the kind of ``x`` (Python float stays a
+    Python float, ndarray stays an ndarray of the same dtype)."""
+    if _is_python_float(x):
+        return float(x) + step * float(direction)
+    x = np.asarray(x)
+    out = x + step * np.asarray(direction)
+    return np.asarray(out, dtype=x.dtype)
+
+
+def fd_directional(f, args, argnum, direction, eps=1e-6):
+    """Central finite difference of the scalar function ``f`` at ``args``
+    along ``direction`` in argument ``argnum``.
+
+    Returns ``(f(.., x + eps*d, ..) - f(.., x - eps*d, ..)) / (2*eps)`` as a
+    Python float.  ``direction`` has the shape of ``args[argnum]`` (a float for
+    a float argument).
+    """
+    args = list(args)
+    x = args[argnum]
+    plus = list(args)
+    minus = list(args)
+    plus[argnum] = perturb(x, direction, eps)
+    minus[argnum] = perturb(x, direction, -eps)
+    fp = f(*plus)
+    fm = f(*minus)
+    assert np.ndim(fp) == 0, "fd_directional needs a scalar-valued function"
+    return float((float(fp) - float(fm)) / (2.0 * eps))
+
+
+def _random_direction(x, rng):
+    if _is_python_float(x):
+        return float(rng.standard_normal())
+    x = np.asarray(x)
+    return rng.standard_normal(x.shape)
+
+
+def assert_grad_like(g, x, what="gradient"):
+    """``g`` must have the shape and dtype of the argument ``x``:
+    Python float argument -> float gradient; ndarray argument -> ndarray of
+    the same shape and dtype (a 0-d argument may give a numpy 0-d array or a
+    numpy scalar of that dtype)."""
+    if _is_python_float(x):
+        assert isinstance(g, float) and np.ndim(g) == 0, (
+            f"{what}: argument is a Python float, expected a float gradient, "
+            f"got {type(g).__name__} {g!r}")
+        return
+    x = np.asarray(x)
+    assert np.shape(g) == x.shape, (
+        f"{what}: shape {np.shape(g)} != argument shape {x.shape}")
+    if x.ndim > 0:
+        assert isinstance(g, np.ndarray), (
+            f"{what}: expected an ndarray, got {type(g).__name__}")
+    gd = np.asarray(g).dtype
+    assert gd.kind == x.dtype.kind, (
+        f"{what}: dtype kind {gd.kind!r} != argument dtype kind {x.dtype.kind!r}")
+    assert gd == x.dtype, f"{what}: dtype {gd} != argument dtype {x.dtype}"
+
+
+def _copy_arg(a):
+    if isinstance(a, np.ndarray):
+        return a.copy()
+    return a
+
+
+def check_grad(f, *args, argnums=0, rtol=1e-5, atol=1e-7, optimize=True,
+               seed=0, eps=1e-6):
+    """Differentiate ``f`` with s2sad and check it against finite differences.
+
+    * computes ``s2sad.grad(f, argnums=argnums, optimize=optimize)(*args)``;
+    * an int ``argnums`` must give one gradient, a tuple must give a tuple of
+      gradients in that order;
+    * each gradient must have the shape/dtype of its argument;
+    * for each differentiated argument, ``np.vdot(g, d)`` must match the
+      central finite difference along a random direction ``d`` within
+      ``atol + rtol * max(1, |fd|)``;
+    * the arguments must not be mutated.
+
+    Returns the gradient (or the tuple of gradients).
+    """
+    rng = np.random.default_rng(seed)
+    originals = [_copy_arg(a) for a in args]
+
+    dfun = s2sad.grad(f, argnums=argnums, optimize=optimize)
+    result = dfun(*args)
+
+    for a, o in zip(args, originals):
+        if isinstance(a, np.ndarray):
+            np.testing.assert_array_equal(a, o, err_msg="s2sad mutated an argument")
+
+    if isinstance(argnums, int):
+        nums = (argnums,)
+        assert not isinstance(result, tuple), (
+            "int argnums must give a single gradient, got a tuple")
+        grads = (result,)
+    else:
+        nums = tuple(argnums)
+        assert isinstance(result, tuple), (
+            f"tuple argnums must give a tuple of gradients, got {type(result).__name__}")
+        assert len(result) == len(nums), (
+            f"expected {len(nums)} gradients, got {len(result)}")
+        grads = result
+
+    for k, (num, g) in enumerate(zip(nums, grads)):
+        x = args[num]
+        assert_grad_like(g, x, what=f"gradient w.r.t. argument {num}")
+        d = _random_direction(x, rng)
+        ad = float(np.vdot(np.asarray(g, dtype=np.float64),
+                           np.asarray(d, dtype=np.float64)))
+        fd = fd_directional(f, args, num, d, eps=eps)
+        tol = atol + rtol * max(1.0, abs(fd))
+        assert abs(ad - fd) <= tol, (
+            f"argument {num}: <grad, d> = {ad!r} but finite difference = {fd!r} "
+            f"(|diff| = {abs(ad - fd):.3g} > tol {tol:.3g}); optimize={optimize}")
+    return result
