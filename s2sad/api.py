@@ -42,13 +42,32 @@ def _normalized(fun):
 
 
 def _arg_key(value):
-    """What a derivative is specialised on, for one argument."""
-    if isinstance(value, np.ndarray):
-        return value.ndim
-    return ndim_of_value(value)
+    """What a derivative is specialised on, for one argument: its ndim (0 for a
+    float), tagged when it is not a float or a float array."""
+    t = type(value)
+    if t is float:
+        return 0
+    if t is np.ndarray:
+        return value.ndim, value.dtype
+    if isinstance(value, (bool, np.bool_)):
+        return "bool"
+    if isinstance(value, numbers.Integral):
+        return "int"
+    nd = ndim_of_value(value)
+    return nd if nd is not None else t.__name__
+
+
+def _ndim_from_key(key):
+    if isinstance(key, int):
+        return key
+    if isinstance(key, tuple):
+        return key[0]
+    return 0 if key == "int" else None
 
 
 def _check_differentiable(value, i, fname):
+    if value is None:             # building the general version, before any call
+        return
     bad = isinstance(value, (bool, np.bool_, numbers.Integral)) or (
         isinstance(value, np.ndarray) and not np.issubdtype(value.dtype, np.inexact))
     if bad:
@@ -61,7 +80,11 @@ def _check_differentiable(value, i, fname):
 
 def _conform(g, like):
     """Give a gradient the type, shape and dtype of its argument."""
-    if isinstance(like, np.ndarray):
+    if type(like) is np.ndarray:
+        if type(g) is np.ndarray and g.base is None and g is not like \
+                and g.shape == like.shape and g.dtype == like.dtype:
+            return g
+        g = np.asarray(g)
         g = np.asarray(g)
         if g.shape != like.shape:
             g = np.broadcast_to(g, like.shape)
@@ -96,6 +119,7 @@ class Derivative:
                                  f"with {len(self.params)} parameters")
         self.argnums = tuple(i % len(self.params) for i in self.argnums)
         self.signature = inspect.signature(fun)
+        self._nparams = len(self.params)
         self._compiled = {}
         self._checked = set()
         self._last = None
@@ -106,8 +130,11 @@ class Derivative:
     def kind(self) -> str:
         return "value_and_grad" if self.with_value else "grad"
 
-    def _build(self, key):
-        arg_ndims = {p: k for p, k in zip(self.params, key) if k is not None}
+    def _build(self, key, args):
+        for i in self.argnums:
+            _check_differentiable(args[i], i, self.fun.__name__)
+        arg_ndims = {p: _ndim_from_key(k) for p, k in zip(self.params, key)
+                     if _ndim_from_key(k) is not None}
         wrt = [self.params[i] for i in self.argnums]
         name = f"{self.kind}_{self.norm.node.name}"
         tree = reverse(self.norm, wrt, arg_ndims, with_value=True if key in ("check",) else self.with_value,
@@ -119,35 +146,46 @@ class Derivative:
         if self.fun.__defaults__:
             fn.__defaults__ = self.fun.__defaults__
         out_nd = NDims(self.norm.node, self.norm.parsed, arg_ndims).get(ast.Name(self.norm.result))
-        return fn, src, out_nd
+        return fn, src, out_nd, self._runner(fn, out_nd)
 
-    def _get(self, key):
+    def _get(self, key, args=None):
         entry = self._compiled.get(key)
         if entry is None:
-            entry = self._compiled[key] = self._build(key)
+            entry = self._compiled[key] = self._build(key, args)
         self._last = entry
         return entry
 
     def __call__(self, *args, **kwargs):
-        if kwargs or len(args) != len(self.params):
+        if kwargs or len(args) != self._nparams:
             bound = self.signature.bind(*args, **kwargs)
             bound.apply_defaults()
             args = bound.args
-        for i in self.argnums:
-            _check_differentiable(args[i], i, self.fun.__name__)
-        key = tuple(_arg_key(a) for a in args)
-        fn, _, out_nd = self._get(key)
-        if out_nd != 0 and not self.with_value:
-            shapes = (key, tuple(np.shape(a) if isinstance(a, np.ndarray) else None for a in args))
-            if shapes not in self._checked:
-                self._check_scalar_output(args)
-                self._checked.add(shapes)
-        result = fn(*args)
-        if self.with_value:
-            value, grads = result
-            self._require_scalar(value)
-            return value, self._conform_all(grads, args)
-        return self._conform_all(result, args)
+        entry = self._compiled.get(tuple(map(_arg_key, args)))
+        if entry is None:
+            entry = self._get(tuple(map(_arg_key, args)), args)
+        self._last = entry
+        return entry[3](args)
+
+    def _runner(self, fn, out_nd):
+        """The per-specialisation call path: run ``fn``, give each gradient its argument's type."""
+        conform = _conform
+        if not self.with_value and not self.multi and out_nd == 0:
+            i = self.argnums[0]
+            return lambda args: conform(fn(*args), args[i])
+
+        def run(args):
+            if not self.with_value and out_nd != 0:
+                shapes = tuple(np.shape(a) if isinstance(a, np.ndarray) else None for a in args)
+                if shapes not in self._checked:
+                    self._check_scalar_output(args)
+                    self._checked.add(shapes)
+            result = fn(*args)
+            if self.with_value:
+                value, grads = result
+                self._require_scalar(value)
+                return value, self._conform_all(grads, args)
+            return self._conform_all(result, args)
+        return run
 
     def _check_scalar_output(self, args):
         value = self.fun(*args)
@@ -161,17 +199,35 @@ class Derivative:
                 hint="reduce the output (e.g. np.sum) or use a Jacobian (jacrev / jacfwd)")
 
     def _conform_all(self, grads, args):
+        if not self.multi:
+            return _conform(grads, args[self.argnums[0]])
         if self.multi:
             return tuple(_conform(g, args[i]) for g, i in zip(grads, self.argnums))
         return _conform(grads, args[self.argnums[0]])
 
     def source(self) -> str:
         if self._last is None:
-            self._get(tuple(None for _ in self.params))
+            self._get(tuple("any" for _ in self.params), [None] * len(self.params))
         return self._last[1]
 
     def __repr__(self):
         return f"<s2sad {self.kind} of {self.fun.__qualname__} wrt argnums={self.argnums}>"
+
+
+_DERIVATIVES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _derivative(fun, argnums, optimize, with_value) -> Derivative:
+    """One Derivative per function and options: ``grad(f)`` twice transforms once."""
+    key = (tuple(argnums) if isinstance(argnums, (list, tuple)) else argnums,
+           isinstance(argnums, (list, tuple)), bool(optimize), with_value)
+    try:
+        per_fun = _DERIVATIVES.setdefault(fun, {})
+    except TypeError:
+        return Derivative(fun, argnums=argnums, optimize=optimize, with_value=with_value)
+    if key not in per_fun:
+        per_fun[key] = Derivative(fun, argnums=argnums, optimize=optimize, with_value=with_value)
+    return per_fun[key]
 
 
 def grad(fun=None, *, argnums=0, optimize: bool = True):
@@ -181,14 +237,14 @@ def grad(fun=None, *, argnums=0, optimize: bool = True):
     """
     if fun is None:
         return lambda f: grad(f, argnums=argnums, optimize=optimize)
-    return Derivative(fun, argnums=argnums, optimize=optimize)
+    return _derivative(fun, argnums, optimize, False)
 
 
 def value_and_grad(fun=None, *, argnums=0, optimize: bool = True):
     """Like :func:`grad`, but returns ``(value, gradient)`` from one sweep."""
     if fun is None:
         return lambda f: value_and_grad(f, argnums=argnums, optimize=optimize)
-    return Derivative(fun, argnums=argnums, optimize=optimize, with_value=True)
+    return _derivative(fun, argnums, optimize, True)
 
 
 def source(derivative) -> str:

@@ -44,6 +44,9 @@ def to_source(tree: ast.AST, *, use_astor: bool | None = None) -> str:
     lines = []
     for line in text.splitlines():
         m = _COMMENT.match(line)
+        if m and lines and lines[-1].lstrip().startswith("# ") \
+                and len(lines[-1]) - len(lines[-1].lstrip()) == len(m.group(1)):
+            lines.pop()                # a comment heading nothing (an empty sweep)
         lines.append(f"{m.group(1)}# {m.group(3)}" if m else line)
     return "\n".join(lines) + "\n"
 

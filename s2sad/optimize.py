@@ -192,7 +192,156 @@ def _tidy(block):
     block[:] = real or [ast.Pass()]
 
 
-PASSES = (propagate_copies, simplify_derivatives, eliminate_dead_code)
+def _definitions(tree) -> dict:
+    """name -> value for names assigned exactly once by a plain assignment."""
+    counts = _assign_counts(tree)
+    out = {}
+    for block in _blocks(tree):
+        for s in block:
+            if isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name) \
+                    and counts[s.targets[0].id] == 1:
+                out[s.targets[0].id] = s.value
+    return out
+
+
+def _attr(value, attr):
+    return ast.Attribute(value=value, attr=attr, ctx=ast.Load())
+
+
+def _shape_expr(value, ndims, known_elementwise):
+    """A cheaper expression for the shape of ``value``'s result, or None."""
+    def nd(e):
+        if isinstance(e, ast.Constant) and isinstance(e.value, (int, float)):
+            return 0
+        return ndims.get(e.id) if isinstance(e, ast.Name) else None
+
+    if isinstance(value, ast.BinOp) and isinstance(value.op, ast.MatMult):
+        a, b = value.left, value.right
+        if not (isinstance(a, ast.Name) and isinstance(b, ast.Name)):
+            return None
+        shape_a, shape_b = _attr(copy.deepcopy(a), "shape"), _attr(copy.deepcopy(b), "shape")
+        if (nd(a), nd(b)) == (2, 1):
+            return ast.Subscript(value=shape_a, slice=ast.Slice(upper=ast.Constant(1)), ctx=ast.Load())
+        if (nd(a), nd(b)) == (1, 2):
+            return ast.Subscript(value=shape_b, slice=ast.Slice(lower=ast.Constant(1)), ctx=ast.Load())
+        if (nd(a), nd(b)) == (2, 2):
+            return ast.Tuple(elts=[ast.Subscript(value=shape_a, slice=ast.Constant(0), ctx=ast.Load()),
+                                   ast.Subscript(value=shape_b, slice=ast.Constant(1), ctx=ast.Load())],
+                             ctx=ast.Load())
+        return None
+    if isinstance(value, ast.BinOp) and not isinstance(value.op, ast.MatMult):
+        a, b = value.left, value.right
+        if nd(b) == 0 and isinstance(a, ast.Name) and (nd(a) or 0) >= 1:
+            return _attr(copy.deepcopy(a), "shape")
+        if nd(a) == 0 and isinstance(b, ast.Name) and (nd(b) or 0) >= 1:
+            return _attr(copy.deepcopy(b), "shape")
+        return None
+    if isinstance(value, ast.UnaryOp) and isinstance(value.operand, ast.Name) and (nd(value.operand) or 0) >= 1:
+        return _attr(copy.deepcopy(value.operand), "shape")
+    if isinstance(value, ast.Call) and len(value.args) == 1 and not value.keywords \
+            and isinstance(value.args[0], ast.Name) and (nd(value.args[0]) or 0) >= 1 \
+            and known_elementwise(value.func):
+        return _attr(copy.deepcopy(value.args[0]), "shape")
+    return None
+
+
+def shapes_from_operands(tree: ast.FunctionDef) -> ast.FunctionDef:
+    """``t.shape`` -> the shape from ``t``'s operands, so ``t`` need not be computed."""
+    ndims = getattr(tree, "_s2sad_ndims", None)
+    if not ndims:
+        return tree
+    defs = _definitions(tree)
+    known = getattr(tree, "_s2sad_elementwise", lambda func: False)
+
+    class Rewrite(ast.NodeTransformer):
+        def visit_Attribute(self, node):
+            self.generic_visit(node)
+            if node.attr == "shape" and isinstance(node.value, ast.Name) and node.value.id in defs:
+                new = _shape_expr(defs[node.value.id], ndims, known)
+                if new is not None:
+                    return ast.copy_location(new, node)
+            return node
+
+    Rewrite().visit(tree)
+    return tree
+
+
+def fuse_full(tree: ast.FunctionDef) -> ast.FunctionDef:
+    """``a = np.full(t.shape, g)`` used only as ``a * t`` (or + - /): write ``g * t``."""
+    defs = _definitions(tree)
+    candidates = {}
+    for name, value in defs.items():
+        if isinstance(value, ast.Call) and _is_np(value.func, "full") and len(value.args) == 2 \
+                and isinstance(value.args[0], ast.Attribute) and value.args[0].attr == "shape" \
+                and isinstance(value.args[0].value, ast.Name):
+            candidates[name] = (value.args[0].value.id, value.args[1])
+    if not candidates:
+        return tree
+    uses = _load_counts(tree)
+    fusable = Counter()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.Add, ast.Sub, ast.Div)):
+            for mine, other in ((node.left, node.right), (node.right, node.left)):
+                if isinstance(mine, ast.Name) and mine.id in candidates and isinstance(other, ast.Name) \
+                        and other.id == candidates[mine.id][0]:
+                    fusable[mine.id] += 1
+    chosen = {n for n in candidates if fusable[n] and fusable[n] == uses[n]}
+    if not chosen:
+        return tree
+
+    class Rewrite(ast.NodeTransformer):
+        def visit_BinOp(self, node):
+            self.generic_visit(node)
+            for side in ("left", "right"):
+                mine = getattr(node, side)
+                if isinstance(mine, ast.Name) and mine.id in chosen:
+                    setattr(node, side, copy.deepcopy(candidates[mine.id][1]))
+            return node
+
+    Rewrite().visit(tree)
+    return tree
+
+
+def column_sums(tree: ast.FunctionDef) -> ast.FunctionDef:
+    """``A.T @ u`` with ``u = np.full(A.shape[:1], c)``: that is ``c * A.sum(axis=0)``."""
+    ndims = getattr(tree, "_s2sad_ndims", {})
+    defs = _definitions(tree)
+
+    def constant_column(node):
+        if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult)):
+            return None
+        a, u = node.left, node.right
+        if not (isinstance(a, ast.Attribute) and a.attr == "T" and isinstance(a.value, ast.Name)
+                and ndims.get(a.value.id) == 2 and isinstance(u, ast.Name)):
+            return None
+        full = defs.get(u.id)
+        if not (isinstance(full, ast.Call) and _is_np(full.func, "full") and len(full.args) == 2):
+            return None
+        if ast.dump(full.args[0]) != ast.dump(ast.Subscript(
+                value=ast.Attribute(value=ast.Name(a.value.id, ast.Load()), attr="shape", ctx=ast.Load()),
+                slice=ast.Slice(upper=ast.Constant(1)), ctx=ast.Load())):
+            return None
+        sums = ast.Call(func=ast.Attribute(value=ast.Name(a.value.id, ast.Load()), attr="sum", ctx=ast.Load()),
+                        args=[], keywords=[ast.keyword(arg="axis", value=ast.Constant(0))])
+        return simplify(ast.BinOp(left=copy.deepcopy(full.args[1]), op=ast.Mult(), right=sums))
+
+    class Rewrite(ast.NodeTransformer):
+        def visit_BinOp(self, node):
+            self.generic_visit(node)
+            new = constant_column(node)
+            return ast.copy_location(new, node) if new is not None else node
+
+    Rewrite().visit(tree)
+    return tree
+
+
+def _is_np(func, attr) -> bool:
+    return isinstance(func, ast.Attribute) and func.attr == attr and isinstance(func.value, ast.Name) \
+        and func.value.id == "np"
+
+
+PASSES = (propagate_copies, simplify_derivatives, fuse_full, shapes_from_operands, column_sums,
+          eliminate_dead_code)
 
 
 def optimize(tree: ast.FunctionDef) -> ast.FunctionDef:

@@ -330,7 +330,7 @@ class ReverseTransformer:
         mapping["y_bar"] = name(self.adj(v))
         elementwise_args = [a for p, a in bound.items() if not isinstance(a, (ast.Tuple, ast.List))
                             and p in rule.params] if rule.elementwise else []
-        for param, template in rule.vjp.items():
+        for param, template in rule.templates("vjp", bound, self.nd.get).items():
             atom = bound.get(param)
             if isinstance(atom, (ast.Tuple, ast.List)):
                 for k, e in enumerate(atom.elts):
@@ -607,10 +607,18 @@ class ReverseTransformer:
         if "type_params" in ast.FunctionDef._fields:
             fn.type_params = []
         fn._s2sad_derivative_names = set(self.primal_of)
+        fn._s2sad_ndims = {k: v for k, v in self.nd.ndim.items() if v is not None}
+        fn._s2sad_elementwise = self.is_elementwise_func
         ast.fix_missing_locations(fn)
         return fn
 
     multi = False
+
+    def is_elementwise_func(self, func) -> bool:
+        """True when ``func`` (a global function reference) has an elementwise rule."""
+        from .analysis import resolve_value
+        rule = rules.lookup(resolve_value(self.p, func))
+        return rule is not None and rule.elementwise
 
 
 def _empty(block) -> bool:

@@ -12,6 +12,11 @@ from __future__ import annotations
 import ast
 import copy
 import numbers
+import operator
+
+_FOLD = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+         ast.Div: operator.truediv, ast.Pow: operator.pow, ast.FloorDiv: operator.floordiv,
+         ast.Mod: operator.mod}
 
 
 def _num(node):
@@ -44,13 +49,13 @@ class Simplifier(ast.NodeTransformer):
     def visit_BinOp(self, node):
         self.generic_visit(node)
         a, b, op = node.left, node.right, node.op
-        if _num(a) and _num(b) and not isinstance(op, ast.MatMult):
+        if _num(a) and _num(b) and type(op) in _FOLD:
             try:
-                value = eval(compile(ast.Expression(node), "<fold>", "eval"))
-                if isinstance(value, numbers.Number) and abs(value) < 1e15:
-                    return ast.copy_location(ast.Constant(value=value), node)
-            except Exception:
-                pass
+                value = _FOLD[type(op)](a.value, b.value)
+            except (ArithmeticError, ValueError, OverflowError):
+                value = None
+            if isinstance(value, (int, float)) and abs(value) < 1e15:
+                return ast.copy_location(ast.Constant(value=value), node)
         if isinstance(op, ast.Mult):
             if _is(a, 1):
                 return b

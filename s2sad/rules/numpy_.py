@@ -50,6 +50,12 @@ vjp("x.mean(axis=None, keepdims=False)", out=REDUCE, x=SPREAD + " * (np.size(y) 
 vjp("np.prod(x, axis=None, keepdims=False)", out=REDUCE, x="unreduce(y_bar * y, x, axis, keepdims) / x")
 vjp("x.prod(axis=None, keepdims=False)", out=REDUCE, x="unreduce(y_bar * y, x, axis, keepdims) / x")
 EXTREMUM = SPREAD + " * extremum_mask(y, x, axis, keepdims)"
+# a full reduction of an array: its adjoint is a scalar, spread evenly
+FULL = dict(ndim=("+",), when=dict(axis=None, keepdims=False))
+vjp("np.sum(x, axis=None, keepdims=False)", **FULL, out=REDUCE, x="np.full(x.shape, y_bar)")
+vjp("x.sum(axis=None, keepdims=False)", **FULL, out=REDUCE, x="np.full(x.shape, y_bar)")
+vjp("np.mean(x, axis=None, keepdims=False)", **FULL, out=REDUCE, x="np.full(x.shape, y_bar / x.size)")
+vjp("x.mean(axis=None, keepdims=False)", **FULL, out=REDUCE, x="np.full(x.shape, y_bar / x.size)")
 for pattern in ("np.max(x, axis=None, keepdims=False)", "np.amax(x, axis=None, keepdims=False)",
                 "np.min(x, axis=None, keepdims=False)", "np.amin(x, axis=None, keepdims=False)",
                 "x.max(axis=None, keepdims=False)", "x.min(axis=None, keepdims=False)"):
@@ -58,6 +64,10 @@ for pattern in ("np.max(x, axis=None, keepdims=False)", "np.amax(x, axis=None, k
 # --- linear algebra and products ------------------------------------------------------------
 for f in ("np.dot(a, b)", "np.matmul(a, b)", "a.dot(b)"):
     vjp(f, out=ARRAY, a="matmul_vjp_a(y_bar, a, b)", b="matmul_vjp_b(y_bar, a, b)")
+    vjp(f, ndim=(2, 1), a="np.outer(y_bar, b)", b="a.T @ y_bar")
+    vjp(f, ndim=(1, 2), a="b @ y_bar", b="np.outer(a, y_bar)")
+    vjp(f, ndim=(2, 2), a="y_bar @ b.T", b="a.T @ y_bar")
+    vjp(f, ndim=(1, 1), a="y_bar * b", b="y_bar * a")
 vjp("np.outer(a, b)", out=ARRAY, a="y_bar @ np.ravel(b)", b="np.ravel(a) @ y_bar")
 vjp("np.linalg.norm(x, ord=None, axis=None, keepdims=False)", out=REDUCE,
     x="norm_vjp(y_bar, y, x, ord, axis, keepdims)")

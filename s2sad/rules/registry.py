@@ -21,6 +21,12 @@ tangent.  Every other name refers to NumPy (``np``), ``math`` or a helper of
 
 ``elementwise=True`` marks a broadcasting primitive: the transformer undoes
 broadcasting of each contribution (``unbroadcast``), once, outside the rule.
+
+A rule may add *cases*: cheaper templates that apply when the parameters'
+``ndim`` are known (``ndim=(2, 1)``, in parameter order) or when keyword
+parameters are given constants (``when=dict(axis=None)``)::
+
+    vjp("a @ b", ndim=(2, 1), a="np.outer(y_bar, b)", b="a.T @ y_bar")
 """
 from __future__ import annotations
 
@@ -53,10 +59,51 @@ class Rule:
     out: str = ARRAY
     vjp: dict[str, ast.expr] = field(default_factory=dict)
     jvp: dict[str, ast.expr] = field(default_factory=dict)
+    vjp_cases: list = field(default_factory=list)
+    jvp_cases: list = field(default_factory=list)
+
+    def templates(self, mode: str, bound: dict, ndim_of) -> dict:
+        """The templates of ``mode`` ("vjp"/"jvp") for one call site.
+
+        ``bound`` maps parameters to call-site atoms; ``ndim_of(atom)`` gives a
+        known ndim or None.  The first matching case overrides the general templates.
+        """
+        general = getattr(self, mode)
+        for case in getattr(self, mode + "_cases"):
+            if case.matches(self, bound, ndim_of):
+                return {**general, **case.templates}
+        return general
 
     @property
     def elementwise(self) -> bool:
         return self.out == ELEMENTWISE
+
+
+@dataclass
+class Case:
+    """Templates that apply only for some ndims or constant keyword values."""
+    ndim: tuple | None
+    when: dict | None
+    templates: dict
+
+    def matches(self, rule, bound, ndim_of) -> bool:
+        if self.ndim is not None:
+            positional = [p for p in rule.params if not p.startswith("*")][:len(self.ndim)]
+            for p, nd in zip(positional, self.ndim):
+                atom = bound.get(p)
+                if atom is None or isinstance(atom, (ast.Tuple, ast.List)):
+                    return False
+                actual = ndim_of(atom)
+                if nd == "+" and (actual is None or actual < 1):
+                    return False
+                if nd != "+" and actual != nd:
+                    return False
+        for p, value in (self.when or {}).items():
+            atom = bound.get(p)
+            if not isinstance(atom, ast.Constant) or atom.value != value \
+                    or type(atom.value) is not type(value):
+                return False
+        return True
 
 
 RULES: dict[object, Rule] = {}
@@ -107,16 +154,25 @@ def _templates(rule: Rule, templates: dict[str, str]) -> dict[str, ast.expr]:
     return parsed
 
 
-def vjp(pattern: str, *, elementwise: bool = False, out: str | None = None, **templates: str) -> None:
+def _register(mode, pattern, elementwise, out, ndim, when, templates):
+    rule = _rule(pattern, ELEMENTWISE if elementwise else out)
+    parsed = _templates(rule, templates)
+    if ndim is None and when is None:
+        getattr(rule, mode).update(parsed)
+    else:
+        getattr(rule, mode + "_cases").append(Case(tuple(ndim) if ndim else None, when, parsed))
+
+
+def vjp(pattern: str, *, elementwise: bool = False, out: str | None = None,
+        ndim: tuple | None = None, when: dict | None = None, **templates: str) -> None:
     """Register the adjoint contributions of a primitive's parameters."""
-    rule = _rule(pattern, ELEMENTWISE if elementwise else out)
-    rule.vjp.update(_templates(rule, templates))
+    _register("vjp", pattern, elementwise, out, ndim, when, templates)
 
 
-def jvp(pattern: str, *, elementwise: bool = False, out: str | None = None, **templates: str) -> None:
+def jvp(pattern: str, *, elementwise: bool = False, out: str | None = None,
+        ndim: tuple | None = None, when: dict | None = None, **templates: str) -> None:
     """Register the tangent contributions of a primitive's parameters."""
-    rule = _rule(pattern, ELEMENTWISE if elementwise else out)
-    rule.jvp.update(_templates(rule, templates))
+    _register("jvp", pattern, elementwise, out, ndim, when, templates)
 
 
 def nondifferentiable(*patterns: str) -> None:

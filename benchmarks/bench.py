@@ -1,0 +1,188 @@
+"""Benchmark s2sad's gradients against hand-written NumPy gradients.
+
+For each case it times, in one run and interleaved so that drift hits all
+alike: the function alone, the hand-written gradient (df only), the
+hand-written value and gradient (f + df), s2sad's gradient and s2sad's value
+and gradient.  It reports median per-call times and the ratios
+``s2sad df / hand df`` and ``s2sad df / f``.
+
+    python benchmarks/bench.py            # full run (about a minute)
+    python benchmarks/bench.py --quick    # fewer, shorter repeats
+
+To add a case, append a ``Case`` to the list built by ``make_cases``.  Every
+case's s2sad gradient is checked against its hand-written one before timing.
+"""
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import sys
+import timeit
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+try:
+    import s2sad
+except ImportError:  # run from a source checkout without installing
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    import s2sad
+
+
+# --------------------------------------------------------------------------
+# the functions and their hand-written gradients
+
+def sum_logsumexp(x, M):
+    """f(x) = sum(M x) - 2 log(sum(exp(x)))  (the lecture's benchmark function)."""
+    return np.sum(M @ x) - 2 * np.log(np.sum(np.exp(x)))
+
+
+def sum_logsumexp_df(x, M):
+    """Hand-written gradient: column sums of M minus twice the softmax of x."""
+    e = np.exp(x)
+    return M.sum(axis=0) - 2 * e / np.sum(e)
+
+
+def sum_logsumexp_fdf(x, M):
+    """Hand-written value and gradient, sharing exp(x) and its sum."""
+    e = np.exp(x)
+    s = np.sum(e)
+    value = np.sum(M @ x) - 2 * np.log(s)
+    return value, M.sum(axis=0) - 2 * e / s
+
+
+@dataclass
+class Case:
+    """One benchmark case: a function, its hand-written derivatives and arguments."""
+    name: str
+    f: Callable
+    hand_df: Callable           # same arguments as f, returns the gradient w.r.t. argnums
+    hand_fdf: Callable          # same arguments as f, returns (value, gradient)
+    args: tuple
+    argnums: int | tuple = 0
+    rtol: float = 1e-10
+    atol: float = 1e-10
+    timings: dict = field(default_factory=dict)
+
+
+def make_cases(seed: int = 0) -> list[Case]:
+    rng = np.random.default_rng(seed)
+    cases = []
+    for n, p in [(10, 100), (10, 10000), (100, 10), (10000, 10)]:
+        M = rng.normal(size=(n, p))
+        x = rng.normal(size=p)
+        cases.append(Case(f"sum_logsumexp n={n} p={p}", sum_logsumexp,
+                          sum_logsumexp_df, sum_logsumexp_fdf, (x, M)))
+    return cases
+
+
+# --------------------------------------------------------------------------
+# measuring
+
+def calibrate(fn: Callable[[], object], target: float) -> int:
+    """The smallest number of calls, from 1, 2, 5, 10, 20, 50, ..., taking >= target seconds."""
+    timer = timeit.Timer(fn)
+    i = 1
+    while True:
+        for k in (1, 2, 5):
+            number = i * k
+            if timer.timeit(number) >= target:
+                return number
+        i *= 10
+
+
+def measure(fns: dict[str, Callable[[], object]], repeats: int, target: float) -> dict[str, float]:
+    """Median seconds per call of each fn; repeats are interleaved across fns."""
+    numbers = {name: calibrate(fn, target) for name, fn in fns.items()}
+    samples: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            number = numbers[name]
+            (t,) = timeit.Timer(fn).repeat(repeat=1, number=number)
+            samples[name].append(t / number)
+    return {name: statistics.median(ts) for name, ts in samples.items()}
+
+
+def check(case: Case, s2sad_df: Callable, s2sad_fdf: Callable) -> None:
+    """Raise if s2sad disagrees with the hand-written derivatives."""
+    expected = case.hand_df(*case.args)
+    np.testing.assert_allclose(s2sad_df(*case.args), expected, rtol=case.rtol, atol=case.atol,
+                               err_msg=f"{case.name}: s2sad df != hand df")
+    value, gradient = s2sad_fdf(*case.args)
+    np.testing.assert_allclose(value, case.f(*case.args), rtol=case.rtol, atol=case.atol,
+                               err_msg=f"{case.name}: s2sad value != f")
+    np.testing.assert_allclose(gradient, expected, rtol=case.rtol, atol=case.atol,
+                               err_msg=f"{case.name}: s2sad value_and_grad != hand df")
+
+
+def run_case(case: Case, repeats: int, target: float) -> dict[str, float]:
+    s2sad_df = s2sad.grad(case.f, argnums=case.argnums)
+    s2sad_fdf = s2sad.value_and_grad(case.f, argnums=case.argnums)
+    check(case, s2sad_df, s2sad_fdf)      # also transforms once, outside the timing
+    args = case.args
+    fns = {
+        "f": lambda: case.f(*args),
+        "hand df": lambda: case.hand_df(*args),
+        "hand f+df": lambda: case.hand_fdf(*args),
+        "s2sad df": lambda: s2sad_df(*args),
+        "s2sad f+df": lambda: s2sad_fdf(*args),
+    }
+    return measure(fns, repeats, target)
+
+
+# --------------------------------------------------------------------------
+# reporting
+
+def fmt_time(seconds: float) -> str:
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
+        if seconds >= scale:
+            return f"{seconds / scale:7.3g} {unit}"
+    return f"{seconds / 1e-9:7.3g} ns"
+
+
+def print_table(cases: list[Case]) -> None:
+    time_cols = ["f", "hand df", "hand f+df", "s2sad df", "s2sad f+df"]
+    header = (["case"] + time_cols
+              + ["s2sad/hand df", "s2sad/f", "s2sad f+df/hand f+df"])
+    rows = []
+    for case in cases:
+        t = case.timings
+        rows.append([case.name] + [fmt_time(t[c]) for c in time_cols] + [
+            f"{t['s2sad df'] / t['hand df']:.2f}",
+            f"{t['s2sad df'] / t['f']:.2f}",
+            f"{t['s2sad f+df'] / t['hand f+df']:.2f}",
+        ])
+    widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
+    line = "  ".join(h.ljust(w) if i == 0 else h.rjust(w)
+                     for i, (h, w) in enumerate(zip(header, widths)))
+    print(line)
+    print("-" * len(line))
+    for r in rows:
+        print("  ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                        for i, (c, w) in enumerate(zip(r, widths))))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer, shorter repeats")
+    parser.add_argument("--repeat", type=int, default=None,
+                        help="timing repeats per function (default 15, or 5 with --quick)")
+    parser.add_argument("--seed", type=int, default=0)
+    opts = parser.parse_args(argv)
+    repeats = opts.repeat or (5 if opts.quick else 15)
+    target = 0.02 if opts.quick else 0.1     # seconds per timed batch
+
+    print(f"python {platform.python_version()}, numpy {np.__version__}, "
+          f"{repeats} repeats, median per-call time")
+    cases = make_cases(opts.seed)
+    for case in cases:
+        case.timings = run_case(case, repeats, target)
+    print_table(cases)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

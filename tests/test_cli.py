@@ -1,0 +1,132 @@
+"""The command line: ``python -m s2sad FILE.py FUNC [--argnums 0,1] [--stage ...]``.
+
+The CLI reads the file as text and must never execute it: the target files here
+write a sentinel file and exit with status 3 at their top level.
+"""
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_cli(*args, cwd):
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(REPO_ROOT)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+    return subprocess.run([sys.executable, "-m", "s2sad", *map(str, args)],
+                          cwd=cwd, env=env, capture_output=True, text=True, timeout=60)
+
+
+@pytest.fixture
+def target(tmp_path):
+    """A module that must not be run: it writes a sentinel and exits with 3."""
+    sentinel = tmp_path / "SENTINEL"
+    path = tmp_path / "model.py"
+    path.write_text(textwrap.dedent(f"""\
+        import numpy as np
+
+        open({str(sentinel)!r}, "w").write("x")
+        raise SystemExit(3)
+
+
+        def f(x1, x2, x3):
+            return 3 * (x1 ** 2 + x2 * x3)
+
+
+        def g(x, M):
+            return np.sum(M @ x) - 2 * np.log(np.sum(np.exp(x)))
+        """))
+    return path, sentinel
+
+
+def assert_printed_python(result):
+    assert result.returncode == 0, result.stderr
+    assert "def " in result.stdout
+    compile(result.stdout, "<s>", "exec")
+
+
+def test_prints_derivative_without_running_the_file(target, tmp_path):
+    path, sentinel = target
+    result = run_cli(path, "f", cwd=tmp_path)
+    assert_printed_python(result)
+    assert not sentinel.exists(), "the CLI executed the file"
+
+
+def test_numpy_function(target, tmp_path):
+    path, sentinel = target
+    result = run_cli(path, "g", cwd=tmp_path)
+    assert_printed_python(result)
+    assert not sentinel.exists()
+
+
+@pytest.mark.parametrize("argnums", ["0", "0,1", "0,1,2", "2,0"])
+def test_argnums(target, tmp_path, argnums):
+    path, sentinel = target
+    result = run_cli(path, "f", "--argnums", argnums, cwd=tmp_path)
+    assert_printed_python(result)
+    assert not sentinel.exists()
+
+
+@pytest.mark.parametrize("stage", ["anf", "raw", "optimized"])
+def test_stages(target, tmp_path, stage):
+    path, sentinel = target
+    result = run_cli(path, "f", "--stage", stage, cwd=tmp_path)
+    assert_printed_python(result)
+    assert not sentinel.exists()
+
+
+def test_relative_path(target, tmp_path):
+    path, sentinel = target
+    result = run_cli(path.name, "f", cwd=tmp_path)
+    assert_printed_python(result)
+    assert not sentinel.exists()
+
+
+def assert_one_line_error(result):
+    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].strip()
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_file(tmp_path):
+    result = run_cli(tmp_path / "does_not_exist.py", "f", cwd=tmp_path)
+    assert_one_line_error(result)
+    assert "does_not_exist.py" in result.stderr
+
+
+def test_missing_function(target, tmp_path):
+    path, sentinel = target
+    result = run_cli(path, "no_such_function", cwd=tmp_path)
+    assert_one_line_error(result)
+    assert "no_such_function" in result.stderr
+    assert not sentinel.exists()
+
+
+def test_syntax_error_in_file(tmp_path):
+    path = tmp_path / "broken.py"
+    path.write_text("def f(x):\n    return x *\n")
+    result = run_cli(path, "f", cwd=tmp_path)
+    assert_one_line_error(result)
+    assert "broken.py" in result.stderr
+
+
+def test_console_script_entry_point_is_callable():
+    from s2sad.cli import main  # what pyproject's [project.scripts] s2sad points at
+    assert callable(main)
+
+
+@pytest.mark.skipif(shutil.which("s2sad") is None, reason="console script not installed")
+def test_console_script(target, tmp_path):
+    path, sentinel = target
+    result = subprocess.run(["s2sad", str(path), "f"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60)
+    assert_printed_python(result)
+    assert not sentinel.exists()
