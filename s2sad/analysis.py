@@ -258,6 +258,9 @@ class NDims:
             return ndim_of_value(resolve_value(self.parsed, atom))
         return None
 
+    def created(self, key, call):
+        return _created_ndim(self, key, call)
+
     def of(self, rhs):
         if isinstance(rhs, (ast.Name, ast.Constant)):
             return self.get(rhs)
@@ -286,11 +289,16 @@ class NDims:
         if isinstance(rhs, ast.Call):
             callee = resolve_callee(self.parsed, rhs, self.locals)
             rule = callee.rule
+            created = self.created(callee.key, rhs)
+            if created is not BOTTOM:
+                return created
             if rule is None:
                 return None
             args = ([callee.receiver] if callee.receiver is not None else []) + list(rhs.args)
             if rule.out == rules.SCALAR:
                 return 0
+            if rule.out == rules.SAME:
+                return self.get(args[0]) if args else None
             if rule.out == rules.ELEMENTWISE:
                 nd = 0
                 for a in args:
@@ -317,6 +325,31 @@ class NDims:
                 return max(a + b - 2, 0)
             return None
         return None
+
+
+_SHAPED = {np.zeros, np.ones, np.empty, np.full}
+_LIKE = {np.zeros_like, np.ones_like, np.empty_like, np.full_like}
+
+
+def _created_ndim(nd: NDims, key, call: ast.Call):
+    """ndim of an array-creating call (np.zeros(3), np.ones_like(x), ...), BOTTOM if not one."""
+    try:
+        if key in _SHAPED and call.args:
+            shape = call.args[0]
+            if isinstance(shape, (ast.Tuple, ast.List)):
+                return len(shape.elts)
+            if isinstance(shape, ast.Constant) and isinstance(shape.value, int):
+                return 1
+            return 1 if nd.get(shape) == 0 else None
+        if key in _LIKE and call.args:
+            return nd.get(call.args[0])
+        if key in (np.arange, np.linspace):
+            return 1
+        if key in (np.eye, np.identity):
+            return 2
+    except TypeError:
+        return BOTTOM
+    return BOTTOM
 
 
 def _index_ndim(base, index, nd: NDims):

@@ -176,6 +176,7 @@ class _Normalizer:
                 if isinstance(node.ctx, ast.Store):
                     self.locals.add(node.id)
         self.env = {p: p for p in self.params}
+        self.aliases = set(self.params)         # names that may share memory with an argument
         self.claimed = set(self.params)
         self.counter = 0
         self.block: list = []
@@ -240,7 +241,10 @@ class _Normalizer:
         if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
                 and isinstance(body[0].value.value, str):
             body = body[1:]                         # the docstring
-        body = _restructure(copy.deepcopy(body))
+        body = copy.deepcopy(body)
+        body = self._lower_loop_else(body)
+        body = self._lower_loop_returns(body)
+        body = _restructure(body)
         self._count_loads(body)
         for s in body:
             self.stmt(s)
@@ -266,6 +270,58 @@ class _Normalizer:
         ast.fix_missing_locations(new)
         return Normalized(node=new, result=result, params=self.params, parsed=self.p,
                           loop_names=self.loop_names)
+
+    # --- source-level lowering of loop exits ---------------------------------------------------
+    def _flag(self, base):
+        name = self.fresh(base)
+        self.locals.add(name)
+        return name
+
+    def _lower_loop_else(self, block):
+        """``for/while ... else: E``  ->  a flag set before each ``break``, then ``if not flag: E``."""
+        out = []
+        for s in block:
+            for field in ("body", "orelse"):
+                if isinstance(getattr(s, field, None), list) and not isinstance(s, (ast.For, ast.While)):
+                    setattr(s, field, self._lower_loop_else(getattr(s, field)))
+            if isinstance(s, (ast.For, ast.While)):
+                s.body = self._lower_loop_else(s.body)
+                if s.orelse:
+                    flag = self._flag("broke")
+                    s.body = _mark_breaks(s.body, flag)
+                    orelse = self._lower_loop_else(s.orelse)
+                    s.orelse = []
+                    out.append(ast.copy_location(ast.Assign(targets=[ast.Name(flag, ast.Store())],
+                                                            value=ast.Constant(False)), s))
+                    out.append(s)
+                    out.append(ast.copy_location(ast.If(
+                        test=ast.UnaryOp(op=ast.Not(), operand=ast.Name(flag, ast.Load())),
+                        body=orelse, orelse=[]), s))
+                    continue
+            out.append(s)
+        return out
+
+    def _lower_loop_returns(self, block):
+        """``return`` inside loops -> result and flag variables, ``break``, and one
+        ``if flag: return result`` after the outermost loop."""
+        out = []
+        for s in block:
+            if isinstance(s, (ast.For, ast.While)) and _has_return(s.body):
+                flag, value = self._flag("returned"), self._flag("result")
+                s.body = _returns_to_breaks(s.body, flag, value)
+                out.append(ast.copy_location(ast.Assign(targets=[ast.Name(flag, ast.Store())],
+                                                        value=ast.Constant(False)), s))
+                out.append(s)
+                out.append(ast.copy_location(ast.If(
+                    test=ast.Name(flag, ast.Load()),
+                    body=[ast.copy_location(ast.Return(value=ast.Name(value, ast.Load())), s)],
+                    orelse=[]), s))
+                continue
+            if isinstance(s, ast.If):
+                s.body = self._lower_loop_returns(s.body)
+                s.orelse = self._lower_loop_returns(s.orelse)
+            out.append(s)
+        return out
 
     def _count_loads(self, body):
         counts = {}
@@ -303,9 +359,6 @@ class _Normalizer:
         self.emit(ast.Raise(exc=exc, cause=None), like=s)
 
     def s_Return(self, s):
-        if self.loops:
-            raise unsupported(self.p, s, "`return` inside a loop",
-                              hint="assign the result to a variable, `break`, and return after the loop")
         value = s.value if s.value is not None else ast.Constant(value=None)
         self.assign_name(self.result_base, value, like=s)
 
@@ -367,6 +420,10 @@ class _Normalizer:
             if not isinstance(base, ast.Name) or base.id not in self.env:
                 raise unsupported(self.p, target, "assignment into this subscript",
                                   hint="write into a local array variable, e.g. `out[i] = v`")
+            if self.env[base.id] in self.aliases:
+                raise unsupported(self.p, target, "writing into an argument (or a view of one) in place",
+                                  hint=f"it would change the caller's data: copy it first, e.g. "
+                                       f"`{base.id} = {base.id}.copy()`")
             index = self.index(target.slice)
             rhs = self.atom(value)
             self.emit(ast.Assign(targets=[ast.Subscript(value=ast.Name(self.env[base.id], ast.Load()),
@@ -384,6 +441,8 @@ class _Normalizer:
         name = self.version(var)
         self.emit(ast.Assign(targets=[ast.Name(name, ast.Store())], value=rhs), like=like)
         self.env[var] = name
+        if _is_view_of(rhs, self.aliases):
+            self.aliases.add(name)
 
     def s_If(self, s):
         test = self.test(s.test)
@@ -496,9 +555,6 @@ class _Normalizer:
         return body
 
     def s_While(self, s):
-        if s.orelse:
-            raise unsupported(self.p, s, "`while ... else`",
-                              hint="use a flag variable set before `break`")
         saved_block = self.block
         self.block = []
         loop = _Loop(carried=self._carried(s, s.body), node=s)
@@ -521,9 +577,6 @@ class _Normalizer:
         self.emit(ast.While(test=ast.Constant(value=True), body=loop_body, orelse=[]), like=s)
 
     def s_For(self, s):
-        if s.orelse:
-            raise unsupported(self.p, s, "`for ... else`",
-                              hint="use a flag variable set before `break`")
         it = s.iter
         target = s.target
         prologue_items = []           # (user target, value expression built from the index)
@@ -781,6 +834,70 @@ class _Normalizer:
                 raise unsupported(self.p, kw.value, "`**` arguments", hint="pass keywords one by one")
             keywords.append(ast.keyword(arg=kw.arg, value=self.arg(kw.value)))
         return ast.Call(func=func, args=args, keywords=keywords)
+
+
+_VIEW_METHODS = {"reshape", "ravel", "view", "transpose", "squeeze", "swapaxes"}
+
+
+def _is_view_of(rhs, aliases) -> bool:
+    """True when ``rhs`` may share memory with one of ``aliases``."""
+    if isinstance(rhs, ast.Name):
+        return rhs.id in aliases
+    if isinstance(rhs, ast.Subscript) or (isinstance(rhs, ast.Attribute) and rhs.attr == "T"):
+        return isinstance(rhs.value, ast.Name) and rhs.value.id in aliases
+    if isinstance(rhs, ast.Call) and isinstance(rhs.func, ast.Attribute) and rhs.func.attr in _VIEW_METHODS:
+        return isinstance(rhs.func.value, ast.Name) and rhs.func.value.id in aliases
+    return False
+
+
+def _has_return(block) -> bool:
+    for s in block:
+        if isinstance(s, ast.Return):
+            return True
+        for field in ("body", "orelse"):
+            sub = getattr(s, field, None)
+            if isinstance(sub, list) and _has_return(sub):
+                return True
+    return False
+
+
+def _mark_breaks(block, flag):
+    """Set ``flag`` before every ``break`` of this loop (not of inner loops)."""
+    out = []
+    for s in block:
+        if isinstance(s, ast.Break):
+            out.append(ast.copy_location(ast.Assign(targets=[ast.Name(flag, ast.Store())],
+                                                    value=ast.Constant(True)), s))
+        elif isinstance(s, ast.If):
+            s.body = _mark_breaks(s.body, flag)
+            s.orelse = _mark_breaks(s.orelse, flag)
+        out.append(s)
+    return out
+
+
+def _returns_to_breaks(block, flag, value):
+    """Inside a loop: ``return e`` -> ``value = e; flag = True; break``; inner loops
+    that returned break on."""
+    out = []
+    for s in block:
+        if isinstance(s, ast.Return):
+            out.append(ast.copy_location(ast.Assign(targets=[ast.Name(value, ast.Store())],
+                                                    value=s.value or ast.Constant(None)), s))
+            out.append(ast.copy_location(ast.Assign(targets=[ast.Name(flag, ast.Store())],
+                                                    value=ast.Constant(True)), s))
+            out.append(ast.copy_location(ast.Break(), s))
+            continue
+        if isinstance(s, ast.If):
+            s.body = _returns_to_breaks(s.body, flag, value)
+            s.orelse = _returns_to_breaks(s.orelse, flag, value)
+        elif isinstance(s, (ast.For, ast.While)) and _has_return(s.body):
+            s.body = _returns_to_breaks(s.body, flag, value)
+            out.append(s)
+            out.append(ast.copy_location(ast.If(test=ast.Name(flag, ast.Load()),
+                                                body=[ast.copy_location(ast.Break(), s)], orelse=[]), s))
+            continue
+        out.append(s)
+    return out
 
 
 def _strip(e):

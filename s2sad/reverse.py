@@ -113,6 +113,7 @@ class ReverseTransformer:
         self.primal_of: dict = {}
         self.needed: set = set()
         self.counters: dict = {}
+        self.slots: dict = {}           # in-place write -> name of the saved old slot
         self.saves: dict = {}
         self.stack = None
         self.out_name = name or f"grad_{self.fn.name}"
@@ -249,10 +250,7 @@ class ReverseTransformer:
     def rev_assign(self, s, st: State, out: list) -> None:
         target = s.targets[0]
         if isinstance(target, ast.Subscript):
-            if self.is_active(target.value) or self.is_active(s.value):
-                raise self.error(UnsupportedSyntaxError, s, "s2sad does not support writing a "
-                                 "differentiated value into an array element yet",
-                                 hint="build the array with np.stack / np.concatenate instead")
+            self.rev_setitem(s, target, st, out)
             return
         v = target.id
         if v not in self.act.active:
@@ -292,6 +290,31 @@ class ReverseTransformer:
                     item = ast.Subscript(value=y_bar, slice=ast.Constant(value=k), ctx=ast.Load())
                     self.accumulate(e.id, item, st, out)
         # constants, comparisons and boolean operations carry no derivative
+
+    def rev_setitem(self, s, target, st, out) -> None:
+        """``A[idx] = v``: route the slot's adjoint to ``v``, zero it, restore the old slot."""
+        a = target.value.id
+        if a not in self.act.active:
+            return
+        index, v = target.slice, s.value
+        bar = self.adj(a)
+        self.reads(index)
+        if bar in st.init:
+            if self.is_active(v):
+                slot = ast.Subscript(value=name(bar), slice=copy.deepcopy(index), ctx=ast.Load())
+                if self.nd.get(v) != 0:
+                    slot = call("np.copy", slot)
+                self.accumulate(v.id, slot, st, out)
+            if bar not in st.owned:
+                out.append(assign(bar, call("np.copy", name(bar))))
+                st.owned.add(bar)
+            out.append(ast.Assign(targets=[ast.Subscript(value=name(bar), slice=copy.deepcopy(index),
+                                                         ctx=ast.Store())], value=ast.Constant(0.0)))
+        old = self.slots.setdefault(id(s), self.fresh(f"{a}_old"))
+        self.needed.add(old)
+        self.locals.add(old)
+        out.append(ast.Assign(targets=[ast.Subscript(value=name(a), slice=copy.deepcopy(index),
+                                                     ctx=ast.Store())], value=name(old)))
 
     def rev_call(self, s, rhs, v, st, out):
         callee = resolve_callee(self.p, rhs, self.locals)
@@ -424,6 +447,9 @@ class ReverseTransformer:
                     if isinstance(t, ast.Name):
                         defs.setdefault(t.id, []).append(chain)
                         order.setdefault(t.id, len(order))
+                    if id(s) in self.slots:
+                        defs.setdefault(self.slots[id(s)], []).append(chain)
+                        order.setdefault(self.slots[id(s)], len(order))
                     for n in names_in(s.value) + (names_in(t.slice) + [t.value.id]
                                                   if isinstance(t, ast.Subscript) else []):
                         reads.setdefault(n, []).append(chain)
@@ -488,6 +514,8 @@ class ReverseTransformer:
                 self.insert_exit_pushes(out, loop, chain)
                 out.append(s)
             else:
+                if id(s) in self.slots:
+                    out.append(self.save_slot(s))
                 out.append(s)
         if loop and not terminates(stmts):
             if chain[-1] == loop[0]:
@@ -499,6 +527,14 @@ class ReverseTransformer:
         if not out:
             out = [ast.Pass()]
         return out
+
+    def save_slot(self, s) -> ast.stmt:
+        """``A_old = A[idx]`` before an in-place write (a copy where the slot is an array)."""
+        target = s.targets[0]
+        slot = ast.Subscript(value=name(target.value.id), slice=copy.deepcopy(target.slice), ctx=ast.Load())
+        if self.nd.get(s.value) != 0:
+            slot = call("np.copy", slot)
+        return assign(self.slots[id(s)], slot)
 
     def insert_exit_pushes(self, out, loop, chain) -> None:
         """Push every enclosing block's saved values, before the exit's copy-backs."""

@@ -3,7 +3,7 @@
 Elementwise rules say ``elementwise=True`` and never undo broadcasting
 themselves; reductions spread their adjoint back with ``unreduce``.
 """
-from .registry import ARRAY, ELEMENTWISE, SCALAR, nondifferentiable, vjp
+from .registry import ARRAY, ELEMENTWISE, SAME, SCALAR, nondifferentiable, vjp
 
 E = dict(elementwise=True)
 
@@ -91,8 +91,9 @@ vjp("np.concatenate(arrays, axis=0)", out=ARRAY, arrays="concat_part(y_bar, arra
 vjp("np.stack(arrays, axis=0)", out=ARRAY, arrays="np.take(y_bar, i, axis)")
 vjp("np.array(x)", out=ARRAY, x="y_bar")
 vjp("np.asarray(x)", out=ARRAY, x="y_bar")
-vjp("a.copy()", out=ARRAY, a="y_bar")
-vjp("a.astype(dtype)", out=ARRAY, a="y_bar")
+vjp("a.copy()", out=SAME, a="y_bar")
+vjp("np.copy(a)", out=SAME, a="y_bar")
+vjp("a.astype(dtype)", out=SAME, a="y_bar")
 
 nondifferentiable(
     "np.floor", "np.ceil", "np.round", "np.rint", "np.trunc", "np.sign", "np.fix",

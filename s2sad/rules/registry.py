@@ -41,6 +41,7 @@ import numpy as np
 ELEMENTWISE = "elementwise"   # scalar when every input is scalar, else array
 SCALAR = "scalar"             # always a scalar (math functions, full reductions)
 ARRAY = "array"               # an array, or unknown
+SAME = "same"                 # the shape of the first argument (copy, astype, ...)
 
 _PATTERN_NAMESPACE = {"np": np, "numpy": np, "math": math}
 
