@@ -114,6 +114,9 @@ class ReverseTransformer:
         self.needed: set = set()
         self.counters: dict = {}
         self.slots: dict = {}           # in-place write -> name of the saved old slot
+        self.body_reads: dict = {}      # loop -> names its reverse body reads
+        self.read_before: dict = {}     # top-level loop -> names read by statements before it
+        self.unsaved: set = set()       # loop names no reverse code needs restored
         self.saves: dict = {}
         self.stack = None
         self.out_name = name or f"grad_{self.fn.name}"
@@ -411,6 +414,7 @@ class ReverseTransformer:
             counter = self.counters.setdefault(id(s), self.fresh("n_iter"))
         self.reads(s.iter)
         body = self.rev_loop_body(s, st, out)
+        self.body_reads[id(s)] = {n for stmt in body for n in names_in(stmt)}
         if counter:
             self.needed.add(counter)
         target_read = s.target.id in {n for stmt in body for n in names_in(stmt)}
@@ -431,6 +435,7 @@ class ReverseTransformer:
         counter = self.counters.setdefault(id(s), self.fresh("n_iter"))
         self.needed.add(counter)
         body = self.rev_loop_body(s, st, out)
+        self.body_reads[id(s)] = {n for stmt in body for n in names_in(stmt)}
         out.append(ast.For(target=store(self.fresh("_")), iter=call("range", name(counter)),
                            body=body, orelse=[], type_comment=None))
 
@@ -475,7 +480,7 @@ class ReverseTransformer:
         walk(body, ())
         saves = {}
         for n, chains in defs.items():
-            if n not in self.needed:
+            if n not in self.needed or n in self.unsaved:
                 continue
             if n in loop_names_here:
                 home = id(body)
@@ -552,6 +557,11 @@ class ReverseTransformer:
     def fwd_loop(self, s) -> list:
         loop_names_here = {t.id for st_ in iter_stmts(s.body) if isinstance(st_, ast.Assign)
                            for t in st_.targets if isinstance(t, ast.Name) and t.id in self.loop_names}
+        if id(s) in self.read_before:
+            # a top-level loop: a loop name need not be restored when only code after the
+            # loop reads it (its reverse runs before the loop's, on the final value)
+            reread = self.body_reads.get(id(s), set()) | self.read_before[id(s)]
+            self.unsaved |= {n for n in loop_names_here if n not in reread}
         self.saves.update(self.plan_saves(s.body, loop_names_here))
         body = self.fwd_block(s.body, (id(s.body), loop_names_here), [])
         counter = self.counters.get(id(s))
@@ -614,6 +624,12 @@ class ReverseTransformer:
             if bar not in st.init:
                 rev.append(assign(bar, self.zero(x)))
             grads.append(name(bar))
+        seen = set()
+        for stmt in body:
+            if isinstance(stmt, (ast.For, ast.While)):
+                self.read_before[id(stmt)] = set(seen)
+            seen.update(n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)
+                        and isinstance(n.ctx, ast.Load))
         fwd = self.fwd_block(body, None, [])
         value = None
         if self.with_value:
