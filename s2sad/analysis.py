@@ -213,9 +213,16 @@ class NDims:
             | assigned_names(fn.body)
         self.ndim = dict(arg_ndims)
         assigns = {}
+        self.appends = {}            # list name -> values appended to it
         for s in iter_stmts(fn.body):
             if isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Name):
                 assigns.setdefault(s.targets[0].id, []).append(s.value)
+                if isinstance(s.value, (ast.List, ast.Tuple)):
+                    self.appends.setdefault(s.targets[0].id, []).extend(s.value.elts)
+            elif isinstance(s, ast.Expr) and isinstance(s.value, ast.Call) \
+                    and isinstance(s.value.func, ast.Attribute) and s.value.func.attr == "append" \
+                    and isinstance(s.value.func.value, ast.Name) and s.value.args:
+                self.appends.setdefault(s.value.func.value.id, []).append(s.value.args[0])
             elif isinstance(s, ast.Assign):
                 # an element write may change nothing about ndim, but be safe with lists
                 pass
@@ -281,6 +288,16 @@ class NDims:
                     return None
                 return max(a + b - 2, 0) if a and b else None
             return _join(a, b)
+        if isinstance(rhs, ast.Subscript) and isinstance(rhs.value, ast.Name) \
+                and rhs.value.id in self.appends:
+            # an element of a list: the join of what was put in it
+            if isinstance(rhs.slice, ast.Slice) or self.get(rhs.slice) != 0 and not (
+                    isinstance(rhs.slice, ast.Constant) and isinstance(rhs.slice.value, int)):
+                return None
+            nd = BOTTOM
+            for v in self.appends[rhs.value.id]:
+                nd = _join(nd, self.get(v)) if nd is not BOTTOM else self.get(v)
+            return nd
         if isinstance(rhs, ast.Subscript):
             base = self.get(rhs.value)
             if base is None or base is BOTTOM:

@@ -45,7 +45,7 @@ from .parse import Opaque, Parsed
 # Names the generated code reserves for itself.
 RESERVED = {"np", "math", "unbroadcast", "unreduce", "accumulate_at", "concat_part", "zeros_like",
             "matmul_vjp_a", "matmul_vjp_b", "extremum_mask", "norm_vjp", "untranspose",
-            "solve_vjp_a", "s2sad"}
+            "solve_vjp_a", "zeros_list", "add_lists", "list_add_at", "unconcatenate", "s2sad"}
 
 _HINTS = {
     ast.Try: "move the try/except outside the differentiated function",
@@ -62,10 +62,8 @@ _HINTS = {
     ast.NamedExpr: "assign the value in its own statement",
     ast.Starred: "pass the arguments one by one",
     ast.Lambda: "define the function with `def` at module level",
-    ast.ListComp: "write the comprehension as a for loop that appends to a list",
     ast.SetComp: "use a for loop",
     ast.DictComp: "use a for loop",
-    ast.GeneratorExp: "use a for loop, or an array operation such as np.sum",
     ast.FunctionDef: "define the helper function at module level",
     ast.AsyncFunctionDef: "define a plain helper function at module level",
     ast.JoinedStr: "build strings outside the differentiated function",
@@ -780,6 +778,41 @@ class _Normalizer:
         self.emit(ast.If(test=test, body=branches[0], orelse=branches[1]), like=e)
         return ast.Name(result, ast.Load())
 
+    def e_ListComp(self, e):
+        """``[elt for v in it if c]`` -> ``t = []`` and a loop that appends."""
+        result = self.temp()
+        self.locals.add(result)
+        self.emit(ast.Assign(targets=[ast.Name(result, ast.Store())], value=ast.List(elts=[], ctx=ast.Load())),
+                  like=e)
+        # comprehension variables do not leak: give them fresh names
+        renames = {}
+        for gen in e.generators:
+            if gen.is_async:
+                raise unsupported(self.p, e, "async comprehension")
+            for n in ast.walk(gen.target):
+                if isinstance(n, ast.Name):
+                    renames[n.id] = self.fresh(n.id)
+                    self.locals.add(renames[n.id])
+        e = _RenameLoads(renames).visit(copy.deepcopy(e))
+        inner = [ast.copy_location(ast.Expr(value=ast.Call(
+            func=ast.Attribute(value=ast.Name(result, ast.Load()), attr="append", ctx=ast.Load()),
+            args=[e.elt], keywords=[])), e)]
+        for gen in reversed(e.generators):
+            for cond in reversed(gen.ifs):
+                inner = [ast.copy_location(ast.If(test=cond, body=inner, orelse=[]), e)]
+            inner = [ast.copy_location(ast.For(target=gen.target, iter=gen.iter, body=inner, orelse=[],
+                                               type_comment=None), e)]
+        loads = self._loads_in(inner)
+        for k, v in loads.items():
+            self.total_loads[k] = self.total_loads.get(k, 0) + v
+        self.env[result] = result
+        self.claimed.add(result)
+        for s in inner:
+            self.stmt(s)
+        return ast.Name(self.env[result], ast.Load())
+
+    e_GeneratorExp = e_ListComp
+
     def e_Attribute(self, e):
         if self.is_global_chain(e):
             return _strip(e)
@@ -898,6 +931,18 @@ def _returns_to_breaks(block, flag, value):
             continue
         out.append(s)
     return out
+
+
+class _RenameLoads(ast.NodeTransformer):
+    """Rename comprehension variables (loads and stores) inside one comprehension."""
+
+    def __init__(self, renames):
+        self.renames = renames
+
+    def visit_Name(self, node):
+        if node.id in self.renames:
+            return ast.copy_location(ast.Name(self.renames[node.id], node.ctx), node)
+        return node
 
 
 def _strip(e):

@@ -120,6 +120,28 @@ class ReverseTransformer:
         self.saves: dict = {}
         self.stack = None
         self.out_name = name or f"grad_{self.fn.name}"
+        self.seqs = self.find_sequences()
+
+    def find_sequences(self) -> set:
+        """Names holding a list or tuple: their adjoints are lists too."""
+        seqs = set()
+        changed = True
+        while changed:
+            changed = False
+            for s in iter_stmts(self.fn.body):
+                new = None
+                if isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Name):
+                    v = s.value
+                    if isinstance(v, (ast.List, ast.Tuple)) or (isinstance(v, ast.Name) and v.id in seqs):
+                        new = s.targets[0].id
+                elif isinstance(s, ast.Expr) and isinstance(s.value, ast.Call) \
+                        and isinstance(s.value.func, ast.Attribute) and s.value.func.attr == "append" \
+                        and isinstance(s.value.func.value, ast.Name):
+                    new = s.value.func.value.id
+                if new is not None and new not in seqs:
+                    seqs.add(new)
+                    changed = True
+        return seqs
 
     # --- names -------------------------------------------------------------------------------
     def fresh(self, base: str) -> str:
@@ -151,6 +173,9 @@ class ReverseTransformer:
 
     # --- adjoint accumulation ----------------------------------------------------------------
     def zero(self, primal: str) -> ast.expr:
+        if primal in self.seqs:
+            self.needed.add(primal)
+            return call("zeros_list", name(primal))
         nd = self.nd.get(name(primal))
         if nd == 0:
             return ast.Constant(value=0.0)
@@ -163,6 +188,15 @@ class ReverseTransformer:
         bar = self.adj(primal)
         self.reads(expr)
         fresh_array = isinstance(expr, (ast.BinOp, ast.UnaryOp))
+        if primal in self.seqs:
+            if bar in st.init:
+                out.append(assign(bar, call("add_lists", name(bar), expr)))
+                st.owned.add(bar)
+            else:
+                out.append(assign(bar, expr))
+                st.init.add(bar)
+                st.owned.discard(bar)
+            return
         if bar in st.init:
             out.append(assign(bar, ast.BinOp(left=name(bar), op=ast.Add(), right=expr)))
             st.owned.add(bar)
@@ -177,6 +211,22 @@ class ReverseTransformer:
     def accumulate_index(self, primal: str, index, g: ast.expr, st: State, out: list) -> None:
         bar = self.adj(primal)
         self.reads(index)
+        if primal in self.seqs:
+            if bar not in st.init:
+                out.append(assign(bar, self.zero(primal)))
+                st.init.add(bar)
+                st.owned.add(bar)
+            elif bar not in st.owned:
+                out.append(assign(bar, call("list", name(bar))))
+                st.owned.add(bar)
+            if self.basic_index(index) and not isinstance(index, (ast.Slice, ast.Tuple)):
+                slot = ast.Subscript(value=name(bar), slice=copy.deepcopy(index), ctx=ast.Load())
+                out.append(ast.Assign(targets=[ast.Subscript(value=name(bar), slice=copy.deepcopy(index),
+                                                             ctx=ast.Store())],
+                                      value=ast.BinOp(left=slot, op=ast.Add(), right=g)))
+            else:
+                out.append(ast.Expr(value=call("list_add_at", name(bar), _index_value(index), g)))
+            return
         if bar not in st.init:
             self.needed.add(primal)
             out.append(assign(bar, call("np.zeros_like", name(primal))))
@@ -243,12 +293,24 @@ class ReverseTransformer:
             raise self.error(UnsupportedSyntaxError, s, f"cannot reverse {type(s).__name__}")
 
     def rev_effect(self, s, st, out):
+        """``xs.append(v)``: undo it on the list and on its adjoint; other calls have no adjoint."""
         c = s.value
-        if any(self.is_active(n) for n in ast.walk(c) if isinstance(n, ast.Name)) \
-                and isinstance(c.func, ast.Attribute) and c.func.attr == "append":
-            raise self.error(UnsupportedSyntaxError, s, "s2sad does not support appending a "
-                             "differentiated value to a list yet",
-                             hint="build the values with np.stack or write into a preallocated array")
+        if not (isinstance(c.func, ast.Attribute) and c.func.attr == "append"
+                and isinstance(c.func.value, ast.Name) and len(c.args) == 1):
+            return
+        xs = c.func.value.id
+        if xs not in self.act.active:
+            return
+        v = c.args[0]
+        bar = self.adj(xs)
+        self.needed.add(xs)
+        out.append(ast.Expr(value=call(f"{xs}.pop")))
+        if bar in st.init:
+            popped = call(f"{bar}.pop")
+            if self.is_active(v):
+                self.accumulate(v.id, popped, st, out)
+            else:
+                out.append(ast.Expr(value=popped))
 
     def rev_assign(self, s, st: State, out: list) -> None:
         target = s.targets[0]
@@ -275,6 +337,10 @@ class ReverseTransformer:
             if isinstance(rhs.op, (ast.USub, ast.UAdd)):
                 key = ("op", "unary" + ("-" if isinstance(rhs.op, ast.USub) else "+"))
                 self.apply_rule(s, rules.lookup(key), key[1], [rhs.operand], {}, v, st, out)
+        elif isinstance(rhs, ast.Call) and isinstance(rhs.func, ast.Attribute) \
+                and rhs.func.attr == "pop" and isinstance(rhs.func.value, ast.Name) \
+                and rhs.func.value.id in self.seqs and not rhs.args:
+            self.rev_pop(rhs.func.value.id, v, y_bar, st, out)
         elif isinstance(rhs, ast.Call):
             self.rev_call(s, rhs, v, st, out)
         elif isinstance(rhs, ast.Subscript):
@@ -293,6 +359,18 @@ class ReverseTransformer:
                     item = ast.Subscript(value=y_bar, slice=ast.Constant(value=k), ctx=ast.Load())
                     self.accumulate(e.id, item, st, out)
         # constants, comparisons and boolean operations carry no derivative
+
+    def rev_pop(self, xs, v, v_bar, st, out) -> None:
+        """``v = xs.pop()``: push the value back, and its adjoint onto the list's adjoint."""
+        bar = self.adj(xs)
+        self.needed.add(xs)
+        self.needed.add(v)
+        if bar not in st.init:
+            out.append(assign(bar, self.zero(xs)))
+            st.init.add(bar)
+            st.owned.add(bar)
+        out.append(ast.Expr(value=call(f"{bar}.append", v_bar)))
+        out.append(ast.Expr(value=call(f"{xs}.append", name(v))))
 
     def rev_setitem(self, s, target, st, out) -> None:
         """``A[idx] = v``: route the slot's adjoint to ``v``, zero it, restore the old slot."""
@@ -358,6 +436,19 @@ class ReverseTransformer:
                             and p in rule.params] if rule.elementwise else []
         for param, template in rule.templates("vjp", bound, self.nd.get).items():
             atom = bound.get(param)
+            if isinstance(atom, ast.Name) and atom.id in self.seqs:
+                if not self.is_active(atom):
+                    continue
+                whole = rule.vjp_whole.get(param)
+                if whole is not None:
+                    expr = instantiate(whole, mapping)
+                elif "i" in names_in(template):
+                    raise self.error(MissingRuleError, s, f"no derivative rule for {what} of a list "
+                                     "variable", hint="pass a literal list, e.g. np.stack([a, b])")
+                else:
+                    expr = call("list", instantiate(template, mapping))
+                self.accumulate(atom.id, expr, st, out)
+                continue
             if isinstance(atom, (ast.Tuple, ast.List)):
                 for k, e in enumerate(atom.elts):
                     if self.is_active(e):

@@ -11,6 +11,7 @@ import numpy as np
 __all__ = [
     "unbroadcast", "unreduce", "accumulate_at", "concat_part", "zeros_like",
     "matmul_vjp_a", "matmul_vjp_b", "extremum_mask", "norm_vjp", "untranspose", "solve_vjp_a",
+    "zeros_list", "add_lists", "list_add_at", "unconcatenate",
 ]
 
 
@@ -124,3 +125,29 @@ def solve_vjp_a(g, a, y):
     if np.ndim(y) == 1:
         return -np.outer(b_bar, y)
     return -(b_bar @ np.swapaxes(y, -1, -2))
+
+
+def zeros_list(xs):
+    """A zero adjoint for a list: one zero per element, each of the element's shape."""
+    return [0.0 * x if isinstance(x, np.ndarray) else 0.0 for x in xs]
+
+
+def add_lists(a, b):
+    """The sum of two list adjoints, element by element."""
+    return [u + v for u, v in zip(a, b)]
+
+
+def list_add_at(xs_bar, index, g):
+    """``xs_bar[index] += g`` for a list adjoint (an int or a slice index)."""
+    if isinstance(index, slice):
+        positions = range(*index.indices(len(xs_bar)))
+        for k, p in enumerate(positions):
+            xs_bar[p] = xs_bar[p] + g[k]
+    else:
+        xs_bar[index] = xs_bar[index] + g
+    return xs_bar
+
+
+def unconcatenate(g, arrays, axis=0):
+    """The adjoint list of ``np.concatenate(arrays, axis)``: ``g`` cut back into pieces."""
+    return [concat_part(g, arrays, i, axis) for i in range(len(arrays))]

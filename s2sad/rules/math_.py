@@ -22,6 +22,7 @@ vjp("math.pow(a, b)", out=SCALAR, a="y_bar * (b * math.pow(a, b - 1.0))", b="y_b
 vjp("math.fabs(x)", out=SCALAR, x="y_bar * math.copysign(1.0, x)")
 vjp("math.hypot(a, b)", out=SCALAR, a="y_bar * a / y", b="y_bar * b / y")
 vjp("float(x)", out=SCALAR, x="y_bar")
+vjp("sum(xs)", out="array", xs="unreduce(y_bar, xs, 0, False)", xs_whole="[y_bar] * len(xs)")
 vjp("abs(x)", out="elementwise", x="y_bar * np.sign(x)")
 
 nondifferentiable(

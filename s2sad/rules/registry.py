@@ -9,6 +9,11 @@ the parameter of that name, as a Python expression::
     jvp("np.tanh(x)", x="x_dot * (1 - y * y)")
     vjp("a * b", a="y_bar * b", b="y_bar * a", elementwise=True)
 
+A parameter that takes a sequence (``np.stack(arrays)``) has a template per
+element, using ``i`` for the element's position, used when the call site
+passes a literal list or tuple; ``<param>_whole`` gives the adjoint of the
+whole sequence as a list, used when it passes a list variable.
+
 In a template, ``y`` is the primitive's result, ``y_bar`` its adjoint, a
 parameter name stands for the argument passed, and ``<param>_dot`` for its
 tangent.  Every other name refers to NumPy (``np``), ``math`` or a helper of
@@ -27,6 +32,11 @@ A rule may add *cases*: cheaper templates that apply when the parameters'
 parameters are given constants (``when=dict(axis=None)``)::
 
     vjp("a @ b", ndim=(2, 1), a="np.outer(y_bar, b)", b="a.T @ y_bar")
+
+``batched=True`` (``jvp`` only) gives the templates of vector mode, where
+each tangent has an extra leading axis (see :func:`jvp`)::
+
+    jvp("np.sum(x, axis=None)", batched=True, x="np.sum(x_dot, axis=batch_axis(axis, x))")
 """
 from __future__ import annotations
 
@@ -60,11 +70,15 @@ class Rule:
     out: str = ARRAY
     vjp: dict[str, ast.expr] = field(default_factory=dict)
     jvp: dict[str, ast.expr] = field(default_factory=dict)
+    vjp_whole: dict[str, ast.expr] = field(default_factory=dict)
     vjp_cases: list = field(default_factory=list)
     jvp_cases: list = field(default_factory=list)
+    jvp_batched: dict = field(default_factory=dict)
+    jvp_batched_cases: list = field(default_factory=list)
+    jvp_whole: dict[str, ast.expr] = field(default_factory=dict)
 
     def templates(self, mode: str, bound: dict, ndim_of) -> dict:
-        """The templates of ``mode`` ("vjp"/"jvp") for one call site.
+        """The templates of ``mode`` ("vjp", "jvp", "jvp_batched") for one call site.
 
         ``bound`` maps parameters to call-site atoms; ``ndim_of(atom)`` gives a
         known ndim or None.  The first matching case overrides the general templates.
@@ -157,6 +171,10 @@ def _templates(rule: Rule, templates: dict[str, str]) -> dict[str, ast.expr]:
 
 def _register(mode, pattern, elementwise, out, ndim, when, templates):
     rule = _rule(pattern, ELEMENTWISE if elementwise else out)
+    whole = {k[:-len("_whole")]: v for k, v in templates.items() if k.endswith("_whole")}
+    templates = {k: v for k, v in templates.items() if not k.endswith("_whole")}
+    if whole:
+        getattr(rule, mode + "_whole").update(_templates(rule, whole))
     parsed = _templates(rule, templates)
     if ndim is None and when is None:
         getattr(rule, mode).update(parsed)
@@ -171,9 +189,16 @@ def vjp(pattern: str, *, elementwise: bool = False, out: str | None = None,
 
 
 def jvp(pattern: str, *, elementwise: bool = False, out: str | None = None,
-        ndim: tuple | None = None, when: dict | None = None, **templates: str) -> None:
-    """Register the tangent contributions of a primitive's parameters."""
-    _register("jvp", pattern, elementwise, out, ndim, when, templates)
+        ndim: tuple | None = None, when: dict | None = None, batched: bool = False,
+        **templates: str) -> None:
+    """Register the tangent contributions of a primitive's parameters.
+
+    ``batched=True`` registers the templates of *vector mode* (``jacfwd``):
+    there every tangent carries one extra leading axis, one row per direction.
+    Elementwise and scalar rules need none (their templates broadcast over
+    that axis as written); reductions, products, indexing and reshapes do.
+    """
+    _register("jvp_batched" if batched else "jvp", pattern, elementwise, out, ndim, when, templates)
 
 
 def nondifferentiable(*patterns: str) -> None:
