@@ -66,6 +66,8 @@ def resolve_callee(parsed: Parsed, call: ast.Call, local_names) -> Callee:
         rule = rules.lookup(value)
         if rule is not None:
             return Callee(key=value, rule=rule, name=name)
+        if rules.is_nondifferentiable(value):      # a runtime helper such as zeros_like
+            return Callee(key=value, nondiff=True, name=name)
         return Callee(user=value, name=name)
     return Callee(key=value, rule=rules.lookup(value), nondiff=rules.is_nondifferentiable(value),
                   name=name)
@@ -136,6 +138,10 @@ class Activity:
             if isinstance(call.func, ast.Attribute) and call.func.attr == "append" \
                     and isinstance(call.func.value, ast.Name):
                 return [(call.func.value.id, [n for a in call.args for n in names_in(a)])]
+            key = resolve_callee(self.parsed, call, self.locals).key
+            if key in rules.INPLACE and call.args and isinstance(call.args[0], ast.Name):
+                # accumulate_at(x, index, g): x now depends on g (and on its old self)
+                return [(call.args[0].id, [n for a in call.args for n in names_in(a)])]
         return []
 
     def diff_inputs(self, rhs) -> list:
@@ -265,6 +271,29 @@ class NDims:
             return ndim_of_value(resolve_value(self.parsed, atom))
         return None
 
+    def callee_result(self, fn, call):
+        """ndim of a user function's result, from its arguments' ndims (BOTTOM inside recursion)."""
+        from .normalize import normalized
+        key = id(fn)
+        if key in _IN_PROGRESS:
+            return BOTTOM
+        try:
+            norm = normalized(fn, self.parsed.namespace)
+        except Exception:
+            return None
+        params = norm.params
+        arg_nd = {}
+        for p, a in zip(params, call.args):
+            arg_nd[p] = self.get(a)
+        for kw in call.keywords:
+            arg_nd[kw.arg] = self.get(kw.value)
+        arg_nd = {p: d for p, d in arg_nd.items() if d is not None and d is not BOTTOM}
+        _IN_PROGRESS.add(key)
+        try:
+            return NDims(norm.node, norm.parsed, arg_nd).get(ast.Name(norm.result, ast.Load()))
+        finally:
+            _IN_PROGRESS.discard(key)
+
     def created(self, key, call):
         return _created_ndim(self, key, call)
 
@@ -309,6 +338,8 @@ class NDims:
             created = self.created(callee.key, rhs)
             if created is not BOTTOM:
                 return created
+            if callee.user is not None:
+                return self.callee_result(callee.user, rhs)
             if rule is None:
                 return None
             args = ([callee.receiver] if callee.receiver is not None else []) + list(rhs.args)
@@ -344,6 +375,7 @@ class NDims:
         return None
 
 
+_IN_PROGRESS: set = set()
 _SHAPED = {np.zeros, np.ones, np.empty, np.full}
 _LIKE = {np.zeros_like, np.ones_like, np.empty_like, np.full_like}
 

@@ -104,15 +104,15 @@ class Derivative:
     """A derivative of a Python function: call it like the function."""
 
     def __init__(self, fun, argnums=0, optimize=True, with_value=False):
-        if isinstance(fun, Derivative):
-            raise NotImplementedError("higher-order derivatives arrive with forward mode")
+        # grad(grad(f)): the inner derivative's generated source is transformed again
+        self.inner = fun if isinstance(fun, Derivative) else None
         self.fun = fun
         self.multi = isinstance(argnums, (tuple, list))
         self.argnums = tuple(argnums) if self.multi else (argnums,)
         self.optimize = optimize
         self.with_value = with_value
-        self.norm = _normalized(fun)
-        self.params = self.norm.params
+        self.norm = _normalized(fun) if self.inner is None else None
+        self.params = self.norm.params if self.inner is None else self.inner.params
         for i in self.argnums:
             if not isinstance(i, int) or not -len(self.params) <= i < len(self.params):
                 raise ValueError(f"argnums {argnums!r} out of range for {fun.__name__} "
@@ -123,7 +123,8 @@ class Derivative:
         self._compiled = {}
         self._checked = set()
         self._last = None
-        functools.update_wrapper(self, fun)
+        functools.update_wrapper(self, fun, updated=() if self.inner is not None else
+                                 functools.WRAPPER_UPDATES)
         self._s2sad_wrapped = True
 
     @property
@@ -133,19 +134,24 @@ class Derivative:
     def _build(self, key, args):
         for i in self.argnums:
             _check_differentiable(args[i], i, self.fun.__name__)
+        norm = self.norm if self.inner is None else _normalized_for(self.inner, key, args)
         arg_ndims = {p: _ndim_from_key(k) for p, k in zip(self.params, key)
                      if _ndim_from_key(k) is not None}
         wrt = [self.params[i] for i in self.argnums]
-        name = f"{self.kind}_{self.norm.node.name}"
-        tree = reverse(self.norm, wrt, arg_ndims, with_value=True if key in ("check",) else self.with_value,
+        name = f"{self.kind}_{norm.node.name}"
+        tree = reverse(norm, wrt, arg_ndims, with_value=True if key in ("check",) else self.with_value,
                        multi=self.multi, name=name)
         if self.optimize:
+            callees = tree._s2sad_callees
             tree = optimize_tree(tree)
-        fn, src = emit.compile_function(tree, self.norm.parsed.namespace, self.norm.parsed.closure,
-                                        label=name)
-        if self.fun.__defaults__:
+            tree._s2sad_callees = callees
+            for entry in callees.values():
+                if entry[1] is not None:
+                    entry[1] = optimize_tree(entry[1])
+        fn, src = emit.compile_derivative(tree, norm.parsed, label=name)
+        if getattr(self.fun, "__defaults__", None):
             fn.__defaults__ = self.fun.__defaults__
-        out_nd = NDims(self.norm.node, self.norm.parsed, arg_ndims).get(ast.Name(self.norm.result))
+        out_nd = NDims(norm.node, norm.parsed, arg_ndims).get(ast.Name(norm.result))
         return fn, src, out_nd, self._runner(fn, out_nd)
 
     def _get(self, key, args=None):

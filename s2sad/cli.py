@@ -76,9 +76,10 @@ def main(argv=None) -> int:
                          f"{len(params)} parameters")
         wrt = [params[i] for i in argnums]
         tree = reverse(norm, wrt, ndims, multi=len(wrt) > 1, name=f"grad_{args.func}")
+        trees = [tree] + [entry[1] for entry in tree._s2sad_callees.values() if entry[1] is not None]
         if args.stage == "optimized":
-            tree = optimize(tree)
-        sys.stdout.write(to_source(tree))
+            trees = [optimize(t) for t in trees]
+        sys.stdout.write("\n\n".join(to_source(t) for t in trees))
         return 0
     except S2SADError as exc:
         print(str(exc), file=sys.stderr)

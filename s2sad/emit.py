@@ -59,27 +59,71 @@ def runtime_namespace() -> dict:
     return ns
 
 
-def compile_function(fn: ast.FunctionDef, globals_: dict, closure: dict | None = None,
-                     label: str = "derivative"):
-    """Compile ``fn`` and return (function, source).
+def compile_functions(trees: list, globals_: dict, closure: dict | None = None,
+                      label: str = "derivative") -> dict:
+    """Compile function definitions that may call each other; return name -> function.
 
-    The function sees the user's globals live (it is defined with them as its
-    globals); the runtime helpers, NumPy and the user's closure values are
-    bound as free variables of a small factory, so they never leak into, or
-    get shadowed by, the user's module.
+    The functions see the user's globals live (they are defined with them as
+    their globals); the runtime helpers, NumPy, the user's closure values and
+    functions compiled earlier are bound as free variables of one small factory,
+    so they never leak into, or get shadowed by, the user's module.
     """
-    source = to_source(fn)
+    sources = [to_source(t) for t in trees]
+    names = [t.name for t in trees]
     filename = f"<s2sad-{next(_counter)}:{label}>"
     bound = runtime_namespace()
     if closure:
         bound.update(closure)
-    free = sorted(n for n in bound if n != fn.name)
-    body = "".join("    " + line + "\n" if line else "\n" for line in source.splitlines())
-    factory = f"def __s2sad_factory__({', '.join(free)}):\n{body}    return {fn.name}\n"
+    free = sorted(n for n in bound if n not in names)
+    body = ""
+    for source in sources:
+        body += "".join("    " + line + "\n" if line else "\n" for line in source.splitlines())
+    factory = (f"def __s2sad_factory__({', '.join(free)}):\n{body}"
+               f"    return {{{', '.join(f'{n!r}: {n}' for n in names)}}}\n")
     linecache.cache[filename] = (len(factory), None, factory.splitlines(keepends=True), filename)
     code = compile(factory, filename, "exec")
     scope: dict = {}
     exec(code, globals_, scope)
-    function = scope["__s2sad_factory__"](**{n: bound[n] for n in free})
+    functions = scope["__s2sad_factory__"](**{n: bound[n] for n in free})
+    for n, source in zip(names, sources):
+        functions[n].__s2sad_source__ = source
+    return functions
+
+
+def compile_function(fn: ast.FunctionDef, globals_: dict, closure: dict | None = None,
+                     label: str = "derivative"):
+    """Compile one function definition; return (function, source)."""
+    function = compile_functions([fn], globals_, closure, label)[fn.name]
+    return function, function.__s2sad_source__
+
+
+def compile_derivative(tree: ast.FunctionDef, parsed, label: str = "derivative"):
+    """Compile a derivative and the derivatives of the helpers it calls.
+
+    Returns (function, source); the source shows the derivative, then each
+    helper's derivative.
+    """
+    callees = [entry for entry in getattr(tree, "_s2sad_callees", {}).values() if entry[1] is not None]
+    groups: dict = {}
+    for fname, ctree, norm in callees:
+        ns = norm.parsed.namespace
+        groups.setdefault(id(ns), (ns, {}, []))
+        groups[id(ns)][1].update(norm.parsed.closure)
+        groups[id(ns)][2].append(ctree)
+    main_key = id(parsed.namespace)
+    compiled: dict = {}
+    for key, (ns, closure, trees) in groups.items():
+        if key != main_key:
+            compiled.update(compile_functions(trees, ns, {**closure, **compiled}, label))
+    main_trees = list(groups.get(main_key, (None, None, []))[2]) + [tree]
+    closure = dict(parsed.closure)
+    closure.update(groups.get(main_key, (None, {}, None))[1])
+    closure.update(compiled)
+    functions = compile_functions(main_trees, parsed.namespace, closure, label)
+    function = functions[tree.name]
+    source = function.__s2sad_source__
+    for fname, ctree, norm in callees:
+        f = functions.get(fname) or compiled.get(fname)
+        source += "\n\n" + f.__s2sad_source__
     function.__s2sad_source__ = source
     return function, source

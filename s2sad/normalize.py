@@ -113,25 +113,51 @@ def terminates(block: list) -> bool:
     return False
 
 
+def may_jump(block: list) -> bool:
+    """True when some path through ``block`` jumps (break, continue, return, raise)
+    at this loop level."""
+    for s in block:
+        if isinstance(s, JUMPS):
+            return True
+        if isinstance(s, ast.If) and (may_jump(s.body) or may_jump(s.orelse)):
+            return True
+    return False
+
+
+def append_fallthrough(block: list, stmts: list) -> None:
+    """Append ``stmts`` where the paths through ``block`` that do not jump end."""
+    last = block[-1] if block else None
+    if isinstance(last, ast.If) and (may_jump(last.body) or may_jump(last.orelse)):
+        first = True
+        for branch in (last.body, last.orelse):
+            if not terminates(branch):
+                append_fallthrough(branch, stmts if first else copy.deepcopy(stmts))
+                first = False
+        return
+    if not terminates(block):
+        block.extend(stmts)
+
+
 def _restructure(block: list) -> list:
-    """Move statements after a jumping branch into the other branch; drop dead code."""
+    """Move the statements after an ``if`` with a jumping path into its paths that
+    do not jump (so a jump always ends its block); drop dead code."""
     out = []
     for i, stmt in enumerate(block):
         rest = block[i + 1:]
         if isinstance(stmt, ast.If):
             stmt.body = _restructure(stmt.body)
             stmt.orelse = _restructure(stmt.orelse)
-            then_jumps, else_jumps = terminates(stmt.body), terminates(stmt.orelse)
-            if rest and then_jumps and not else_jumps:
-                stmt.orelse = _restructure(stmt.orelse + rest)
-                out.append(stmt)
-                return out
-            if rest and else_jumps and not then_jumps:
-                stmt.body = _restructure(stmt.body + rest)
+            if rest and (may_jump(stmt.body) or may_jump(stmt.orelse)):
+                append_fallthrough(stmt.body, list(rest)) if not terminates(stmt.body) else None
+                if not terminates(stmt.orelse):
+                    append_fallthrough(stmt.orelse, copy.deepcopy(rest) if not terminates(stmt.body)
+                                       else list(rest))
+                stmt.body = _restructure(stmt.body)
+                stmt.orelse = _restructure(stmt.orelse)
                 out.append(stmt)
                 return out
             out.append(stmt)
-            if then_jumps and else_jumps:
+            if terminates(stmt.body) and terminates(stmt.orelse):
                 return out
             continue
         if isinstance(stmt, (ast.For, ast.While)):
@@ -175,6 +201,8 @@ class _Normalizer:
                     self.locals.add(node.id)
         self.env = {p: p for p in self.params}
         self.aliases = set(self.params)         # names that may share memory with an argument
+        self.local_functions = {}               # nested def / named lambda -> its node
+        self.inlining = {}                      # inlining depth per local function
         self.claimed = set(self.params)
         self.counter = 0
         self.block: list = []
@@ -232,8 +260,9 @@ class _Normalizer:
     # --- entry point -------------------------------------------------------------------------
     def run(self) -> Normalized:
         fn = self.p.node
+        allowed = _local_function_nodes(fn)
         for node in ast.walk(fn):
-            if node is not fn and type(node) in _HINTS:
+            if node is not fn and type(node) in _HINTS and node not in allowed:
                 raise unsupported(self.p, node)
         body = list(fn.body)
         if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
@@ -371,16 +400,22 @@ class _Normalizer:
             value = ast.BinOp(left=ast.Name(target.id, ast.Load()), op=s.op, right=s.value)
             self.assign_name(target.id, ast.copy_location(value, s), like=s)
         elif isinstance(target, ast.Subscript):
-            read = ast.Subscript(value=target.value, slice=target.slice, ctx=ast.Load())
+            read = ast.copy_location(ast.Subscript(value=target.value, slice=target.slice, ctx=ast.Load()), s)
             value = ast.copy_location(ast.BinOp(left=read, op=s.op, right=s.value), s)
-            self.s_Assign(ast.copy_location(
-                ast.Assign(targets=[ast.Subscript(value=target.value, slice=target.slice,
-                                                  ctx=ast.Store())], value=value), s))
+            write = ast.copy_location(ast.Subscript(value=target.value, slice=target.slice, ctx=ast.Store()), s)
+            self.s_Assign(ast.copy_location(ast.Assign(targets=[write], value=value), s))
         else:
             raise unsupported(self.p, target, "augmented assignment to an attribute",
                               hint="compute the new value into a local variable")
 
     def s_Assign(self, s):
+        if isinstance(s.value, ast.Lambda) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name):
+            lam = s.value
+            node = ast.FunctionDef(name=s.targets[0].id, args=lam.args, body=lam.body, decorator_list=[],
+                                   returns=None, type_comment=None)
+            ast.copy_location(node, s)
+            self.s_FunctionDef(node)
+            return
         if len(s.targets) == 1:
             self.assign(s.targets[0], s.value, like=s)
             return
@@ -475,8 +510,8 @@ class _Normalizer:
                 if v is None:
                     continue
                 if not _rename_last_definition(block, v, merged):
-                    block.append(ast.copy_location(
-                        ast.Assign(targets=[ast.Name(merged, ast.Store())], value=ast.Name(v, ast.Load())), like))
+                    append_fallthrough(block, [ast.copy_location(
+                        ast.Assign(targets=[ast.Name(merged, ast.Store())], value=ast.Name(v, ast.Load())), like)])
             env[var] = merged
         return env
 
@@ -513,12 +548,18 @@ class _Normalizer:
             self.loop_names.add(name)
         return carried
 
-    def copy_back(self, loop: _Loop, like) -> None:
+    def copy_back(self, loop: _Loop, like, at_end=False) -> None:
+        """Assign each loop name its current version (at an exit of the body)."""
+        copies = []
         for var, name in loop.carried.items():
             current = self.env.get(var)
             if current is not None and current != name:
-                self.emit(ast.Assign(targets=[ast.Name(name, ast.Store())],
-                                     value=ast.Name(current, ast.Load())), like=like)
+                copies.append(ast.copy_location(ast.Assign(targets=[ast.Name(name, ast.Store())],
+                                                           value=ast.Name(current, ast.Load())), like))
+        if at_end:
+            append_fallthrough(self.block, copies)
+        else:
+            self.block.extend(copies)
 
     def s_Break(self, s):
         if not self.loops:
@@ -543,8 +584,7 @@ class _Normalizer:
             self.emit(s, like=like)
         for s in stmts:
             self.stmt(s)
-        if not terminates(self.block):
-            self.copy_back(loop, like=like)
+        self.copy_back(loop, like=like, at_end=True)
         self.loops.pop()
         body = self.block or [ast.Pass()]
         self.block, self.env = saved_block, saved_env
@@ -567,11 +607,14 @@ class _Normalizer:
             body = self.run_loop_body(loop, [], s.body, like=s)
             self.emit(ast.While(test=test, body=body, orelse=[]), like=s)
             return
-        # `while True:` computing the condition at the top of each iteration
+        # `while True:` computing the condition at the top of each iteration; the body
+        # goes in the guard's else branch, so a jump still ends its block
         exit_test = ast.UnaryOp(op=ast.Not(), operand=test) if not isinstance(test, ast.UnaryOp) \
             else test.operand
-        guard = ast.If(test=exit_test, body=[ast.Break()], orelse=[])
-        loop_body = self.run_loop_body(loop, cond_stmts + [guard], s.body, like=s)
+        exit_test._s2sad_done = True
+        guard = ast.copy_location(ast.If(test=exit_test, body=[ast.copy_location(ast.Break(), s)],
+                                         orelse=list(s.body)), s)
+        loop_body = self.run_loop_body(loop, cond_stmts, [guard], like=s)
         self.emit(ast.While(test=ast.Constant(value=True), body=loop_body, orelse=[]), like=s)
 
     def s_For(self, s):
@@ -586,12 +629,39 @@ class _Normalizer:
             index_var = target.id
         else:
             if isinstance(it, ast.Call) and self.is_builtin(it.func, enumerate):
-                if not isinstance(target, ast.Tuple) or len(target.elts) != 2 or it.keywords \
-                        or len(it.args) != 1:
+                start = it.args[1] if len(it.args) > 1 else next(
+                    (k.value for k in it.keywords if k.arg == "start"), None)
+                if not isinstance(target, ast.Tuple) or len(target.elts) != 2 or not it.args \
+                        or len(it.args) > 2 or any(k.arg != "start" for k in it.keywords):
                     raise unsupported(self.p, s, "this form of enumerate",
-                                      hint="use `for i, x in enumerate(xs)`")
+                                      hint="use `for i, x in enumerate(xs)` or `enumerate(xs, start)`")
                 seqs = [self.atom(it.args[0])]
                 index_target, value_targets = target.elts[0], [target.elts[1]]
+                if start is not None:
+                    # count from `start`: the position is the counter minus start
+                    start_atom = self.atom(start)
+                    if not isinstance(index_target, ast.Name):
+                        raise unsupported(self.p, index_target, "this loop target", hint="use a single name")
+                    n = self.temp()
+                    self.emit(ast.Assign(targets=[ast.Name(n, ast.Store())],
+                                         value=ast.Call(func=ast.Name("len", ast.Load()), args=[seqs[0]],
+                                                        keywords=[])), like=s)
+                    stop = self.temp()
+                    self.emit(ast.Assign(targets=[ast.Name(stop, ast.Store())],
+                                         value=ast.BinOp(left=ast.Name(n, ast.Load()), op=ast.Add(),
+                                                         right=start_atom)), like=s)
+                    body = [ast.copy_location(ast.Assign(
+                        targets=[value_targets[0]],
+                        value=ast.Subscript(value=_done(seqs[0]), slice=ast.BinOp(
+                            left=ast.Name(index_target.id, ast.Load()), op=ast.Sub(), right=_done(start_atom)),
+                            ctx=ast.Load())), s)] + list(s.body)
+                    loop = ast.copy_location(ast.For(
+                        target=ast.Name(index_target.id, ast.Store()),
+                        iter=ast.Call(func=ast.Name("range", ast.Load()),
+                                      args=[_done(start_atom), _done(ast.Name(stop, ast.Load()))], keywords=[]),
+                        body=body, orelse=[], type_comment=None), s)
+                    self.s_For(loop)
+                    return
             elif isinstance(it, ast.Call) and self.is_builtin(it.func, zip):
                 if not isinstance(target, ast.Tuple) or len(target.elts) != len(it.args) or it.keywords:
                     raise unsupported(self.p, s, "this form of zip",
@@ -644,8 +714,7 @@ class _Normalizer:
             self.assign(t, item, like=s)
         for st in s.body:
             self.stmt(st)
-        if not terminates(self.block):
-            self.copy_back(loop, like=s)
+        self.copy_back(loop, like=s, at_end=True)
         self.loops.pop()
         body = self.block or [ast.Pass()]
         self.block, self.env = saved_block, saved_env
@@ -688,6 +757,8 @@ class _Normalizer:
 
     def test(self, e: ast.expr) -> ast.expr:
         """A condition: an atom, a comparison of atoms, ``not atom``, or and/or of those."""
+        if getattr(e, "_s2sad_done", False):
+            return e
         if isinstance(e, ast.BoolOp):
             saved = self.block
             self.block = []
@@ -716,6 +787,9 @@ class _Normalizer:
         return ast.Constant(value=e.value)
 
     def e_Name(self, e):
+        if e.id in self.local_functions and e.id not in self.env:
+            raise unsupported(self.p, e, "a local function used as a value",
+                              hint="call it directly, or define it at module level to pass it around")
         if e.id in self.env:
             return ast.Name(self.env[e.id], ast.Load())
         if e.id in self.locals and e.id not in RESERVED:
@@ -846,8 +920,101 @@ class _Normalizer:
             return type(a)(elts=[self.atom(x) for x in a.elts], ctx=ast.Load())
         return self.atom(a)
 
+    # --- local functions: nested def and lambdas bound to names, inlined where called ----------
+    def s_FunctionDef(self, s):
+        if s.decorator_list:
+            raise unsupported(self.p, s, "a decorated nested function",
+                              hint="define it at module level")
+        self.local_functions[s.name] = s
+        self.env.pop(s.name, None)
+
+    def inline(self, fn_node, call):
+        """The value of ``call`` to a local function, its body inlined here."""
+        depth = self.inlining.get(id(fn_node), 0)
+        if depth >= 16:
+            raise unsupported(self.p, call, "a recursive nested function",
+                              hint="define the recursive function at module level")
+        args = fn_node.args
+        if args.vararg or args.kwarg or args.kwonlyargs or args.posonlyargs:
+            raise unsupported(self.p, call, "a local function with *args, **kwargs or keyword-only "
+                              "parameters", hint="define it at module level")
+        params = [a.arg for a in args.args]
+        defaults = dict(zip(params[len(params) - len(args.defaults):], args.defaults))
+        given = {}
+        if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
+            raise unsupported(self.p, call, "starred arguments", hint="pass the arguments one by one")
+        if len(call.args) > len(params):
+            raise unsupported(self.p, call, f"too many arguments for {fn_node.name}()")
+        for p, a in zip(params, call.args):
+            given[p] = a
+        for kw in call.keywords:
+            if kw.arg not in params or kw.arg in given:
+                raise unsupported(self.p, call, f"argument {kw.arg!r} of {fn_node.name}()")
+            given[kw.arg] = kw.value
+        atoms = {}
+        for p in params:
+            if p in given:
+                atoms[p] = self.atom(given[p])
+            elif p in defaults:
+                atoms[p] = self.atom(defaults[p])
+            else:
+                raise unsupported(self.p, call, f"a call of {fn_node.name}() without {p!r}")
+        # the callee's own names get fresh names; free names are the caller's (late binding)
+        body = copy.deepcopy(fn_node.body)
+        if isinstance(body, ast.expr):
+            body = [ast.copy_location(ast.Return(value=body), body)]
+        local = set(params)
+        for st in body:
+            for n in ast.walk(st):
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+                    local.add(n.id)
+                elif isinstance(n, ast.FunctionDef):
+                    local.add(n.name)
+        renames = {v: self.fresh(v) for v in sorted(local)}
+        body = [_RenameLoads(renames).visit(st) for st in body]
+        for st in body:
+            for n in ast.walk(st):
+                if isinstance(n, ast.FunctionDef) and n.name in renames:
+                    n.name = renames[n.name]
+        for v in renames.values():
+            self.locals.add(v)
+        for p in params:
+            self.env[renames[p]] = atoms[p].id if isinstance(atoms[p], ast.Name) else None
+            if isinstance(atoms[p], ast.Name):
+                self.claimed.add(renames[p])
+            else:
+                self.assign_name(renames[p], atoms[p], like=call)
+        for p in params:
+            if self.env.get(renames[p]) is None:
+                self.env.pop(renames[p], None)
+        body = self._lower_loop_else(body)
+        body = self._lower_loop_returns(body)
+        body = _restructure(body)
+        for k, n in self._loads_in(body).items():
+            self.total_loads[k] = self.total_loads.get(k, 0) + n
+        saved_result = self.result_base
+        self.result_base = f"<inline {id(call)}>"
+        self.inlining[id(fn_node)] = depth + 1
+        try:
+            for st in body:
+                self.stmt(st)
+            result = self.env.get(self.result_base)
+        finally:
+            self.inlining[id(fn_node)] = depth
+            self.env.pop(self.result_base, None)
+            self.result_base = saved_result
+        if result is None:
+            return ast.Constant(value=None)
+        return ast.Name(result, ast.Load())
+
+    def e_Lambda(self, e):
+        raise unsupported(self.p, e, "a lambda here",
+                          hint="bind it to a name first (`sq = lambda v: v * v`) and call it, or use def")
+
     def e_Call(self, e):
         func = e.func
+        if isinstance(func, ast.Name) and func.id in self.local_functions and func.id not in self.env:
+            return self.inline(self.local_functions[func.id], e)
         if isinstance(func, ast.Name):
             if func.id in self.env:
                 raise unsupported(self.p, e, "a call of a local variable",
@@ -867,6 +1034,30 @@ class _Normalizer:
                 raise unsupported(self.p, kw.value, "`**` arguments", hint="pass keywords one by one")
             keywords.append(ast.keyword(arg=kw.arg, value=self.arg(kw.value)))
         return ast.Call(func=func, args=args, keywords=keywords)
+
+
+def _local_function_nodes(fn) -> set:
+    """Nested defs and lambdas bound to names: allowed, they are inlined where called."""
+    allowed = set()
+    for node in ast.walk(fn):
+        if node is fn:
+            continue
+        for field in ("body", "orelse"):
+            block = getattr(node, field, None)
+            if isinstance(block, list):
+                for s in block:
+                    if isinstance(s, ast.FunctionDef):
+                        allowed.add(s)
+                    elif isinstance(s, ast.Assign) and isinstance(s.value, ast.Lambda) \
+                            and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name):
+                        allowed.add(s.value)
+    for s in fn.body:
+        if isinstance(s, ast.FunctionDef):
+            allowed.add(s)
+        elif isinstance(s, ast.Assign) and isinstance(s.value, ast.Lambda) \
+                and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name):
+            allowed.add(s.value)
+    return allowed
 
 
 _VIEW_METHODS = {"reshape", "ravel", "view", "transpose", "squeeze", "swapaxes"}
@@ -945,6 +1136,13 @@ class _RenameLoads(ast.NodeTransformer):
         return node
 
 
+def _done(atom):
+    """Mark an already normalized atom so it is not renamed again."""
+    atom = copy.copy(atom)
+    atom._s2sad_done = True
+    return atom
+
+
 def _strip(e):
     """A fresh copy of a global attribute chain (no stale contexts)."""
     if isinstance(e, ast.Attribute):
@@ -974,3 +1172,18 @@ def _rename_last_definition(block, old, new) -> bool:
 def normalize(parsed: Parsed) -> Normalized:
     """Lower ``parsed`` to three-address SSA form (see the module docstring)."""
     return _Normalizer(parsed).run()
+
+
+_CACHE: dict = {}
+
+
+def normalized(fn, namespace: dict | None = None) -> Normalized:
+    """Parse and normalize a function (live, or a CLI StaticFunction) once."""
+    from .parse import parse_any
+    key = id(fn)
+    hit = _CACHE.get(key)
+    if hit is not None and hit[0] is fn:
+        return hit[1]
+    norm = normalize(parse_any(fn, namespace))
+    _CACHE[key] = (fn, norm)
+    return norm

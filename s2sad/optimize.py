@@ -18,7 +18,7 @@ import ast
 import copy
 from collections import Counter
 
-from .templates import simplify
+from .templates import negate, simplify
 
 _IMPURE_METHODS = {"append", "pop", "extend", "insert", "update", "add", "remove", "clear",
                    "fill", "sort", "setdefault"}
@@ -87,7 +87,7 @@ def propagate_copies(tree: ast.FunctionDef) -> ast.FunctionDef:
             v = s.value
             if isinstance(v, ast.Name) and counts[v.id] == 1 and v.id not in mapping:
                 mapping[a] = v
-            elif isinstance(v, ast.Constant) and isinstance(v.value, (int, float)) and a in derivative:
+            elif isinstance(v, ast.Constant) and (a in derivative or not isinstance(v.value, (str, bytes))):
                 mapping[a] = v
     if not mapping:
         return tree
@@ -177,8 +177,11 @@ def _reads_in(stmt, name) -> int:
 
 
 def _tidy(block):
-    """Drop ``pass`` where a block has other statements."""
+    """Drop ``pass`` where a block has other statements; no ``if c: pass else: ...``."""
     for s in block:
+        if isinstance(s, ast.If) and all(isinstance(x, ast.Pass) for x in s.body) and s.orelse \
+                and not all(isinstance(x, ast.Pass) for x in s.orelse):
+            s.test, s.body, s.orelse = negate(s.test), s.orelse, []
         for field in ("body", "orelse"):
             sub = getattr(s, field, None)
             if isinstance(sub, list):

@@ -153,6 +153,21 @@ def parse_file(filename: str, name: str) -> Parsed:
     return parsed
 
 
+def parse_static(fn: StaticFunction, namespace: dict) -> Parsed:
+    """A function of a file read by the CLI, with the file's namespace."""
+    import copy
+    node = copy.deepcopy(fn.node)
+    node.decorator_list = []
+    return Parsed(node=node, filename=fn.filename, lines=fn.lines, namespace=namespace)
+
+
+def parse_any(fn, namespace: dict | None = None) -> Parsed:
+    """Parse a live function or a :class:`StaticFunction`."""
+    if isinstance(fn, StaticFunction):
+        return parse_static(fn, namespace or {})
+    return parse_function(fn)
+
+
 def _safe_import(modname: str):
     if modname.split(".")[0] not in SAFE_MODULES:
         return None

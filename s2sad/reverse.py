@@ -25,12 +25,13 @@ from __future__ import annotations
 
 import ast
 import copy
+import inspect
 
 from . import rules
 from .analysis import Activity, NDims, assigned_names, iter_stmts, names_in, resolve_callee
 from .errors import MissingRuleError, UnsupportedSyntaxError
-from .normalize import RESERVED, Normalized, terminates
-from .templates import bind, instantiate, simplify
+from .normalize import RESERVED, Normalized, may_jump, normalized, terminates
+from .templates import bind, instantiate, negate, simplify
 
 
 def comment(text: str) -> ast.stmt:
@@ -113,6 +114,7 @@ class ReverseTransformer:
         self.primal_of: dict = {}
         self.needed: set = set()
         self.counters: dict = {}
+        self.callees: dict = {}         # (callee, wrt, ndims) -> [name, derivative tree, norm]
         self.slots: dict = {}           # in-place write -> name of the saved old slot
         self.body_reads: dict = {}      # loop -> names its reverse body reads
         self.read_before: dict = {}     # top-level loop -> names read by statements before it
@@ -409,16 +411,67 @@ class ReverseTransformer:
         flat = [e for a in atoms for e in (a.elts if isinstance(a, (ast.Tuple, ast.List)) else [a])]
         if not any(self.is_active(a) for a in flat):
             return
+        if callee.rule is None and callee.user is not None:
+            self.rev_user_call(s, rhs, callee, v, st, out)
+            return
         if callee.rule is None:
             what = callee.name
-            if callee.user is not None:
-                hint = ("calls into user functions are differentiated in a later version; inline "
-                        "the helper, or register a rule with s2sad.rules.vjp(...)")
-            else:
+            if True:
                 hint = (f"register one: s2sad.rules.vjp(\"{what.lstrip('.')}(x)\", x=\"y_bar * ...\"),"
                         " or mark it non-differentiable with s2sad.rules.nondifferentiable(...)")
             raise self.error(MissingRuleError, rhs, f"no derivative rule for {what}", hint=hint)
         self.apply_rule(s, callee.rule, callee.name, args, keywords, v, st, out)
+
+    def rev_user_call(self, s, rhs, callee, v, st, out) -> None:
+        """``y = helper(a, b=c)``: the adjoint comes from helper's own derivative,
+        ``vjp_helper(a, b=c, y_bar=...)``, transformed once and emitted beside this one."""
+        norm = normalized(callee.user, self.p.namespace)
+        params = norm.params
+        try:
+            sig = inspect.Signature([inspect.Parameter(p, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+                                     for p in params])
+            bound = sig.bind_partial(*rhs.args, **{kw.arg: kw.value for kw in rhs.keywords})
+        except TypeError as exc:
+            raise self.error(UnsupportedSyntaxError, rhs, f"cannot match this call to {callee.name}: {exc}",
+                             hint="call the helper with its own parameters")
+        atoms = dict(bound.arguments)
+        wrt = [p for p in params if self.is_active(atoms.get(p))]
+        if not wrt:
+            return
+        ndims = {p: self.nd.get(a) for p, a in atoms.items() if self.nd.get(a) is not None}
+        fname = self.callee_vjp(callee.user, norm, tuple(wrt), ndims)
+        keywords = [ast.keyword(arg=p, value=copy.deepcopy(a)) for p, a in atoms.items()]
+        keywords.append(ast.keyword(arg="y_bar", value=name(self.adj(v))))
+        grads = ast.Call(func=name(fname), args=[], keywords=keywords)
+        self.reads(grads)
+        if len(wrt) == 1:
+            self.accumulate(atoms[wrt[0]].id, grads, st, out)
+            return
+        parts = [self.fresh(f"{atoms[p].id}_bar_{callee.user.__name__ if hasattr(callee.user, '__name__') else 'c'}")
+                 for p in wrt]
+        out.append(ast.Assign(targets=[ast.Tuple(elts=[store(n) for n in parts], ctx=ast.Store())],
+                              value=grads))
+        for p, part in zip(wrt, parts):
+            self.accumulate(atoms[p].id, name(part), st, out)
+
+    def callee_vjp(self, fn, norm, wrt, ndims) -> str:
+        """The name of the derivative of callee ``fn`` for these inputs (made once)."""
+        key = (id(fn), wrt, tuple(sorted(ndims.items())))
+        entry = self.callees.get(key)
+        if entry is None:
+            base = f"vjp_{norm.node.name}"
+            taken = {e[0] for e in self.callees.values()}
+            fname, i = base, 0
+            while fname in taken or fname in self.used:
+                i += 1
+                fname = f"{base}_{i}"
+            entry = self.callees[key] = [fname, None, norm]      # in progress: recursion sees the name
+            t = ReverseTransformer(norm, list(wrt), ndims, seed="y_bar", name=fname)
+            t.multi = len(wrt) > 1
+            t.callees = self.callees
+            entry[1] = t.transform()
+        self.used.add(entry[0])
+        return entry[0]
 
     def apply_rule(self, s, rule, what, args, keywords, v, st, out):
         if rule is None or not rule.vjp:
@@ -555,10 +608,13 @@ class ReverseTransformer:
                     walk(s.body, chain)
                     walk(s.orelse, chain)
                 elif isinstance(s, (ast.For, ast.While)):
-                    inner = [n for st_ in iter_stmts(s.body) for n in names_in(st_)]
+                    # seen from this block, a nested loop reads what its body takes from
+                    # outside it and defines its loop names and counter (not its temps)
+                    inside = assigned_names(s.body)
+                    inner = [n for st_ in iter_stmts(s.body) for n in names_in(st_) if n not in inside]
                     for n in inner + names_in(s.iter if isinstance(s, ast.For) else s.test):
                         reads.setdefault(n, []).append(chain)
-                    defined = set(assigned_names([s]))
+                    defined = inside & self.loop_names
                     if id(s) in self.counters:
                         defined.add(self.counters[id(s)])
                     for n in defined:
@@ -596,14 +652,21 @@ class ReverseTransformer:
             ast.Tuple(elts=[name(n) for n in names_], ctx=ast.Load())
         return ast.Expr(value=call(f"{self.stack}.append", value))
 
-    def fwd_block(self, stmts, loop, chain) -> list:
-        """The forward sweep of one block: ``loop`` is (body id, loop names of that loop) or None."""
+    def fwd_block(self, stmts, loop, chain, tail=True) -> list:
+        """The forward sweep of one block: ``loop`` is (body id, loop names of that loop) or None.
+
+        A *tail* block's fall-through end is an exit of the loop body (the body
+        itself, or a branch of a last ``if`` that may jump): there every block of
+        the chain pushes its saved values, before the copy-backs.  Other blocks
+        push their own saved values at their end.
+        """
         out = []
         chain = chain + [id(stmts)] if loop else chain
-        for s in stmts:
+        for k, s in enumerate(stmts):
             if isinstance(s, ast.If):
-                out.append(ast.If(test=s.test, body=self.fwd_block(s.body, loop, chain),
-                                  orelse=self.fwd_block(s.orelse, loop, chain)))
+                last_jumps = k == len(stmts) - 1 and (may_jump(s.body) or may_jump(s.orelse))
+                out.append(ast.If(test=s.test, body=self.fwd_block(s.body, loop, chain, tail and last_jumps),
+                                  orelse=self.fwd_block(s.orelse, loop, chain, tail and last_jumps)))
             elif isinstance(s, (ast.For, ast.While)):
                 out.extend(self.fwd_loop(s))
             elif isinstance(s, (ast.Break, ast.Continue)):
@@ -613,8 +676,10 @@ class ReverseTransformer:
                 if id(s) in self.slots:
                     out.append(self.save_slot(s))
                 out.append(s)
-        if loop and not terminates(stmts):
-            if chain[-1] == loop[0]:
+        ends_in_branches = bool(stmts) and isinstance(stmts[-1], ast.If) and \
+            (may_jump(stmts[-1].body) or may_jump(stmts[-1].orelse))
+        if loop and not terminates(stmts) and not (tail and ends_in_branches):
+            if tail:
                 self.insert_exit_pushes(out, loop, chain)
             else:
                 names_ = self.saves.get(id(stmts))
@@ -654,7 +719,7 @@ class ReverseTransformer:
             reread = self.body_reads.get(id(s), set()) | self.read_before[id(s)]
             self.unsaved |= {n for n in loop_names_here if n not in reread}
         self.saves.update(self.plan_saves(s.body, loop_names_here))
-        body = self.fwd_block(s.body, (id(s.body), loop_names_here), [])
+        body = self.fwd_block(s.body, (id(s.body), loop_names_here), [], tail=True)
         counter = self.counters.get(id(s))
         pre = []
         if counter and counter in self.needed:
@@ -687,7 +752,7 @@ class ReverseTransformer:
             if isinstance(s, ast.If) and _empty(s.body) and _empty(s.orelse):
                 continue
             if isinstance(s, ast.If) and _empty(s.body):
-                s.test = ast.UnaryOp(op=ast.Not(), operand=s.test)
+                s.test = negate(s.test)
                 s.body, s.orelse = s.orelse, []
             if isinstance(s, ast.If) and _empty(s.orelse):
                 s.orelse = []
@@ -705,8 +770,8 @@ class ReverseTransformer:
         rev = []
         if self.result in self.act.active:
             bar = self.adj(self.result)
-            seed = name(self.seed) if self.seed else ast.Constant(value=1.0)
-            rev.append(assign(bar, seed))
+            if bar != self.seed:
+                rev.append(assign(bar, name(self.seed) if self.seed else ast.Constant(value=1.0)))
             st.init.add(bar)
         rev += self.rev_block(body, st, in_loop=False)
         grads = []
@@ -744,12 +809,14 @@ class ReverseTransformer:
         new_body.append(ast.Return(value=result))
         args = copy.deepcopy(self.fn.args)
         if self.seed:
-            args.args.append(ast.arg(arg=self.seed, annotation=None))
+            args.kwonlyargs.append(ast.arg(arg=self.seed, annotation=None))
+            args.kw_defaults.append(None)
         fn = ast.FunctionDef(name=self.out_name, args=args, body=new_body, decorator_list=[],
                              returns=None, type_comment=None)
         if "type_params" in ast.FunctionDef._fields:
             fn.type_params = []
         fn._s2sad_derivative_names = set(self.primal_of)
+        fn._s2sad_callees = self.callees
         fn._s2sad_ndims = {k: v for k, v in self.nd.ndim.items() if v is not None}
         fn._s2sad_elementwise = self.is_elementwise_func
         ast.fix_missing_locations(fn)

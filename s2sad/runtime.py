@@ -151,3 +151,114 @@ def list_add_at(xs_bar, index, g):
 def unconcatenate(g, arrays, axis=0):
     """The adjoint list of ``np.concatenate(arrays, axis)``: ``g`` cut back into pieces."""
     return [concat_part(g, arrays, i, axis) for i in range(len(arrays))]
+
+
+# --- forward mode: tangents, and vector mode (one leading axis of directions) -------------------
+__all__ += [
+    "tangent_like", "tangents_like", "lift_tangents", "batch_axis", "transpose_dims",
+    "batch_matmul_b", "batch_solve", "batch_array", "batch_full", "batch_unbroadcast",
+    "batch_unreduce",
+]
+
+
+def tangent_like(t, y):
+    """The tangent ``t`` broadcast to the shape of the value ``y`` (a private array)."""
+    shape = np.shape(y)
+    if np.shape(t) == shape:
+        return t
+    return np.array(np.broadcast_to(t, shape))
+
+
+def tangents_like(t, y):
+    """Vector mode: tangents ``t`` (one row per direction) broadcast to ``y``'s shape."""
+    shape = np.shape(t)[:1] + np.shape(y)
+    if np.shape(t) == shape:
+        return t
+    return np.array(np.broadcast_to(lift_tangents(t, y), shape))
+
+
+def lift_tangents(t, y):
+    """Vector mode: insert axes after the leading one so ``t[k]`` broadcasts against ``y``."""
+    t = np.asarray(t)
+    extra = np.ndim(y) + 1 - t.ndim
+    if extra <= 0:
+        return t
+    return t.reshape(t.shape[:1] + (1,) * extra + t.shape[1:])
+
+
+def batch_axis(axis, x):
+    """The axis of a reduction of ``x`` applied to its tangents (one leading axis more)."""
+    if axis is None:
+        return tuple(range(1, np.ndim(x) + 1))
+    if isinstance(axis, (tuple, list)):
+        return tuple(a + 1 if a >= 0 else a for a in axis)
+    return axis + 1 if axis >= 0 else axis
+
+
+def transpose_dims(t, axes=None, batch_dims=0):
+    """``np.transpose`` of the trailing dimensions of ``t``, keeping ``batch_dims`` leading ones.
+
+    ``axes`` is what ``a.transpose(*axes)`` or ``np.transpose(a, axes)`` received."""
+    n = np.ndim(t) - batch_dims
+    if axes is None or axes == ():
+        axes = tuple(reversed(range(n)))
+    elif len(axes) == 1 and not isinstance(axes[0], (int, np.integer)):
+        axes = tuple(axes[0])
+    return np.transpose(t, tuple(range(batch_dims)) + tuple(a % n + batch_dims for a in axes))
+
+
+def batch_matmul_b(a, b_dot):
+    """``a @ b_dot[k]`` for every direction ``k``."""
+    if np.ndim(b_dot) == 2:                  # b is a vector
+        return b_dot @ (np.swapaxes(a, -1, -2) if np.ndim(a) >= 2 else a)
+    return a @ b_dot
+
+
+def batch_solve(a, b_dot):
+    """``np.linalg.solve(a, b_dot[k])`` for every direction ``k``."""
+    if np.ndim(b_dot) == np.ndim(a):         # b is a vector (or a stack of them)
+        return np.swapaxes(np.linalg.solve(a, np.swapaxes(b_dot, 0, -1)), 0, -1)
+    return np.linalg.solve(a, b_dot)
+
+
+def batch_array(t):
+    """``np.array`` of a list of tangents, with the directions' axis first."""
+    if isinstance(t, (list, tuple)):
+        return np.stack([batch_array(e) for e in t], axis=1)
+    return np.asarray(t)
+
+
+def batch_full(shape, t):
+    """Vector mode tangent of ``np.full(shape, v)``: each direction's ``v_dot`` filled in."""
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    t = np.asarray(t)
+    return np.array(np.broadcast_to(t.reshape(t.shape[:1] + (1,) * len(shape) + t.shape[1:])
+                                    if t.ndim == 1 else t, t.shape[:1] + shape))
+
+
+def batch_unbroadcast(g, x, batch_dims=1):
+    """:func:`unbroadcast` of ``g`` whose ``batch_dims`` leading axes are directions."""
+    lead = np.shape(g)[:batch_dims]
+    shape = lead + np.shape(x)
+    gshape = np.shape(g)
+    if gshape == shape:
+        return g
+    extra = len(gshape) - len(shape)
+    if extra:
+        g = np.sum(g, axis=tuple(range(batch_dims, batch_dims + extra)))
+    axes = tuple(i for i, n in enumerate(shape) if i >= batch_dims and n == 1 and g.shape[i] != 1)
+    if axes:
+        g = np.sum(g, axis=axes, keepdims=True)
+    return g
+
+
+def batch_unreduce(g, x, axis=None, keepdims=False, batch_dims=1):
+    """:func:`unreduce` of ``g`` whose ``batch_dims`` leading axes are directions."""
+    lead = np.shape(g)[:batch_dims]
+    if axis is not None and not keepdims:
+        axes = axis if isinstance(axis, (tuple, list)) else (axis,)
+        nd = np.ndim(x)
+        g = np.expand_dims(g, tuple(a % nd + batch_dims for a in axes))
+    elif axis is None and not keepdims:
+        g = np.reshape(g, lead + (1,) * np.ndim(x))
+    return np.broadcast_to(g, lead + np.shape(x))

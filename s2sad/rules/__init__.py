@@ -1,4 +1,4 @@
 """Declarative derivative rules.  Importing this package registers them all."""
-from . import math_, numpy_, operators  # noqa: F401  (registration side effects)
+from . import math_, numpy_, operators, runtime_  # noqa: F401  (registration side effects)
 from .registry import (ARRAY, ELEMENTWISE, NONDIFFERENTIABLE, RULES, SAME, SCALAR, Rule,  # noqa: F401
-                       is_nondifferentiable, lookup)
+                       INPLACE, is_nondifferentiable, lookup)

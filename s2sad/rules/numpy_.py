@@ -3,52 +3,107 @@
 Elementwise rules say ``elementwise=True`` and never undo broadcasting
 themselves; reductions spread their adjoint back with ``unreduce``.
 """
-from .registry import ARRAY, ELEMENTWISE, SAME, SCALAR, nondifferentiable, vjp
+from .registry import ARRAY, ELEMENTWISE, SAME, SCALAR, jvp, nondifferentiable, vjp
 
 E = dict(elementwise=True)
 
 # --- elementwise functions of one argument ------------------------------------------------
 vjp("np.sin(x)", **E, x="y_bar * np.cos(x)")
+jvp("np.sin(x)", **E, x="x_dot * np.cos(x)")
 vjp("np.cos(x)", **E, x="-(y_bar * np.sin(x))")
+jvp("np.cos(x)", **E, x="-(x_dot * np.sin(x))")
 vjp("np.tan(x)", **E, x="y_bar * (1.0 + y * y)")
+jvp("np.tan(x)", **E, x="x_dot * (1.0 + y * y)")
 vjp("np.exp(x)", **E, x="y_bar * y")
+jvp("np.exp(x)", **E, x="x_dot * y")
 vjp("np.log(x)", **E, x="y_bar / x")
+jvp("np.log(x)", **E, x="x_dot / x")
 vjp("np.log1p(x)", **E, x="y_bar / (1.0 + x)")
+jvp("np.log1p(x)", **E, x="x_dot / (1.0 + x)")
 vjp("np.expm1(x)", **E, x="y_bar * (y + 1.0)")
+jvp("np.expm1(x)", **E, x="x_dot * (y + 1.0)")
 vjp("np.sqrt(x)", **E, x="y_bar / (2.0 * y)")
+jvp("np.sqrt(x)", **E, x="x_dot / (2.0 * y)")
 vjp("np.tanh(x)", **E, x="y_bar * (1.0 - y * y)")
+jvp("np.tanh(x)", **E, x="x_dot * (1.0 - y * y)")
 vjp("np.sinh(x)", **E, x="y_bar * np.cosh(x)")
+jvp("np.sinh(x)", **E, x="x_dot * np.cosh(x)")
 vjp("np.cosh(x)", **E, x="y_bar * np.sinh(x)")
+jvp("np.cosh(x)", **E, x="x_dot * np.sinh(x)")
 vjp("np.arcsin(x)", **E, x="y_bar / np.sqrt(1.0 - x * x)")
+jvp("np.arcsin(x)", **E, x="x_dot / np.sqrt(1.0 - x * x)")
 vjp("np.arccos(x)", **E, x="-(y_bar / np.sqrt(1.0 - x * x))")
+jvp("np.arccos(x)", **E, x="-(x_dot / np.sqrt(1.0 - x * x))")
 vjp("np.arctan(x)", **E, x="y_bar / (1.0 + x * x)")
+jvp("np.arctan(x)", **E, x="x_dot / (1.0 + x * x)")
 vjp("np.abs(x)", **E, x="y_bar * np.sign(x)")
+jvp("np.abs(x)", **E, x="x_dot * np.sign(x)")
 vjp("np.square(x)", **E, x="y_bar * (2.0 * x)")
+jvp("np.square(x)", **E, x="x_dot * (2.0 * x)")
 vjp("np.negative(x)", **E, x="-y_bar")
+jvp("np.negative(x)", **E, x="-x_dot")
 
 # --- elementwise functions of several arguments (broadcasting) ----------------------------
 vjp("np.add(a, b)", **E, a="y_bar", b="y_bar")
+jvp("np.add(a, b)", **E, a="a_dot", b="b_dot")
 vjp("np.subtract(a, b)", **E, a="y_bar", b="-y_bar")
+jvp("np.subtract(a, b)", **E, a="a_dot", b="-b_dot")
 vjp("np.multiply(a, b)", **E, a="y_bar * b", b="y_bar * a")
+jvp("np.multiply(a, b)", **E, a="a_dot * b", b="a * b_dot")
 vjp("np.divide(a, b)", **E, a="y_bar / b", b="-(y_bar * y / b)")
+jvp("np.divide(a, b)", **E, a="a_dot / b", b="-(b_dot * y / b)")
 vjp("np.power(a, b)", **E, a="y_bar * (b * a ** (b - 1))", b="y_bar * (y * np.log(a))")
+jvp("np.power(a, b)", **E, a="a_dot * (b * a ** (b - 1))", b="b_dot * (y * np.log(a))")
 vjp("np.arctan2(a, b)", **E, a="y_bar * b / (a * a + b * b)", b="-(y_bar * a / (a * a + b * b))")
+jvp("np.arctan2(a, b)", **E, a="a_dot * b / (a * a + b * b)", b="-(b_dot * a / (a * a + b * b))")
 vjp("np.hypot(a, b)", **E, a="y_bar * a / y", b="y_bar * b / y")
+jvp("np.hypot(a, b)", **E, a="a_dot * a / y", b="b_dot * b / y")
 vjp("np.maximum(a, b)", **E, a="y_bar * ((a > b) + 0.5 * (a == b))", b="y_bar * ((b > a) + 0.5 * (a == b))")
+jvp("np.maximum(a, b)", **E, a="a_dot * ((a > b) + 0.5 * (a == b))", b="b_dot * ((b > a) + 0.5 * (a == b))")
 vjp("np.minimum(a, b)", **E, a="y_bar * ((a < b) + 0.5 * (a == b))", b="y_bar * ((b < a) + 0.5 * (a == b))")
+jvp("np.minimum(a, b)", **E, a="a_dot * ((a < b) + 0.5 * (a == b))", b="b_dot * ((b < a) + 0.5 * (a == b))")
 vjp("np.where(condition, a, b)", **E, a="np.where(condition, y_bar, 0.0)", b="np.where(condition, 0.0, y_bar)")
+jvp("np.where(condition, a, b)", **E, a="np.where(condition, a_dot, 0.0)", b="np.where(condition, 0.0, b_dot)")
 vjp("np.clip(x, lo, hi)", **E, x="y_bar * (y == x)", lo="y_bar * (x < lo)", hi="y_bar * (x > hi)")
+jvp("np.clip(x, lo, hi)", **E, x="x_dot * (y == x)", lo="lo_dot * (x < lo)", hi="hi_dot * (x > hi)")
 vjp("np.logaddexp(a, b)", **E, a="y_bar * np.exp(a - y)", b="y_bar * np.exp(b - y)")
+jvp("np.logaddexp(a, b)", **E, a="a_dot * np.exp(a - y)", b="b_dot * np.exp(b - y)")
 
 # --- reductions -----------------------------------------------------------------------------
 REDUCE = "reduction"
 SPREAD = "unreduce(y_bar, x, axis, keepdims)"
+# tangents of reductions reduce the tangent; vector mode shifts the axes past the directions
+BATCH_SUM = "np.sum(x_dot, axis=batch_axis(axis, x), keepdims=keepdims)"
+BATCH_MEAN = "np.mean(x_dot, axis=batch_axis(axis, x), keepdims=keepdims)"
+PROD_DOT = "np.sum(x_dot * (unreduce(y, x, axis, keepdims) / x), axis=axis, keepdims=keepdims)"
+BATCH_PROD_DOT = "np.sum(x_dot * (unreduce(y, x, axis, keepdims) / x), axis=batch_axis(axis, x), keepdims=keepdims)"
+RESHAPED = "np.reshape(a_dot, np.shape(y))"
+BATCH_RESHAPED = "np.reshape(a_dot, (len(a_dot),) + np.shape(y))"
+FULL_1D = dict(ndim=(1,), when=dict(axis=None, keepdims=False))
 vjp("np.sum(x, axis=None, keepdims=False)", out=REDUCE, x=SPREAD)
+jvp("np.sum(x, axis=None, keepdims=False)", x="np.sum(x_dot, axis=axis, keepdims=keepdims)")
+jvp("np.sum(x, axis=None, keepdims=False)", when=dict(axis=None, keepdims=False), x="np.sum(x_dot)")
+jvp("np.sum(x, axis=None, keepdims=False)", batched=True, x=BATCH_SUM)
+jvp("np.sum(x, axis=None, keepdims=False)", batched=True, **FULL_1D, x="np.sum(x_dot, axis=1)")
 vjp("x.sum(axis=None, keepdims=False)", out=REDUCE, x=SPREAD)
+jvp("x.sum(axis=None, keepdims=False)", x="x_dot.sum(axis=axis, keepdims=keepdims)")
+jvp("x.sum(axis=None, keepdims=False)", when=dict(axis=None, keepdims=False), x="x_dot.sum()")
+jvp("x.sum(axis=None, keepdims=False)", batched=True, x=BATCH_SUM)
+jvp("x.sum(axis=None, keepdims=False)", batched=True, **FULL_1D, x="x_dot.sum(axis=1)")
 vjp("np.mean(x, axis=None, keepdims=False)", out=REDUCE, x=SPREAD + " * (np.size(y) / np.size(x))")
+jvp("np.mean(x, axis=None, keepdims=False)", x="np.mean(x_dot, axis=axis, keepdims=keepdims)")
+jvp("np.mean(x, axis=None, keepdims=False)", when=dict(axis=None, keepdims=False), x="np.mean(x_dot)")
+jvp("np.mean(x, axis=None, keepdims=False)", batched=True, x=BATCH_MEAN)
 vjp("x.mean(axis=None, keepdims=False)", out=REDUCE, x=SPREAD + " * (np.size(y) / np.size(x))")
+jvp("x.mean(axis=None, keepdims=False)", x="x_dot.mean(axis=axis, keepdims=keepdims)")
+jvp("x.mean(axis=None, keepdims=False)", when=dict(axis=None, keepdims=False), x="x_dot.mean()")
+jvp("x.mean(axis=None, keepdims=False)", batched=True, x=BATCH_MEAN)
 vjp("np.prod(x, axis=None, keepdims=False)", out=REDUCE, x="unreduce(y_bar * y, x, axis, keepdims) / x")
+jvp("np.prod(x, axis=None, keepdims=False)", x=PROD_DOT)
+jvp("np.prod(x, axis=None, keepdims=False)", batched=True, x=BATCH_PROD_DOT)
 vjp("x.prod(axis=None, keepdims=False)", out=REDUCE, x="unreduce(y_bar * y, x, axis, keepdims) / x")
+jvp("x.prod(axis=None, keepdims=False)", x=PROD_DOT)
+jvp("x.prod(axis=None, keepdims=False)", batched=True, x=BATCH_PROD_DOT)
 EXTREMUM = SPREAD + " * extremum_mask(y, x, axis, keepdims)"
 # a full reduction of an array: its adjoint is a scalar, spread evenly
 FULL = dict(ndim=("+",), when=dict(axis=None, keepdims=False))
@@ -60,42 +115,94 @@ for pattern in ("np.max(x, axis=None, keepdims=False)", "np.amax(x, axis=None, k
                 "np.min(x, axis=None, keepdims=False)", "np.amin(x, axis=None, keepdims=False)",
                 "x.max(axis=None, keepdims=False)", "x.min(axis=None, keepdims=False)"):
     vjp(pattern, out=REDUCE, x=EXTREMUM)
+    jvp(pattern, x="np.sum(x_dot * extremum_mask(y, x, axis, keepdims), axis=axis, keepdims=keepdims)")
+    jvp(pattern, batched=True, x="np.sum(x_dot * extremum_mask(y, x, axis, keepdims), axis=batch_axis(axis, x), keepdims=keepdims)")
 
 # --- linear algebra and products ------------------------------------------------------------
 for f in ("np.dot(a, b)", "np.matmul(a, b)", "a.dot(b)"):
     vjp(f, out=ARRAY, a="matmul_vjp_a(y_bar, a, b)", b="matmul_vjp_b(y_bar, a, b)")
+    jvp(f, out=ARRAY, a="a_dot @ b", b="a @ b_dot")
+    jvp(f, batched=True, a="a_dot @ b", b="batch_matmul_b(a, b_dot)")
+    jvp(f, batched=True, ndim=(2, 1), a="a_dot @ b", b="b_dot @ a.T")
     vjp(f, ndim=(2, 1), a="np.outer(y_bar, b)", b="a.T @ y_bar")
     vjp(f, ndim=(1, 2), a="b @ y_bar", b="np.outer(a, y_bar)")
     vjp(f, ndim=(2, 2), a="y_bar @ b.T", b="a.T @ y_bar")
     vjp(f, ndim=(1, 1), a="y_bar * b", b="y_bar * a")
 vjp("np.outer(a, b)", out=ARRAY, a="y_bar @ np.ravel(b)", b="np.ravel(a) @ y_bar")
+jvp("np.outer(a, b)", a="np.outer(a_dot, b)", b="np.outer(a, b_dot)")
+jvp("np.outer(a, b)", batched=True, a="np.reshape(a_dot, (len(a_dot), -1, 1)) * np.ravel(b)",
+    b="np.reshape(a, (-1, 1)) * np.reshape(b_dot, (len(b_dot), 1, -1))")
 vjp("np.linalg.norm(x, ord=None, axis=None, keepdims=False)", out=REDUCE,
     x="norm_vjp(y_bar, y, x, ord, axis, keepdims)")
+jvp("np.linalg.norm(x, ord=None, axis=None, keepdims=False)",
+    x="np.sum(x_dot * norm_vjp(1.0, y, x, ord, axis, keepdims), axis=axis, keepdims=keepdims)")
+jvp("np.linalg.norm(x, ord=None, axis=None, keepdims=False)", batched=True,
+    x="np.sum(x_dot * norm_vjp(1.0, y, x, ord, axis, keepdims), axis=batch_axis(axis, x), keepdims=keepdims)")
 vjp("np.linalg.solve(a, b)", out=ARRAY, a="solve_vjp_a(y_bar, a, y)",
     b="np.linalg.solve(np.swapaxes(a, -1, -2), y_bar)")
+jvp("np.linalg.solve(a, b)", a="-np.linalg.solve(a, a_dot @ y)", b="np.linalg.solve(a, b_dot)")
+jvp("np.linalg.solve(a, b)", batched=True, a="-batch_solve(a, a_dot @ y)", b="batch_solve(a, b_dot)")
 vjp("np.linalg.inv(a)", out=ARRAY, a="-(y.T @ y_bar @ y.T)")
+jvp("np.linalg.inv(a)", a="-(y @ a_dot @ y)")
+jvp("np.linalg.inv(a)", batched=True, a="-(y @ a_dot @ y)")
 vjp("np.linalg.det(a)", out=SCALAR, a="y_bar * y * np.linalg.inv(a).T")
+jvp("np.linalg.det(a)", a="y * np.sum(np.linalg.inv(a).T * a_dot, axis=(-2, -1))")
+jvp("np.linalg.det(a)", batched=True, a="y * np.sum(np.linalg.inv(a).T * a_dot, axis=(-2, -1))")
 
 # --- shape manipulation ---------------------------------------------------------------------
 vjp("np.reshape(a, shape)", out=ARRAY, a="np.reshape(y_bar, np.shape(a))")
+jvp("np.reshape(a, shape)", a=RESHAPED)
+jvp("np.reshape(a, shape)", batched=True, a=BATCH_RESHAPED)
 vjp("a.reshape(*shape)", out=ARRAY, a="np.reshape(y_bar, np.shape(a))")
+jvp("a.reshape(*shape)", a=RESHAPED)
+jvp("a.reshape(*shape)", batched=True, a=BATCH_RESHAPED)
 vjp("np.ravel(a)", out=ARRAY, a="np.reshape(y_bar, np.shape(a))")
+jvp("np.ravel(a)", a="np.ravel(a_dot)")
+jvp("np.ravel(a)", batched=True, a=BATCH_RESHAPED)
 vjp("a.ravel()", out=ARRAY, a="np.reshape(y_bar, np.shape(a))")
+jvp("a.ravel()", a="a_dot.ravel()")
+jvp("a.ravel()", batched=True, a=BATCH_RESHAPED)
 vjp("a.flatten()", out=ARRAY, a="np.reshape(y_bar, np.shape(a))")
+jvp("a.flatten()", a="a_dot.flatten()")
+jvp("a.flatten()", batched=True, a=BATCH_RESHAPED)
 vjp("np.squeeze(a, axis=None)", out=ARRAY, a="np.reshape(y_bar, np.shape(a))")
+jvp("np.squeeze(a, axis=None)", a=RESHAPED)
+jvp("np.squeeze(a, axis=None)", batched=True, a=BATCH_RESHAPED)
 vjp("np.expand_dims(a, axis)", out=ARRAY, a="np.reshape(y_bar, np.shape(a))")
+jvp("np.expand_dims(a, axis)", a=RESHAPED)
+jvp("np.expand_dims(a, axis)", batched=True, a=BATCH_RESHAPED)
 vjp("np.transpose(a, axes=None)", out=ARRAY, a="untranspose(y_bar, axes)")
+jvp("np.transpose(a, axes=None)", a="np.transpose(a_dot, axes)")
+jvp("np.transpose(a, axes=None)", batched=True, a="transpose_dims(a_dot, axes, 1)")
 vjp("a.transpose(*axes)", out=ARRAY, a="untranspose(y_bar, axes)")
+jvp("a.transpose(*axes)", a="transpose_dims(a_dot, axes)")
+jvp("a.transpose(*axes)", batched=True, a="transpose_dims(a_dot, axes, 1)")
 vjp("a.T", out=ARRAY, a="y_bar.T")
+jvp("a.T", a="a_dot.T")
+jvp("a.T", batched=True, a="transpose_dims(a_dot, None, 1)")
 vjp("np.concatenate(arrays, axis=0)", out=ARRAY, arrays="concat_part(y_bar, arrays, i, axis)",
     arrays_whole="unconcatenate(y_bar, arrays, axis)")
+jvp("np.concatenate(arrays, axis=0)", arrays="np.concatenate(arrays_dot, axis=axis)")
+jvp("np.concatenate(arrays, axis=0)", batched=True, arrays="np.concatenate(arrays_dot, axis=batch_axis(axis, y))")
 vjp("np.stack(arrays, axis=0)", out=ARRAY, arrays="np.take(y_bar, i, axis)",
     arrays_whole="list(np.moveaxis(y_bar, axis, 0))")
+jvp("np.stack(arrays, axis=0)", arrays="np.stack(arrays_dot, axis=axis)")
+jvp("np.stack(arrays, axis=0)", batched=True, arrays="np.stack(arrays_dot, axis=batch_axis(axis, y))")
 vjp("np.array(x)", out=ARRAY, x="y_bar", x_whole="list(y_bar)")
+jvp("np.array(x)", x="np.array(x_dot)")
+jvp("np.array(x)", batched=True, x="batch_array(x_dot)")
 vjp("np.asarray(x)", out=ARRAY, x="y_bar", x_whole="list(y_bar)")
+jvp("np.asarray(x)", x="np.asarray(x_dot)")
+jvp("np.asarray(x)", batched=True, x="batch_array(x_dot)")
 vjp("a.copy()", out=SAME, a="y_bar")
+jvp("a.copy()", out=SAME, a="np.copy(a_dot)")
+jvp("a.copy()", batched=True, a="np.copy(a_dot)")
 vjp("np.copy(a)", out=SAME, a="y_bar")
+jvp("np.copy(a)", out=SAME, a="np.copy(a_dot)")
+jvp("np.copy(a)", batched=True, a="np.copy(a_dot)")
 vjp("a.astype(dtype)", out=SAME, a="y_bar")
+jvp("a.astype(dtype)", out=SAME, a="a_dot.astype(dtype)")
+jvp("a.astype(dtype)", batched=True, a="a_dot.astype(dtype)")
 
 nondifferentiable(
     "np.floor", "np.ceil", "np.round", "np.rint", "np.trunc", "np.sign", "np.fix",

@@ -47,13 +47,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import runtime
+
 # Output kinds, used by the transformers to pick the cheapest correct code.
 ELEMENTWISE = "elementwise"   # scalar when every input is scalar, else array
 SCALAR = "scalar"             # always a scalar (math functions, full reductions)
 ARRAY = "array"               # an array, or unknown
 SAME = "same"                 # the shape of the first argument (copy, astype, ...)
 
-_PATTERN_NAMESPACE = {"np": np, "numpy": np, "math": math}
+_PATTERN_NAMESPACE = {"np": np, "numpy": np, "math": math,
+                      # the helpers generated code calls have rules too (closure under transformation)
+                      **{name: getattr(runtime, name) for name in runtime.__all__}}
 
 _BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/",
            ast.Pow: "**", ast.MatMult: "@", ast.FloorDiv: "//", ast.Mod: "%"}
@@ -199,6 +203,18 @@ def jvp(pattern: str, *, elementwise: bool = False, out: str | None = None,
     that axis as written); reductions, products, indexing and reshapes do.
     """
     _register("jvp_batched" if batched else "jvp", pattern, elementwise, out, ndim, when, templates)
+
+
+INPLACE: dict = {}
+
+
+def inplace(*patterns: str) -> None:
+    """Functions generated code calls for their effect on their first argument
+    (``accumulate_at(x_bar, index, g)``): forward mode repeats the call on the
+    tangents (``accumulate_at(x_bar_dot, index, g_dot)``)."""
+    for pattern in patterns:
+        key, params, _ = key_of_pattern(pattern)
+        INPLACE[key] = (pattern.split("(")[0], params)
 
 
 def nondifferentiable(*patterns: str) -> None:

@@ -1,0 +1,67 @@
+"""Derivative rules of what *generated* code calls, so a derivative can be differentiated again.
+
+``grad(grad(f))`` and ``hessian(f)`` transform the source of a derivative: its
+runtime helpers (:mod:`s2sad.runtime`), the NumPy calls adjoint templates
+write (``np.full``, ``np.outer``, ``np.broadcast_to`` ...) and the forward
+sweep's stack need rules in both modes, like any primitive.
+"""
+from .registry import ARRAY, SAME, inplace, jvp, nondifferentiable, vjp
+
+# --- undoing broadcasting and reductions (linear in g; x gives only a shape) -----------------
+vjp("unbroadcast(g, x)", out=SAME, g="np.broadcast_to(y_bar, np.shape(g))")
+jvp("unbroadcast(g, x)", g="unbroadcast(g_dot, x)")
+jvp("unbroadcast(g, x)", batched=True, g="batch_unbroadcast(g_dot, x)")
+jvp("batch_unbroadcast(g, x, batch_dims=1)", g="batch_unbroadcast(g_dot, x, batch_dims)")
+jvp("batch_unbroadcast(g, x, batch_dims=1)", batched=True, g="batch_unbroadcast(g_dot, x, batch_dims + 1)")
+vjp("unreduce(g, x, axis=None, keepdims=False)", out=ARRAY,
+    g="np.reshape(np.sum(y_bar, axis=axis, keepdims=keepdims), np.shape(g))")
+jvp("unreduce(g, x, axis=None, keepdims=False)", g="unreduce(g_dot, x, axis, keepdims)")
+jvp("unreduce(g, x, axis=None, keepdims=False)", batched=True,
+    g="batch_unreduce(g_dot, x, axis, keepdims)")
+jvp("batch_unreduce(g, x, axis=None, keepdims=False, batch_dims=1)",
+    g="batch_unreduce(g_dot, x, axis, keepdims, batch_dims)")
+jvp("batch_unreduce(g, x, axis=None, keepdims=False, batch_dims=1)", batched=True,
+    g="batch_unreduce(g_dot, x, axis, keepdims, batch_dims + 1)")
+
+# --- the adjoints of products (bilinear: linear in each argument but the shape-only one) ----
+vjp("matmul_vjp_a(g, a, b)", out=ARRAY, g="np.matmul(y_bar, b)", b="matmul_vjp_b(g, y_bar, b)")
+jvp("matmul_vjp_a(g, a, b)", g="matmul_vjp_a(g_dot, a, b)", b="matmul_vjp_a(g, a, b_dot)")
+vjp("matmul_vjp_b(g, a, b)", out=ARRAY, g="np.matmul(a, y_bar)", a="matmul_vjp_a(g, a, y_bar)")
+jvp("matmul_vjp_b(g, a, b)", g="matmul_vjp_b(g_dot, a, b)", a="matmul_vjp_b(g, a_dot, b)")
+vjp("norm_vjp(g, y, x, ord=None, axis=None, keepdims=False)", out=ARRAY,
+    g="np.sum(y_bar * norm_vjp(1.0, y, x, ord, axis, keepdims), axis=axis, keepdims=keepdims)",
+    x="norm_vjp(g, y, y_bar, ord, axis, keepdims)",
+    y="-np.sum(y_bar * norm_vjp(g, y * y, x, ord, axis, keepdims), axis=axis, keepdims=keepdims)")
+jvp("norm_vjp(g, y, x, ord=None, axis=None, keepdims=False)",
+    g="norm_vjp(g_dot, y, x, ord, axis, keepdims)", x="norm_vjp(g, y, x_dot, ord, axis, keepdims)",
+    y="-norm_vjp(g * y_dot, y * y, x, ord, axis, keepdims)")
+jvp("solve_vjp_a(g, a, y)", g="solve_vjp_a(g_dot, a, y)", y="solve_vjp_a(g, a, y_dot)",
+    a="-solve_vjp_a(np.swapaxes(a_dot, -1, -2) @ np.linalg.solve(np.swapaxes(a, -1, -2), g), a, y)")
+vjp("untranspose(g, axes=None)", out=ARRAY, g="transpose_dims(y_bar, axes)")
+jvp("untranspose(g, axes=None)", g="untranspose(g_dot, axes)")
+vjp("transpose_dims(t, axes=None, batch_dims=0)", out=ARRAY, t="untranspose(y_bar, axes)",
+    when=dict(batch_dims=0))
+jvp("transpose_dims(t, axes=None, batch_dims=0)", t="transpose_dims(t_dot, axes, batch_dims)")
+jvp("transpose_dims(t, axes=None, batch_dims=0)", batched=True,
+    t="transpose_dims(t_dot, axes, batch_dims + 1)")
+jvp("concat_part(g, arrays, i, axis=0)", g="concat_part(g_dot, arrays, i, axis)")
+
+# --- the NumPy calls adjoint templates write --------------------------------------------------
+vjp("np.full(shape, fill_value)", out=ARRAY, fill_value="unbroadcast(y_bar, fill_value)")
+jvp("np.full(shape, fill_value)", fill_value="np.full(shape, fill_value_dot)")
+jvp("np.full(shape, fill_value)", batched=True, fill_value="batch_full(shape, fill_value_dot)")
+vjp("np.broadcast_to(x, shape)", out=ARRAY, x="unbroadcast(y_bar, x)")
+jvp("np.broadcast_to(x, shape)", x="np.broadcast_to(x_dot, shape)")
+jvp("np.broadcast_to(x, shape)", batched=True, x="tangents_like(lift_tangents(x_dot, y), y)")
+jvp("np.take(a, indices, axis=None)", a="np.take(a_dot, indices, axis)")
+jvp("np.take(a, indices, axis=None)", batched=True, a="np.take(a_dot, indices, batch_axis(axis, a))")
+vjp("np.swapaxes(a, axis1, axis2)", out=ARRAY, a="np.swapaxes(y_bar, axis1, axis2)")
+jvp("np.swapaxes(a, axis1, axis2)", a="np.swapaxes(a_dot, axis1, axis2)")
+jvp("np.swapaxes(a, axis1, axis2)", batched=True,
+    a="np.swapaxes(a_dot, batch_axis(axis1, a), batch_axis(axis2, a))")
+vjp("tangent_like(t, y)", out=ARRAY, t="unbroadcast(y_bar, t)")
+jvp("tangent_like(t, y)", t="tangent_like(t_dot, y)")
+
+# --- in place, and no derivative at all -------------------------------------------------------
+inplace("accumulate_at(x, index, g)")
+nondifferentiable("zeros_like", "extremum_mask", "reversed", "batch_axis", "np.zeros", "np.shape")
