@@ -15,6 +15,7 @@ case's s2sad gradient is checked against its hand-written one before timing.
 from __future__ import annotations
 
 import argparse
+import math
 import platform
 import statistics
 import sys
@@ -54,6 +55,61 @@ def sum_logsumexp_fdf(x, M):
     return value, M.sum(axis=0) - 2 * e / s
 
 
+def scalar_loop(x, n):
+    """Issue 3's scalar loop: a branch on the value in every iteration.
+
+    The map ``3y^2 - y + 1 if y < 2 else sin(y) y`` alone overflows within a few
+    dozen steps from any start, so each step is squashed back into (-2.5, 2.5);
+    the orbit visits both branches.
+    """
+    y = x
+    for i in range(n):
+        y = 3 * y * y - y + 1 if y < 2 else math.sin(y) * y
+        y = 5 * y / (1 + y * y)
+    return y
+
+
+def scalar_loop_df(x, n):
+    """Hand-written reverse loop in plain Python: record the forward values, then
+    multiply the step derivatives back to front."""
+    ys = []
+    y = x
+    for i in range(n):
+        ys.append(y)
+        u = 3 * y * y - y + 1 if y < 2 else math.sin(y) * y
+        y = 5 * u / (1 + u * u)
+    g = 1.0
+    for y in reversed(ys):
+        if y < 2:
+            u = 3 * y * y - y + 1
+            du = 6 * y - 1
+        else:
+            s = math.sin(y)
+            u = s * y
+            du = math.cos(y) * y + s
+        d = 1 + u * u
+        g = g * du * 5 * (1 - u * u) / (d * d)
+    return g
+
+
+def scalar_loop_fdf(x, n):
+    """Hand-written value and derivative in one forward pass (the derivative of a
+    scalar map can be carried along)."""
+    y, g = x, 1.0
+    for i in range(n):
+        if y < 2:
+            u = 3 * y * y - y + 1
+            du = 6 * y - 1
+        else:
+            s = math.sin(y)
+            u = s * y
+            du = math.cos(y) * y + s
+        d = 1 + u * u
+        y = 5 * u / d
+        g = g * du * 5 * (1 - u * u) / (d * d)
+    return y, g
+
+
 @dataclass
 class Case:
     """One benchmark case: a function, its hand-written derivatives and arguments."""
@@ -76,6 +132,9 @@ def make_cases(seed: int = 0) -> list[Case]:
         x = rng.normal(size=p)
         cases.append(Case(f"sum_logsumexp n={n} p={p}", sum_logsumexp,
                           sum_logsumexp_df, sum_logsumexp_fdf, (x, M)))
+    for n in (100, 1000):
+        cases.append(Case(f"scalar_loop N={n}", scalar_loop, scalar_loop_df, scalar_loop_fdf,
+                          (0.9, n), rtol=1e-9, atol=1e-12))
     return cases
 
 

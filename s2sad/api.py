@@ -265,3 +265,246 @@ def source(derivative) -> str:
             raise S2SADError(f"{derivative!r} is not a derivative made by s2sad")
         return src
     return derivative.source()
+
+
+# --- forward mode, vjp, Jacobians and higher order -----------------------------------------------
+#
+# A forward-mode derivative is the tangent program of the function (s2sad/forward.py), specialised
+# and cached like grad's.  The function may itself be a derivative s2sad made (grad(f)): then its
+# generated source is what gets transformed, which is how hessian and jvp-of-grad work.
+
+def _normalized_for(fun, key, args):
+    """The normalized form of ``fun``, or of the source s2sad generated for a derivative."""
+    if isinstance(fun, Derivative):
+        generated = fun._get(key, args)[0]
+        return _normalized(generated)
+    return _normalized(fun)
+
+
+def _full_args(fun, args):
+    """Every positional argument, defaults filled in."""
+    signature = inspect.signature(fun)
+    bound = signature.bind(*args)
+    bound.apply_defaults()
+    return tuple(bound.args)
+
+
+def _differentiable(value) -> bool:
+    if isinstance(value, (bool, np.bool_, numbers.Integral)):
+        return False
+    if isinstance(value, np.ndarray):
+        return np.issubdtype(value.dtype, np.inexact)
+    return isinstance(value, (numbers.Real, np.generic)) and not isinstance(value, np.bool_)
+
+
+_TRANSFORMED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _transformed(fun, mode: str, wrt_nums: tuple, args, optimize: bool, vector: bool = False):
+    """The compiled forward (``mode="jvp"``) or seeded reverse (``mode="vjp"``) derivative of
+    ``fun`` for arguments like ``args``, cached per function, mode and argument kinds."""
+    key = tuple(map(_arg_key, args))
+    cache_key = (mode, wrt_nums, key, optimize, vector)
+    try:
+        per_fun = _TRANSFORMED.setdefault(fun, {})
+    except TypeError:
+        per_fun = {}
+    entry = per_fun.get(cache_key)
+    if entry is not None:
+        return entry
+    from .forward import forward
+    norm = _normalized_for(fun, key, args)
+    params = norm.params
+    wrt = [params[i] for i in wrt_nums]
+    arg_ndims = {p: _ndim_from_key(k) for p, k in zip(params, key) if _ndim_from_key(k) is not None}
+    base = norm.node.name
+    if mode == "jvp":
+        name = f"{'jacfwd' if vector else 'jvp'}_{base}"
+        tree = forward(norm, wrt, arg_ndims, vector=vector, name=name)
+    else:
+        name = f"vjp_{base}"
+        tree = reverse(norm, wrt, arg_ndims, seed="y_bar", multi=True, name=name)
+    if optimize:
+        callees = getattr(tree, "_s2sad_callees", {})
+        tree = optimize_tree(tree)
+        tree._s2sad_callees = callees
+        for entry in callees.values():
+            if entry[1] is not None:
+                entry[1] = optimize_tree(entry[1])
+    fn, src = emit.compile_derivative(tree, norm.parsed, label=name)
+    per_fun[cache_key] = fn
+    return fn
+
+
+def _conform_tangent(t, out):
+    """Give a tangent the structure, shape and dtype kind of the output it belongs to."""
+    if isinstance(out, (tuple, list)):
+        if not isinstance(t, (tuple, list)):
+            t = [np.zeros(np.shape(o)) if np.ndim(o) else 0.0 for o in out]
+        return type(out)(_conform_tangent(a, b) for a, b in zip(t, out))
+    if isinstance(out, np.ndarray):
+        t = np.asarray(t)
+        if t.shape != out.shape:
+            t = np.array(np.broadcast_to(t, out.shape))
+        if np.issubdtype(out.dtype, np.inexact) and t.dtype != out.dtype:
+            t = t.astype(out.dtype)
+        return t
+    if isinstance(out, numbers.Real) and not isinstance(out, np.generic):
+        return float(t)
+    return t
+
+
+def jvp(fun, primals, tangents, *, optimize: bool = True):
+    """Forward mode: ``(fun(*primals), the derivative of fun at primals along tangents)``.
+
+    ``primals`` and ``tangents`` are tuples of the same length; integer and bool
+    arguments are constants (their tangent is ignored).  One forward sweep.
+    """
+    primals, tangents = tuple(primals), tuple(tangents)
+    if len(primals) != len(tangents):
+        raise ValueError(f"jvp needs one tangent per primal: got {len(primals)} primals and "
+                         f"{len(tangents)} tangents")
+    args = _full_args(fun, primals)
+    wrt = tuple(i for i in range(len(primals)) if _differentiable(primals[i]))
+    fn = _transformed(fun, "jvp", wrt, args, optimize)
+    dots = []
+    for i in wrt:
+        t = tangents[i]
+        if np.shape(t) != np.shape(primals[i]):
+            raise ValueError(f"tangent {i} has shape {np.shape(t)} but its primal has shape "
+                             f"{np.shape(primals[i])}")
+        dots.append(float(t) if isinstance(primals[i], float) else np.asarray(t, dtype=np.result_type(primals[i], float)))
+    out, out_dot = fn(*args, *dots)
+    return out, _conform_tangent(out_dot, out)
+
+
+def vjp(fun, *primals, optimize: bool = True):
+    """Reverse mode: ``(fun(*primals), vjp_fn)``; ``vjp_fn(cotangent)`` returns one
+    cotangent per primal (None for integer and bool arguments), as a tuple.
+
+    ``cotangent`` has the structure of the output (a tuple for a function that
+    returns a tuple).  Each call of ``vjp_fn`` runs the adjoint program once.
+    """
+    args = _full_args(fun, primals)
+    wrt = tuple(i for i in range(len(primals)) if _differentiable(primals[i]))
+    fn = _transformed(fun, "vjp", wrt, args, optimize)
+    out = fun(*args)
+
+    def vjp_fn(cotangent):
+        grads = fn(*args, y_bar=cotangent) if wrt else ()
+        result = [None] * len(primals)
+        for i, g in zip(wrt, grads):
+            result[i] = _conform(g, primals[i])
+        return tuple(result)
+
+    return out, vjp_fn
+
+
+def _argnums(fun, argnums):
+    multi = isinstance(argnums, (tuple, list))
+    nums = tuple(argnums) if multi else (argnums,)
+    return multi, nums
+
+
+class Jacobian:
+    """``jacfwd(f)`` / ``jacrev(f)``: call it like ``f``; returns ``out.shape + in.shape`` arrays
+    (a tuple per argument for tuple ``argnums``, a tuple per output for tuple outputs)."""
+
+    def __init__(self, fun, argnums=0, mode="forward", optimize=True):
+        self.fun = fun
+        self.multi, self.argnums = _argnums(fun, argnums)
+        self.mode = mode
+        self.optimize = optimize
+        self._last = None
+        functools.update_wrapper(self, fun, updated=())
+
+    def __call__(self, *args):
+        args = _full_args(self.fun, args)
+        n = len(args)
+        nums = tuple(i % n for i in self.argnums)
+        for i in nums:
+            _check_differentiable(args[i], i, getattr(self.fun, "__name__", "f"))
+        jac = self._forward(args, nums) if self.mode == "forward" else self._reverse(args, nums)
+        return jac
+
+    def _forward(self, args, nums):
+        """One sweep in vector mode: the tangent of argument i is a block of the identity."""
+        fn = _transformed(self.fun, "jvp", nums, args, self.optimize, vector=True)
+        self._last = fn
+        sizes = [int(np.size(args[i])) for i in nums]
+        total = sum(sizes)
+        eye = np.eye(total)
+        seeds, start = [], 0
+        for i, size in zip(nums, sizes):
+            seeds.append(eye[:, start:start + size].reshape((total,) + np.shape(args[i])))
+            start += size
+        out, out_dot = fn(*args, *seeds)
+
+        def blocks(out, dot):
+            if isinstance(out, (tuple, list)):
+                return tuple(blocks(o, d) for o, d in zip(out, dot))
+            shape = np.shape(out)
+            dot = np.asarray(dot)
+            if dot.shape != (total,) + shape:
+                dot = np.broadcast_to(dot.reshape(dot.shape[:1] + (1,) * (len(shape) + 1 - dot.ndim)
+                                                  + dot.shape[1:]), (total,) + shape)
+            parts, start = [], 0
+            for i, size in zip(nums, sizes):
+                block = np.moveaxis(dot[start:start + size], 0, -1)
+                parts.append(np.ascontiguousarray(block).reshape(shape + np.shape(args[i])))
+                start += size
+            return tuple(parts) if self.multi else parts[0]
+
+        return blocks(out, out_dot)
+
+    def _reverse(self, args, nums):
+        """One reverse sweep per output element, each seeded with a unit cotangent."""
+        fn = _transformed(self.fun, "vjp", nums, args, self.optimize)
+        self._last = fn
+        out = self.fun(*args)
+        leaves = list(out) if isinstance(out, (tuple, list)) else [out]
+        results = []
+        for k, leaf in enumerate(leaves):
+            shape = np.shape(leaf)
+            m = int(np.prod(shape))
+            rows = [np.empty((m,) + np.shape(args[i])) for i in nums]
+            for j in range(m):
+                seeds = [np.zeros(np.shape(o)) if np.ndim(o) else 0.0 for o in leaves]
+                if shape:
+                    seeds[k].flat[j] = 1.0
+                else:
+                    seeds[k] = 1.0
+                ct = type(out)(seeds) if isinstance(out, (tuple, list)) else seeds[0]
+                grads = fn(*args, y_bar=ct)
+                for r, g in zip(rows, grads):
+                    r[j] = g
+            parts = [r.reshape(shape + np.shape(args[i])) for r, i in zip(rows, nums)]
+            results.append(tuple(parts) if self.multi else parts[0])
+        return tuple(results) if isinstance(out, (tuple, list)) else results[0]
+
+    @property
+    def __s2sad_source__(self):
+        if self._last is None:
+            raise S2SADError("call the Jacobian once first: its code is specialised on the arguments")
+        return self._last.__s2sad_source__
+
+    def __repr__(self):
+        return f"<s2sad jac{'fwd' if self.mode == 'forward' else 'rev'} of {self.fun!r}>"
+
+
+def jacfwd(fun, argnums=0, *, optimize: bool = True) -> Jacobian:
+    """The Jacobian by forward mode in *vector mode*: one sweep whose tangents carry a leading
+    axis of directions, one per input element (cost grows with the number of inputs)."""
+    return Jacobian(fun, argnums, "forward", optimize)
+
+
+def jacrev(fun, argnums=0, *, optimize: bool = True) -> Jacobian:
+    """The Jacobian by reverse mode: one adjoint sweep per output element (cost grows with
+    the number of outputs)."""
+    return Jacobian(fun, argnums, "reverse", optimize)
+
+
+def hessian(fun, argnums=0, *, optimize: bool = True) -> Jacobian:
+    """The Hessian of a scalar function: forward over reverse, i.e. ``jacfwd`` of the
+    generated gradient source."""
+    return jacfwd(grad(fun, argnums=argnums, optimize=optimize), argnums, optimize=optimize)

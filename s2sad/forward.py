@@ -31,7 +31,7 @@ import copy
 from collections import Counter
 
 from . import rules
-from .analysis import Activity, NDims, assigned_names, iter_stmts, names_in, resolve_callee
+from .analysis import BOTTOM, Activity, NDims, assigned_names, iter_stmts, names_in, resolve_callee
 from .errors import MissingRuleError, UnsupportedSyntaxError
 from .normalize import RESERVED, Normalized, terminates
 from .reverse import _OP_SYMBOL, assign, call, comment, name, store
@@ -110,6 +110,52 @@ def _sequences(fn) -> tuple:
     return seqs, nested
 
 
+def _refined_ndims(fn, parsed, arg_ndims: dict) -> NDims:
+    """NDims, plus what generated code makes knowable: the values a list's pops and
+    tuple reads give back (``t = stack.pop(); a = t[0]``) have the ndims of what was
+    appended, and an element of a (reversed) ``range`` is an int."""
+    facts = dict(arg_ndims)
+    for _ in range(3):
+        nd = NDims(fn, parsed, facts)
+        appended, popped, ranges = {}, {}, set()
+        for s in iter_stmts(fn.body):
+            if isinstance(s, ast.Expr) and isinstance(s.value, ast.Call) \
+                    and isinstance(s.value.func, ast.Attribute) and s.value.func.attr == "append" \
+                    and isinstance(s.value.func.value, ast.Name) and s.value.args:
+                appended.setdefault(s.value.func.value.id, []).append(s.value.args[0])
+        new = {}
+        for s in iter_stmts(fn.body):
+            if not (isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Name)):
+                continue
+            t, v = s.targets[0].id, s.value
+            if isinstance(v, ast.Call) and isinstance(v.func, ast.Name) and v.func.id == "range":
+                ranges.add(t)
+            elif isinstance(v, ast.Subscript) and isinstance(v.value, ast.Name) and v.value.id in ranges:
+                if isinstance(v.slice, ast.Slice):
+                    ranges.add(t)
+                else:
+                    new[t] = 0
+            elif isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) and v.func.attr == "pop" \
+                    and isinstance(v.func.value, ast.Name) and v.func.value.id in appended:
+                items = appended[v.func.value.id]
+                popped[t] = items
+                nds = {None if isinstance(a, (ast.Tuple, ast.List)) else nd.get(a) for a in items}
+                if len(nds) == 1 and None not in nds:
+                    new[t] = nds.pop()
+            elif isinstance(v, ast.Subscript) and isinstance(v.value, ast.Name) and v.value.id in popped \
+                    and isinstance(v.slice, ast.Constant) and isinstance(v.slice.value, int):
+                k = v.slice.value
+                nds = {nd.get(a.elts[k]) if isinstance(a, (ast.Tuple, ast.List)) and k < len(a.elts)
+                       else None for a in popped[v.value.id]}
+                if len(nds) == 1 and None not in nds:
+                    new[t] = nds.pop()
+        new = {k: v for k, v in new.items() if k not in facts and v is not BOTTOM}
+        if not new:
+            return nd
+        facts.update(new)
+    return NDims(fn, parsed, facts)
+
+
 class ForwardTransformer:
     def __init__(self, norm: Normalized, wrt: list, arg_ndims: dict | None = None,
                  vector: bool = False, name: str | None = None):
@@ -120,7 +166,7 @@ class ForwardTransformer:
         self.vector = vector
         self.result = norm.result
         self.act = Activity(self.fn, self.p, set(self.wrt), {self.result})
-        self.nd = NDims(self.fn, self.p, arg_ndims or {})
+        self.nd = _refined_ndims(self.fn, self.p, arg_ndims or {})
         self.locals = self.act.locals
         self.loop_names = set(norm.loop_names)
         self.used = set(RESERVED) | {n.id for n in ast.walk(self.fn) if isinstance(n, ast.Name)} \
@@ -437,7 +483,7 @@ class ForwardTransformer:
         lift = self.vector and mode == "jvp" and rule.elementwise
         mapping = dict(bound)
         mapping["y"] = y
-        terms, mentioned = [], set()
+        terms, mentioned = [], set()     # mentioned: names whose shape the tangent has
         for param, atom in bound.items():
             if isinstance(atom, (ast.Tuple, ast.List)):
                 active = any(self.has_tangent(e, st) for e in atom.elts)
@@ -454,6 +500,8 @@ class ForwardTransformer:
             expr = instantiate(template, {**mapping, f"{param}_dot": dot})
             terms.append(expr)
             mentioned |= set(names_in(expr))
+            if isinstance(atom, ast.Name):
+                mentioned.add(atom.id)          # its tangent has its shape
         if not terms:
             return None
         total = terms[0]

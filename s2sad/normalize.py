@@ -467,6 +467,13 @@ class _Normalizer:
                               hint="assign to a local variable")
 
     def assign_name(self, var: str, value: ast.expr, like) -> None:
+        if isinstance(value, ast.IfExp) and not getattr(value, "_s2sad_done", False):
+            # y = a if c else b: each branch assigns the new version of y
+            name = self.version(var) if var != self.result_base or self.loops else None
+            if name is not None:
+                self.ifexp_into(value, name)
+                self.env[var] = name
+                return
         rhs = self.rhs(value)
         if var == self.result_base and isinstance(rhs, ast.Name) and not self.loops:
             self.env[var] = rhs.id                  # `return x` returns x itself
@@ -620,6 +627,12 @@ class _Normalizer:
     def s_For(self, s):
         it = s.iter
         target = s.target
+        if isinstance(it, ast.Call) and self.is_builtin(it.func, reversed) and len(it.args) == 1 \
+                and not it.keywords:
+            # (forward mode, issue 4) `for i in reversed(xs)` == `for i in xs[::-1]`: a reversed
+            # object has no len() and no indexing, a reversed range or list has both
+            it = ast.copy_location(ast.Subscript(value=it.args[0], slice=ast.Slice(
+                lower=None, upper=None, step=ast.Constant(value=-1)), ctx=ast.Load()), it)
         prologue_items = []           # (user target, value expression built from the index)
         if isinstance(it, ast.Call) and self.is_builtin(it.func, range) and not it.keywords:
             if not isinstance(target, ast.Name):
@@ -837,6 +850,11 @@ class _Normalizer:
 
     def e_IfExp(self, e):
         result = self.temp()
+        self.ifexp_into(e, result)
+        return ast.Name(result, ast.Load())
+
+    def ifexp_into(self, e, result):
+        """``result = body if test else orelse`` as an if statement."""
         test = self.test(e.test)
         env0 = dict(self.env)
         branches = []
@@ -850,7 +868,6 @@ class _Normalizer:
             self.block = saved
         self.env = env0
         self.emit(ast.If(test=test, body=branches[0], orelse=branches[1]), like=e)
-        return ast.Name(result, ast.Load())
 
     def e_ListComp(self, e):
         """``[elt for v in it if c]`` -> ``t = []`` and a loop that appends."""

@@ -332,6 +332,11 @@ class ReverseTransformer:
         if isinstance(rhs, ast.Name):
             if self.is_active(rhs):
                 self.accumulate(rhs.id, y_bar, st, out)
+        elif isinstance(rhs, ast.BinOp) and isinstance(rhs.op, ast.Mult) and isinstance(rhs.left, ast.Name) \
+                and isinstance(rhs.right, ast.Name) and rhs.left.id == rhs.right.id:
+            # a * a: one contribution, as for a ** 2
+            self.apply_rule(s, rules.lookup(("op", "**")), "**", [rhs.left, ast.Constant(value=2)], {},
+                            v, st, out)
         elif isinstance(rhs, ast.BinOp):
             key = ("op", _OP_SYMBOL.get(type(rhs.op), "?"))
             self.apply_rule(s, rules.lookup(key), key[1], [rhs.left, rhs.right], {}, v, st, out)
