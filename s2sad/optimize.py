@@ -127,14 +127,62 @@ def _pure(expr) -> bool:
     return True
 
 
+def _loads(node) -> set:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def _store_base(s):
+    """The array an element store writes into (``A[i] = v``, ``A[i] += v``, ``accumulate_at(A, ...)``)."""
+    t = s.targets[0] if isinstance(s, ast.Assign) and len(s.targets) == 1 else \
+        s.target if isinstance(s, ast.AugAssign) else None
+    if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name):
+        return t.value.id
+    if isinstance(s, ast.Expr) and isinstance(s.value, ast.Call) and isinstance(s.value.func, ast.Name) \
+            and s.value.func.id == "accumulate_at" and isinstance(s.value.args[0], ast.Name):
+        return s.value.args[0].id
+    return None
+
+
+def live_names(tree: ast.FunctionDef) -> set:
+    """Names whose values can reach the result, a condition or an effect."""
+    stmts = [s for block in _blocks(tree) for s in block]
+    live = set()
+    conditional = []                    # (names that make it live, names it reads)
+    for s in stmts:
+        if isinstance(s, ast.Return):
+            live |= _loads(s)
+        elif isinstance(s, ast.If):
+            live |= _loads(s.test)
+        elif isinstance(s, ast.While):
+            live |= _loads(s.test)
+        elif isinstance(s, ast.For):
+            live |= _loads(s.iter)
+        elif isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name) \
+                and _pure(s.value):
+            conditional.append(({s.targets[0].id}, _loads(s.value)))
+        elif _store_base(s) is not None and _pure(s):
+            base = _store_base(s)
+            conditional.append(({base}, _loads(s) - {base}))
+        elif isinstance(s, (ast.Assign, ast.AugAssign, ast.Expr, ast.Raise, ast.Assert)):
+            live |= _loads(s)
+    changed = True
+    while changed:
+        changed = False
+        for triggers, reads in conditional:
+            if triggers & live and not reads <= live:
+                live |= reads
+                changed = True
+    return live
+
+
 def eliminate_dead_code(tree: ast.FunctionDef) -> ast.FunctionDef:
     while True:
-        loads = _load_counts(tree)
+        live = live_names(tree)
         changed = False
         for block in _blocks(tree):
             keep = []
             for s in block:
-                if _dead(s, loads):
+                if _dead(s, live, tree):
                     changed = True
                     continue
                 keep.append(s)
@@ -145,30 +193,65 @@ def eliminate_dead_code(tree: ast.FunctionDef) -> ast.FunctionDef:
             return tree
 
 
-def _dead(s, loads) -> bool:
-    if isinstance(s, ast.Assign) and len(s.targets) == 1:
-        t = s.targets[0]
-        if isinstance(t, ast.Name):
-            return loads[t.id] == 0 and _pure(s.value)
-        if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name):
-            return loads[t.value.id] <= _reads_in(s, t.value.id) and _pure(s.value)
-    if isinstance(s, ast.AugAssign) and isinstance(s.target, ast.Subscript) \
-            and isinstance(s.target.value, ast.Name):
-        return loads[s.target.value.id] <= _reads_in(s, s.target.value.id) and _pure(s.value)
-    if isinstance(s, ast.Expr) and isinstance(s.value, ast.Call) and isinstance(s.value.func, ast.Name) \
-            and s.value.func.id == "accumulate_at":
-        first = s.value.args[0]
-        return isinstance(first, ast.Name) and loads[first.id] <= _reads_in(s, first.id)
-    if isinstance(s, ast.Pass):
-        return False
+def _dead(s, live, tree) -> bool:
+    if isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name):
+        t = s.targets[0].id
+        return (t not in live and _pure(s.value)) or \
+            (isinstance(s.value, ast.Name) and s.value.id == t)          # x = x
+    base = _store_base(s)
+    if base is not None:
+        return base not in live and _pure(s)
     if isinstance(s, ast.If):
         return all(isinstance(x, ast.Pass) for x in s.body + s.orelse) and _pure(s.test)
-    if isinstance(s, (ast.For, ast.While)):
-        if isinstance(s, ast.While):
-            return False               # may not terminate: not ours to drop
+    if isinstance(s, ast.For):
         body_empty = all(isinstance(x, ast.Pass) for x in s.body)
-        return body_empty and loads[s.target.id] == 0 if isinstance(s.target, ast.Name) else False
+        return body_empty and isinstance(s.target, ast.Name) and not _free_reads(tree, s.target.id) \
+            and _pure(s.iter)
     return False
+
+
+def _free_reads(tree, name) -> bool:
+    """True when ``name`` is read somewhere not inside a ``for`` loop that binds it."""
+    def walk(block):
+        for s in block:
+            if isinstance(s, ast.For) and isinstance(s.target, ast.Name) and s.target.id == name:
+                if name in _loads(s.iter):
+                    return True
+                continue
+            for field in ("body", "orelse"):
+                sub = getattr(s, field, None)
+                if isinstance(sub, list) and walk(sub):
+                    return True
+            parts = [getattr(s, f) for f in ("test", "iter", "value", "targets", "target", "exc")
+                     if getattr(s, f, None) is not None]
+            for part in parts:
+                for node in (part if isinstance(part, list) else [part]):
+                    if name in _loads(node):
+                        return True
+        return False
+    return walk(tree.body)
+
+
+def propagate_local_copies(tree: ast.FunctionDef) -> ast.FunctionDef:
+    """Within a straight run of statements, after ``a = b`` read ``b`` for ``a``
+    until either is assigned again (adjoint copies in loops: ``s_1_bar = s_bar``)."""
+    for block in _blocks(tree):
+        mapping: dict = {}
+        for s in block:
+            assigned = {n.id for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+            if isinstance(s, (ast.If, ast.For, ast.While)):
+                usable = {a: b for a, b in mapping.items() if a not in assigned and b.id not in assigned}
+                if usable:
+                    _Replace(usable).visit(s)
+            elif mapping:
+                _Replace(mapping).visit(s)
+            for a in list(mapping):
+                if a in assigned or mapping[a].id in assigned:
+                    del mapping[a]
+            if isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name) \
+                    and isinstance(s.value, ast.Name) and s.value.id != s.targets[0].id:
+                mapping[s.targets[0].id] = ast.Name(s.value.id, ast.Load())
+    return tree
 
 
 def _reads_in(stmt, name) -> int:
@@ -343,8 +426,8 @@ def _is_np(func, attr) -> bool:
         and func.value.id == "np"
 
 
-PASSES = (propagate_copies, simplify_derivatives, fuse_full, shapes_from_operands, column_sums,
-          eliminate_dead_code)
+PASSES = (propagate_copies, propagate_local_copies, simplify_derivatives, fuse_full,
+          shapes_from_operands, column_sums, eliminate_dead_code)
 
 
 def optimize(tree: ast.FunctionDef) -> ast.FunctionDef:

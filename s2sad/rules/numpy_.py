@@ -135,9 +135,9 @@ jvp("np.outer(a, b)", batched=True, a="np.reshape(a_dot, (len(a_dot), -1, 1)) * 
 vjp("np.linalg.norm(x, ord=None, axis=None, keepdims=False)", out=REDUCE,
     x="norm_vjp(y_bar, y, x, ord, axis, keepdims)")
 jvp("np.linalg.norm(x, ord=None, axis=None, keepdims=False)",
-    x="np.sum(x_dot * norm_vjp(1.0, y, x, ord, axis, keepdims), axis=axis, keepdims=keepdims)")
+    x="np.sum(x_dot * norm_vjp(np.ones_like(y), y, x, ord, axis, keepdims), axis=axis, keepdims=keepdims)")
 jvp("np.linalg.norm(x, ord=None, axis=None, keepdims=False)", batched=True,
-    x="np.sum(x_dot * norm_vjp(1.0, y, x, ord, axis, keepdims), axis=batch_axis(axis, x), keepdims=keepdims)")
+    x="np.sum(x_dot * norm_vjp(np.ones_like(y), y, x, ord, axis, keepdims), axis=batch_axis(axis, x), keepdims=keepdims)")
 vjp("np.linalg.solve(a, b)", out=ARRAY, a="solve_vjp_a(y_bar, a, y)",
     b="np.linalg.solve(np.swapaxes(a, -1, -2), y_bar)")
 jvp("np.linalg.solve(a, b)", a="-np.linalg.solve(a, a_dot @ y)", b="np.linalg.solve(a, b_dot)")

@@ -29,7 +29,7 @@ jvp("matmul_vjp_a(g, a, b)", g="matmul_vjp_a(g_dot, a, b)", b="matmul_vjp_a(g, a
 vjp("matmul_vjp_b(g, a, b)", out=ARRAY, g="np.matmul(a, y_bar)", a="matmul_vjp_a(g, a, y_bar)")
 jvp("matmul_vjp_b(g, a, b)", g="matmul_vjp_b(g_dot, a, b)", a="matmul_vjp_b(g, a_dot, b)")
 vjp("norm_vjp(g, y, x, ord=None, axis=None, keepdims=False)", out=ARRAY,
-    g="np.sum(y_bar * norm_vjp(1.0, y, x, ord, axis, keepdims), axis=axis, keepdims=keepdims)",
+    g="np.sum(y_bar * norm_vjp(np.ones_like(y), y, x, ord, axis, keepdims), axis=axis, keepdims=keepdims)",
     x="norm_vjp(g, y, y_bar, ord, axis, keepdims)",
     y="-np.sum(y_bar * norm_vjp(g, y * y, x, ord, axis, keepdims), axis=axis, keepdims=keepdims)")
 jvp("norm_vjp(g, y, x, ord=None, axis=None, keepdims=False)",
