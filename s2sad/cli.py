@@ -25,8 +25,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--stage", choices=("anf", "raw", "optimized"), default="optimized",
                    help="anf: the three-address form; raw: the derivative before optimization; "
                         "optimized (default): the derivative as grad() runs it")
-    p.add_argument("--mode", choices=("reverse",), default="reverse",
-                   help="reverse (gradient, default)")
+    p.add_argument("--mode", choices=("reverse", "forward"), default="reverse",
+                   help="reverse (gradient, default) or forward (jvp: the tangent program, "
+                        "which takes one tangent per differentiated argument)")
     p.add_argument("--ndim", action="append", default=[], metavar="NAME=N",
                    help="declare an argument's number of dimensions (0 for a float), for leaner "
                         "code: --ndim x=1 --ndim M=2")
@@ -75,8 +76,13 @@ def main(argv=None) -> int:
             return _fail(f"--argnums {args.argnums} out of range: {args.func} has "
                          f"{len(params)} parameters")
         wrt = [params[i] for i in argnums]
-        tree = reverse(norm, wrt, ndims, multi=len(wrt) > 1, name=f"grad_{args.func}")
-        trees = [tree] + [entry[1] for entry in tree._s2sad_callees.values() if entry[1] is not None]
+        if args.mode == "forward":
+            from .forward import forward
+            tree = forward(norm, wrt, ndims, name=f"jvp_{args.func}")
+        else:
+            tree = reverse(norm, wrt, ndims, multi=len(wrt) > 1, name=f"grad_{args.func}")
+        trees = [tree] + [entry[1] for entry in getattr(tree, "_s2sad_callees", {}).values()
+                          if entry[1] is not None]
         if args.stage == "optimized":
             trees = [optimize(t) for t in trees]
         sys.stdout.write("\n\n".join(to_source(t) for t in trees))

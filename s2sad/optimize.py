@@ -232,6 +232,29 @@ def _free_reads(tree, name) -> bool:
     return walk(tree.body)
 
 
+def remove_dead_stores(tree: ast.FunctionDef) -> ast.FunctionDef:
+    """Within a straight run of statements, drop ``a = e`` when ``a`` is assigned
+    again before anything reads it."""
+    for block in _blocks(tree):
+        overwritten: set = set()
+        keep = []
+        for s in reversed(block):
+            if isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name) \
+                    and _pure(s.value):
+                target = s.targets[0].id
+                if target in overwritten:
+                    continue
+                overwritten = (overwritten | {target}) - _loads(s.value)
+            else:
+                overwritten -= _loads(s)
+                if isinstance(s, (ast.If, ast.For, ast.While)):
+                    overwritten -= {n.id for n in ast.walk(s) if isinstance(n, ast.Name)}
+            keep.append(s)
+        if len(keep) != len(block):
+            block[:] = list(reversed(keep)) or [ast.Pass()]
+    return tree
+
+
 def propagate_local_copies(tree: ast.FunctionDef) -> ast.FunctionDef:
     """Within a straight run of statements, after ``a = b`` read ``b`` for ``a``
     until either is assigned again (adjoint copies in loops: ``s_1_bar = s_bar``)."""
@@ -427,7 +450,7 @@ def _is_np(func, attr) -> bool:
 
 
 PASSES = (propagate_copies, propagate_local_copies, simplify_derivatives, fuse_full,
-          shapes_from_operands, column_sums, eliminate_dead_code)
+          shapes_from_operands, column_sums, remove_dead_stores, eliminate_dead_code)
 
 
 def optimize(tree: ast.FunctionDef) -> ast.FunctionDef:

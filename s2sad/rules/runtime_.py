@@ -8,7 +8,7 @@ sweep's stack need rules in both modes, like any primitive.
 from .registry import ARRAY, SAME, inplace, jvp, nondifferentiable, vjp
 
 # --- undoing broadcasting and reductions (linear in g; x gives only a shape) -----------------
-vjp("unbroadcast(g, x)", out=SAME, g="np.broadcast_to(y_bar, np.shape(g))")
+vjp("unbroadcast(g, x)", out=ARRAY, g="np.broadcast_to(y_bar, np.shape(g))")
 jvp("unbroadcast(g, x)", g="unbroadcast(g_dot, x)")
 jvp("unbroadcast(g, x)", batched=True, g="batch_unbroadcast(g_dot, x)")
 jvp("batch_unbroadcast(g, x, batch_dims=1)", g="batch_unbroadcast(g_dot, x, batch_dims)")
@@ -28,15 +28,16 @@ vjp("matmul_vjp_a(g, a, b)", out=ARRAY, g="np.matmul(y_bar, b)", b="matmul_vjp_b
 jvp("matmul_vjp_a(g, a, b)", g="matmul_vjp_a(g_dot, a, b)", b="matmul_vjp_a(g, a, b_dot)")
 vjp("matmul_vjp_b(g, a, b)", out=ARRAY, g="np.matmul(a, y_bar)", a="matmul_vjp_a(g, a, y_bar)")
 jvp("matmul_vjp_b(g, a, b)", g="matmul_vjp_b(g_dot, a, b)", a="matmul_vjp_b(g, a_dot, b)")
-vjp("norm_vjp(g, y, x, ord=None, axis=None, keepdims=False)", out=ARRAY,
-    g="np.sum(y_bar * norm_vjp(np.ones_like(y), y, x, ord, axis, keepdims), axis=axis, keepdims=keepdims)",
-    x="norm_vjp(g, y, y_bar, ord, axis, keepdims)",
-    y="-np.sum(y_bar * norm_vjp(g, y * y, x, ord, axis, keepdims), axis=axis, keepdims=keepdims)")
-jvp("norm_vjp(g, y, x, ord=None, axis=None, keepdims=False)",
-    g="norm_vjp(g_dot, y, x, ord, axis, keepdims)", x="norm_vjp(g, y, x_dot, ord, axis, keepdims)",
-    y="-norm_vjp(g * y_dot, y * y, x, ord, axis, keepdims)")
-jvp("solve_vjp_a(g, a, y)", g="solve_vjp_a(g_dot, a, y)", y="solve_vjp_a(g, a, y_dot)",
-    a="-solve_vjp_a(np.swapaxes(a_dot, -1, -2) @ np.linalg.solve(np.swapaxes(a, -1, -2), g), a, y)")
+vjp("norm_vjp(g, r, x, ord=None, axis=None, keepdims=False)", out=ARRAY,
+    g="np.sum(y_bar * norm_vjp(np.ones_like(r), r, x, ord, axis, keepdims), axis=axis, keepdims=keepdims)",
+    x="norm_vjp(g, r, y_bar, ord, axis, keepdims)",
+    r="-np.sum(y_bar * norm_vjp(g, r * r, x, ord, axis, keepdims), axis=axis, keepdims=keepdims)")
+jvp("norm_vjp(g, r, x, ord=None, axis=None, keepdims=False)",
+    g="norm_vjp(g_dot, r, x, ord, axis, keepdims)", x="norm_vjp(g, r, x_dot, ord, axis, keepdims)",
+    r="-norm_vjp(g * r_dot, r * r, x, ord, axis, keepdims)")
+# (in patterns, a parameter must not be called y: y is the primitive's own result)
+jvp("solve_vjp_a(g, a, sol)", g="solve_vjp_a(g_dot, a, sol)", sol="solve_vjp_a(g, a, sol_dot)",
+    a="-solve_vjp_a(np.swapaxes(a_dot, -1, -2) @ np.linalg.solve(np.swapaxes(a, -1, -2), g), a, sol)")
 vjp("untranspose(g, axes=None)", out=ARRAY, g="transpose_dims(y_bar, axes)")
 jvp("untranspose(g, axes=None)", g="untranspose(g_dot, axes)")
 vjp("transpose_dims(t, axes=None, batch_dims=0)", out=ARRAY, t="untranspose(y_bar, axes)",
