@@ -207,6 +207,8 @@ def _join(a, b):
         return a
     if a is None or b is None:
         return None
+    if isinstance(a, tuple) or isinstance(b, tuple):     # tuples: the ndims of their items
+        return a if a == b else None
     return max(a, b)
 
 
@@ -313,10 +315,18 @@ class NDims:
             if isinstance(rhs.op, ast.MatMult):
                 if a is BOTTOM or b is BOTTOM:
                     return BOTTOM
-                if a is None or b is None:
+                if not isinstance(a, int) or not isinstance(b, int):
                     return None
                 return max(a + b - 2, 0) if a and b else None
             return _join(a, b)
+        if isinstance(rhs, ast.Tuple):
+            return tuple(self.get(e) for e in rhs.elts)
+        if isinstance(rhs, ast.Subscript) and isinstance(self.get(rhs.value), tuple):
+            items = self.get(rhs.value)
+            k = rhs.slice
+            if isinstance(k, ast.Constant) and isinstance(k.value, int) and -len(items) <= k.value < len(items):
+                return items[k.value]
+            return None
         if isinstance(rhs, ast.Subscript) and isinstance(rhs.value, ast.Name) \
                 and rhs.value.id in self.appends:
             # an element of a list: the join of what was put in it
@@ -331,6 +341,8 @@ class NDims:
             base = self.get(rhs.value)
             if base is None or base is BOTTOM:
                 return base
+            if not isinstance(base, int):
+                return None
             return _index_ndim(base, rhs.slice, self)
         if isinstance(rhs, ast.Call):
             callee = resolve_callee(self.parsed, rhs, self.locals)
@@ -366,7 +378,7 @@ class NDims:
                 a, b = self.get(args[0]), self.get(args[1]) if len(args) > 1 else None
                 if a is BOTTOM or b is BOTTOM:
                     return BOTTOM
-                if a is None or b is None:
+                if not isinstance(a, int) or not isinstance(b, int):
                     return None
                 if a == 0 or b == 0:
                     return max(a, b)

@@ -139,14 +139,15 @@ def _refined_ndims(fn, parsed, arg_ndims: dict) -> NDims:
                     and isinstance(v.func.value, ast.Name) and v.func.value.id in appended:
                 items = appended[v.func.value.id]
                 popped[t] = items
-                nds = {None if isinstance(a, (ast.Tuple, ast.List)) else nd.get(a) for a in items}
+                # a popped value used whole is one of the plain items (tuples are read by index)
+                nds = {nd.get(a) for a in items if not isinstance(a, (ast.Tuple, ast.List))}
                 if len(nds) == 1 and None not in nds:
                     new[t] = nds.pop()
             elif isinstance(v, ast.Subscript) and isinstance(v.value, ast.Name) and v.value.id in popped \
                     and isinstance(v.slice, ast.Constant) and isinstance(v.slice.value, int):
                 k = v.slice.value
-                nds = {nd.get(a.elts[k]) if isinstance(a, (ast.Tuple, ast.List)) and k < len(a.elts)
-                       else None for a in popped[v.value.id]}
+                nds = {nd.get(a.elts[k]) for a in popped[v.value.id]
+                       if isinstance(a, (ast.Tuple, ast.List)) and k < len(a.elts)}
                 if len(nds) == 1 and None not in nds:
                     new[t] = nds.pop()
         new = {k: v for k, v in new.items() if k not in facts and v is not BOTTOM}
@@ -321,9 +322,11 @@ class ForwardTransformer:
             raise self.error(UnsupportedSyntaxError, s, f"cannot differentiate {type(s).__name__}")
 
     def fwd_assign(self, s, v: str, st: State, out: list) -> None:
-        if v not in self.act.active:
-            return
         rhs = s.value
+        if v not in self.act.active:
+            if isinstance(rhs, ast.Call):
+                self.pop_tangent(rhs, v, st, out)   # keep a differentiated list's tangent in step
+            return
         expr = None
         if isinstance(rhs, ast.Name):
             if self.has_tangent(rhs, st):
@@ -420,18 +423,24 @@ class ForwardTransformer:
                 index = ast.Tuple(elts=[call("slice", ast.Constant(value=None)), index], ctx=ast.Load())
             out.append(ast.Expr(value=call(inplace, name(dot), index, g_dot)))
 
-    def fwd_call(self, s, rhs, v, st, out):
+    def pop_tangent(self, rhs, v, st, out):
+        """``v = xs.pop()`` on a list with a tangent list: pop that too (None if not such a pop)."""
         f = rhs.func
-        if isinstance(f, ast.Attribute) and f.attr == "pop" and isinstance(f.value, ast.Name) \
-                and f.value.id in self.locals and f.value.id in self.seqs | self.nested:
-            xs = f.value.id
-            dot = self.tangents.get(xs)
-            if dot is None or dot not in st.init:
-                return None
-            popped = call(f"{dot}.pop", *copy.deepcopy(rhs.args))
-            if v not in self.act.active:
-                out.append(ast.Expr(value=popped))
-                return None
+        if not (isinstance(f, ast.Attribute) and f.attr == "pop" and isinstance(f.value, ast.Name)
+                and f.value.id in self.locals and f.value.id in self.seqs | self.nested):
+            return None
+        dot = self.tangents.get(f.value.id)
+        if dot is None or dot not in st.init:
+            return None
+        popped = call(f"{dot}.pop", *copy.deepcopy(rhs.args))
+        if v not in self.act.active:
+            out.append(ast.Expr(value=popped))
+            return None
+        return popped
+
+    def fwd_call(self, s, rhs, v, st, out):
+        popped = self.pop_tangent(rhs, v, st, out)
+        if popped is not None:
             return popped
         callee = resolve_callee(self.p, rhs, self.locals)
         if callee.nondiff:

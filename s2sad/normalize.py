@@ -398,7 +398,13 @@ class _Normalizer:
         target = s.target
         if isinstance(target, ast.Name):
             value = ast.BinOp(left=ast.Name(target.id, ast.Load()), op=s.op, right=s.value)
+            in_place_on_argument = self.env.get(target.id) in self.aliases
             self.assign_name(target.id, ast.copy_location(value, s), like=s)
+            if in_place_on_argument:
+                # on an array, `x += v` writes into the caller's array: the reverse
+                # transformer, which knows the argument kinds, refuses that case
+                self.block[-1]._s2sad_inplace_on = self.block[-1].value.left.id if isinstance(
+                    self.block[-1].value, ast.BinOp) and isinstance(self.block[-1].value.left, ast.Name) else None
         elif isinstance(target, ast.Subscript):
             read = ast.copy_location(ast.Subscript(value=target.value, slice=target.slice, ctx=ast.Load()), s)
             value = ast.copy_location(ast.BinOp(left=read, op=s.op, right=s.value), s)

@@ -263,17 +263,20 @@ def propagate_local_copies(tree: ast.FunctionDef) -> ast.FunctionDef:
         for s in block:
             assigned = {n.id for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
             if isinstance(s, (ast.If, ast.For, ast.While)):
-                usable = {a: b for a, b in mapping.items() if a not in assigned and b.id not in assigned}
+                usable = {a: b for a, b in mapping.items() if a not in assigned
+                          and not (isinstance(b, ast.Name) and b.id in assigned)}
                 if usable:
                     _Replace(usable).visit(s)
             elif mapping:
                 _Replace(mapping).visit(s)
             for a in list(mapping):
-                if a in assigned or mapping[a].id in assigned:
+                if a in assigned or (isinstance(mapping[a], ast.Name) and mapping[a].id in assigned):
                     del mapping[a]
-            if isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name) \
-                    and isinstance(s.value, ast.Name) and s.value.id != s.targets[0].id:
-                mapping[s.targets[0].id] = ast.Name(s.value.id, ast.Load())
+            if isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name):
+                if isinstance(s.value, ast.Name) and s.value.id != s.targets[0].id:
+                    mapping[s.targets[0].id] = ast.Name(s.value.id, ast.Load())
+                elif isinstance(s.value, ast.Constant) and isinstance(s.value.value, (int, float, bool)):
+                    mapping[s.targets[0].id] = ast.Constant(value=s.value.value)
     return tree
 
 

@@ -29,7 +29,7 @@ import inspect
 
 from . import rules
 from .analysis import Activity, NDims, assigned_names, iter_stmts, names_in, resolve_callee
-from .errors import MissingRuleError, UnsupportedSyntaxError
+from .errors import MissingRuleError, SourceUnavailableError, UnsupportedSyntaxError
 from .normalize import RESERVED, Normalized, may_jump, normalized, terminates
 from .templates import bind, instantiate, negate, simplify
 
@@ -143,6 +143,7 @@ class ReverseTransformer:
                 if new is not None and new not in seqs:
                     seqs.add(new)
                     changed = True
+        seqs |= {n for n, d in self.nd.ndim.items() if isinstance(d, tuple)}
         return seqs
 
     # --- names -------------------------------------------------------------------------------
@@ -430,7 +431,13 @@ class ReverseTransformer:
     def rev_user_call(self, s, rhs, callee, v, st, out) -> None:
         """``y = helper(a, b=c)``: the adjoint comes from helper's own derivative,
         ``vjp_helper(a, b=c, y_bar=...)``, transformed once and emitted beside this one."""
-        norm = normalized(callee.user, self.p.namespace)
+        try:
+            norm = normalized(callee.user, self.p.namespace)
+        except SourceUnavailableError as exc:
+            raise self.error(MissingRuleError, rhs, f"no derivative rule for {callee.name} and its "
+                             f"source cannot be read ({exc})",
+                             hint="define it with `def` in a .py file, or register a rule with "
+                                  "s2sad.rules.vjp(...)")
         params = norm.params
         try:
             sig = inspect.Signature([inspect.Parameter(p, inspect.Parameter.POSITIONAL_OR_KEYWORD)
@@ -452,8 +459,16 @@ class ReverseTransformer:
         if len(wrt) == 1:
             self.accumulate(atoms[wrt[0]].id, grads, st, out)
             return
-        parts = [self.fresh(f"{atoms[p].id}_bar_{callee.user.__name__ if hasattr(callee.user, '__name__') else 'c'}")
-                 for p in wrt]
+        targets = [atoms[p].id for p in wrt]
+        if len(set(targets)) == len(targets) and not any(self.adj(t) in st.init for t in targets):
+            # first contributions: unpack straight into the adjoints
+            out.append(ast.Assign(targets=[ast.Tuple(elts=[store(self.adj(t)) for t in targets],
+                                                     ctx=ast.Store())], value=grads))
+            for t in targets:
+                st.init.add(self.adj(t))
+                st.owned.discard(self.adj(t))
+            return
+        parts = [self.fresh(f"{atoms[p].id}_bar_{norm.node.name}") for p in wrt]
         out.append(ast.Assign(targets=[ast.Tuple(elts=[store(n) for n in parts], ctx=ast.Store())],
                               value=grads))
         for p, part in zip(wrt, parts):
@@ -768,6 +783,12 @@ class ReverseTransformer:
 
     # --- the whole function ------------------------------------------------------------------
     def transform(self) -> ast.FunctionDef:
+        for stmt in iter_stmts(self.fn.body):
+            alias = getattr(stmt, "_s2sad_inplace_on", None)
+            if alias is not None and (self.nd.get(name(alias)) or 0) >= 1:
+                raise self.error(UnsupportedSyntaxError, stmt, "an augmented assignment to an array "
+                                 "argument (or a view of one): on an array it changes the caller's data",
+                                 hint=f"write `{alias} = {alias} + ...` (a new array) or copy it first")
         body = list(self.fn.body)
         ret = body.pop()
         assert isinstance(ret, ast.Return)
