@@ -34,7 +34,7 @@ from . import rules
 from .analysis import BOTTOM, Activity, NDims, assigned_names, iter_stmts, names_in, resolve_callee
 from .errors import MissingRuleError, UnsupportedSyntaxError
 from .normalize import RESERVED, Normalized, terminates
-from .reverse import _OP_SYMBOL, assign, call, comment, name, store
+from .reverse import _OP_SYMBOL, assign, call, comment, name
 from .templates import bind, instantiate, simplify
 
 _FRESH_CALLS = {"np.zeros", "np.copy", "zeros_like", "np.array", "np.full", "np.zeros_like"}

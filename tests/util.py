@@ -10,7 +10,8 @@ import numpy as np
 
 import s2sad
 
-__all__ = ["fd_directional", "check_grad", "assert_grad_like", "perturb"]
+__all__ = ["fd_directional", "check_grad", "assert_grad_like", "perturb", "fd_jvp", "fd_jacobian",
+           "assert_close_tree"]
 
 
 def _is_python_float(x) -> bool:
@@ -134,3 +135,51 @@ def check_grad(f, *args, argnums=0, rtol=1e-5, atol=1e-7, optimize=True,
             f"argument {num}: <grad, d> = {ad!r} but finite difference = {fd!r} "
             f"(|diff| = {abs(ad - fd):.3g} > tol {tol:.3g}); optimize={optimize}")
     return result
+
+
+# --------------------------------------------------------------------------
+# forward mode and Jacobians: finite differences of vector-valued functions
+
+def _map_out(fn, *outs):
+    """Apply ``fn`` leaf by leaf over (possibly tuple-valued) outputs."""
+    if isinstance(outs[0], (tuple, list)):
+        return tuple(_map_out(fn, *parts) for parts in zip(*outs))
+    return fn(*outs)
+
+
+def fd_jvp(f, args, tangents, eps=1e-6):
+    """Central finite difference of ``f`` (any output: number, array or tuple of
+    them) at ``args`` along ``tangents`` (one per argument; None = constant)."""
+    plus = [a if t is None else perturb(a, t, eps) for a, t in zip(args, tangents)]
+    minus = [a if t is None else perturb(a, t, -eps) for a, t in zip(args, tangents)]
+    return _map_out(lambda p, m: (np.asarray(p, dtype=float) - np.asarray(m, dtype=float)) / (2 * eps),
+                    f(*plus), f(*minus))
+
+
+def fd_jacobian(f, args, argnum, eps=1e-6):
+    """The Jacobian of ``f`` with respect to ``args[argnum]`` by central differences,
+    shaped ``out.shape + in.shape`` (a tuple of them for a tuple output)."""
+    x = args[argnum]
+    shape = np.shape(x)
+    cols = []
+    for j in range(int(np.prod(shape))):
+        d = np.zeros(shape)
+        d.flat[j] = 1.0
+        d = float(d) if _is_python_float(x) else d
+        tangents = [None] * len(args)
+        tangents[argnum] = d
+        cols.append(fd_jvp(f, args, tangents, eps))
+    return _map_out(lambda *c: np.moveaxis(np.array(c), 0, -1).reshape(np.shape(c[0]) + shape), *cols)
+
+
+def assert_close_tree(got, want, rtol=1e-5, atol=1e-7, what=""):
+    """``got`` and ``want`` (numbers, arrays or tuples of them) agree in structure,
+    shape and value."""
+    if isinstance(want, (tuple, list)):
+        assert isinstance(got, (tuple, list)) and len(got) == len(want), f"{what}: structure {got!r}"
+        for k, (g, w) in enumerate(zip(got, want)):
+            assert_close_tree(g, w, rtol, atol, f"{what}[{k}]")
+        return
+    assert np.shape(got) == np.shape(want), f"{what}: shape {np.shape(got)} != {np.shape(want)}"
+    np.testing.assert_allclose(np.asarray(got, dtype=float), np.asarray(want, dtype=float),
+                               rtol=rtol, atol=atol, err_msg=what)

@@ -5,7 +5,7 @@ runtime helpers (:mod:`s2sad.runtime`), the NumPy calls adjoint templates
 write (``np.full``, ``np.outer``, ``np.broadcast_to`` ...) and the forward
 sweep's stack need rules in both modes, like any primitive.
 """
-from .registry import ARRAY, SAME, inplace, jvp, nondifferentiable, vjp
+from .registry import ARRAY, inplace, jvp, nondifferentiable, vjp
 
 # --- undoing broadcasting and reductions (linear in g; x gives only a shape) -----------------
 vjp("unbroadcast(g, x)", out=ARRAY, g="np.broadcast_to(y_bar, np.shape(g))")

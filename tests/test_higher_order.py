@@ -1,0 +1,172 @@
+"""Higher order by transforming generated source again: grad(grad(f)) (reverse over
+reverse), hessian (forward over reverse), jvp of grad (Hessian-vector products).
+
+Expected values are closed forms, or finite differences of hand-written gradients:
+never s2sad compared with itself.
+"""
+import math
+
+import numpy as np
+import pytest
+
+import s2sad
+from util import assert_close_tree
+
+OPT = pytest.mark.parametrize("optimize", [True, False], ids=["optimized", "unoptimized"])
+
+
+def cubic(x):
+    return x ** 3 + 4 * x ** 2 - 10
+
+
+def sin_cos(t):
+    return math.sin(t) * math.cos(t)
+
+
+def exp_sin(x):
+    return np.exp(np.sin(x)) * x
+
+
+@OPT
+@pytest.mark.parametrize("x", [-1.5, 0.3, 2.0])
+def test_grad_grad_closed_forms(x, optimize):
+    gg = s2sad.grad(s2sad.grad(cubic, optimize=optimize), optimize=optimize)
+    assert gg(x) == pytest.approx(6 * x + 8, rel=1e-13)
+    gg = s2sad.grad(s2sad.grad(sin_cos, optimize=optimize), optimize=optimize)
+    assert gg(x) == pytest.approx(-2.0 * math.sin(2 * x), rel=1e-12, abs=1e-13)
+    ggg = s2sad.grad(s2sad.grad(s2sad.grad(cubic)))
+    assert ggg(x) == pytest.approx(6.0)
+
+
+@OPT
+def test_grad_grad_numpy_scalar(optimize):
+    x = 0.7
+    e, s, c = math.exp(math.sin(x)), math.sin(x), math.cos(x)
+    expected = e * (c * c - s) * x + 2 * e * c        # d2/dx2 of exp(sin x) x
+    gg = s2sad.grad(s2sad.grad(exp_sin, optimize=optimize), optimize=optimize)
+    assert gg(x) == pytest.approx(expected, rel=1e-12)
+
+
+def test_grad_grad_source_is_python():
+    gg = s2sad.grad(s2sad.grad(cubic))
+    gg(1.0)
+    src = s2sad.source(gg)
+    assert src.startswith("def grad_grad_cubic(x):")
+
+
+# --------------------------------------------------------------------------
+# Hessians: forward over reverse, against finite differences of hand-written gradients
+
+def rosenbrock(x):
+    return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+
+
+def rosenbrock_grad(x):
+    g = np.zeros_like(x)
+    g[:-1] = -400.0 * x[:-1] * (x[1:] - x[:-1] ** 2) - 2.0 * (1.0 - x[:-1])
+    g[1:] += 200.0 * (x[1:] - x[:-1] ** 2)
+    return g
+
+
+def logsumexp_quad(x, M):
+    return np.log(np.sum(np.exp(M @ x))) + 0.5 * x @ x
+
+
+def logsumexp_quad_grad(x, M):
+    e = np.exp(M @ x)
+    return M.T @ (e / np.sum(e)) + x
+
+
+def looped_energy(x):
+    s = 0.0
+    for i in range(x.shape[0]):
+        if x[i] > 0.0:
+            s = s + np.sin(x[i]) * x[i]
+        else:
+            s = s + x[i] ** 4
+    return s
+
+
+def looped_energy_grad(x):
+    return np.where(x > 0.0, np.cos(x) * x + np.sin(x), 4 * x ** 3)
+
+
+def fd_of(g, x, *rest, eps=1e-6):
+    cols = []
+    for j in range(x.size):
+        d = np.zeros_like(x)
+        d.flat[j] = eps
+        cols.append((g(x + d, *rest) - g(x - d, *rest)) / (2 * eps))
+    return np.array(cols).T
+
+
+_M = np.random.default_rng(2).standard_normal((5, 3))
+HESS = [
+    (rosenbrock, rosenbrock_grad, (np.array([0.5, -0.3, 1.2, 0.8]),)),
+    (logsumexp_quad, logsumexp_quad_grad, (np.array([0.2, -0.4, 0.1]), _M)),
+    (looped_energy, looped_energy_grad, (np.array([0.6, -0.7, 1.3]),)),
+]
+
+
+def _known_normalize_issue(case, optimize):
+    """The unoptimized gradient of a loop with a branch-local temporary re-normalizes to a
+    copy of a name not yet assigned (normalize.py: loop names merged at the if); the
+    optimized gradient has no such copy."""
+    if case[0] is looped_energy and not optimize:
+        pytest.xfail("normalize: copy of a branch-local name in a loop (reported)")
+
+
+@OPT
+@pytest.mark.parametrize("case", HESS, ids=[c[0].__name__ for c in HESS])
+def test_hessian_matches_finite_differences_of_the_gradient(case, optimize):
+    _known_normalize_issue(case, optimize)
+    f, g, args = case
+    H = s2sad.hessian(f, optimize=optimize)(*args)
+    x = args[0]
+    assert H.shape == x.shape + x.shape
+    assert_close_tree(H, fd_of(g, *args), rtol=1e-5, atol=1e-6, what=f.__name__)
+    np.testing.assert_allclose(H, H.T, rtol=1e-10, atol=1e-10)
+
+
+def test_hessian_optimized_and_unoptimized_agree():
+    x = np.array([0.5, -0.3, 1.2, 0.8])
+    a = s2sad.hessian(rosenbrock, optimize=True)(x)
+    b = s2sad.hessian(rosenbrock, optimize=False)(x)
+    np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-12)
+
+
+def test_hessian_of_scalar_function_of_a_float():
+    h = s2sad.hessian(cubic)(1.5)
+    assert float(h) == pytest.approx(6 * 1.5 + 8, rel=1e-13)
+
+
+def test_hessian_is_forward_over_reverse_source():
+    hs = s2sad.hessian(rosenbrock)
+    hs(np.array([0.5, -0.3, 1.2, 0.8]))
+    src = s2sad.source(hs)
+    assert src.startswith("def jacfwd_grad_rosenbrock(x, x_dot):")
+    compile(src, "<hessian>", "exec")
+
+
+# --------------------------------------------------------------------------
+# jvp of grad: Hessian-vector products without forming the Hessian
+
+@OPT
+@pytest.mark.parametrize("case", HESS, ids=[c[0].__name__ for c in HESS])
+def test_hessian_vector_product(case, optimize):
+    _known_normalize_issue(case, optimize)
+    f, g, args = case
+    x = args[0]
+    v = np.random.default_rng(5).standard_normal(x.shape)
+    tangents = (v,) + tuple(np.zeros_like(a) for a in args[1:])
+    grad_value, hvp = s2sad.jvp(s2sad.grad(f, optimize=optimize), args, tangents, optimize=optimize)
+    np.testing.assert_allclose(grad_value, g(*args), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(hvp, fd_of(g, *args) @ v, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("case", HESS[:2], ids=[c[0].__name__ for c in HESS[:2]])
+def test_jacrev_of_grad_is_the_hessian(case):
+    """Reverse over reverse (straight-line gradients; see the report on loops)."""
+    f, g, args = case
+    H = s2sad.jacrev(s2sad.grad(f))(*args)
+    np.testing.assert_allclose(H, fd_of(g, *args), rtol=1e-5, atol=1e-6)
