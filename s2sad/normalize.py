@@ -138,6 +138,72 @@ def append_fallthrough(block: list, stmts: list) -> None:
         block.extend(stmts)
 
 
+def _loads_of(node) -> set:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def _stores_of(target) -> set:
+    return {n.id for n in ast.walk(target) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+
+
+def annotate_liveness(block: list, live_out: set, result: str) -> set:
+    """Backward liveness over the structured body (before lowering).
+
+    Marks each ``if`` with the variables live after it (``_s2sad_live_out``) and
+    each loop with those live at the top of an iteration (``_s2sad_live_head``),
+    so that only live variables are merged at joins and carried around loops.
+    ``return`` assigns ``result``.  Returns the variables live before ``block``.
+    """
+    return _live_block(block, set(live_out), result, None)
+
+
+def _live_block(block, live, result, loop):
+    for s in reversed(block):
+        live = _live_stmt(s, live, result, loop)
+    return live
+
+
+def _live_stmt(s, live, result, loop):
+    if isinstance(s, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+        targets = s.targets if isinstance(s, ast.Assign) else [s.target]
+        defs, uses = set(), _loads_of(s.value) if s.value is not None else set()
+        for t in targets:
+            if isinstance(t, (ast.Name, ast.Tuple, ast.List)):
+                defs |= _stores_of(t)
+            else:
+                uses |= _loads_of(t) | {n.id for n in ast.walk(t) if isinstance(n, ast.Name)}
+        if isinstance(s, ast.AugAssign):
+            uses |= {n.id for n in ast.walk(s.target) if isinstance(n, ast.Name)}
+        return (live - defs) | uses
+    if isinstance(s, ast.Return):
+        return _loads_of(s.value) if s.value is not None else set()
+    if isinstance(s, ast.Raise):
+        return _loads_of(s)
+    if isinstance(s, ast.Break):
+        return set(loop[0]) if loop else set(live)
+    if isinstance(s, ast.Continue):
+        return set(loop[1]) if loop else set(live)
+    if isinstance(s, ast.If):
+        s._s2sad_live_out = set(live)
+        return _loads_of(s.test) | _live_block(s.body, set(live), result, loop) \
+            | _live_block(s.orelse, set(live), result, loop)
+    if isinstance(s, (ast.For, ast.While)):
+        target = _stores_of(s.target) if isinstance(s, ast.For) else set()
+        header = _loads_of(s.iter) if isinstance(s, ast.For) else _loads_of(s.test)
+        head = set(live) | (header if isinstance(s, ast.While) else set())
+        for _ in range(50):
+            body_in = _live_block(s.body, set(head), result, (live, head))
+            new = set(live) | (body_in - target) | (header if isinstance(s, ast.While) else set())
+            if new == head:
+                break
+            head = new
+        s._s2sad_live_head = head | (_live_block(s.body, set(head), result, (live, head)) - target)
+        return header | head
+    if isinstance(s, ast.FunctionDef):
+        return (live - {s.name}) | _loads_of(s)
+    return live | _loads_of(s)
+
+
 def _restructure(block: list) -> list:
     """Move the statements after an ``if`` with a jumping path into its paths that
     do not jump (so a jump always ends its block); drop dead code."""
@@ -272,6 +338,7 @@ class _Normalizer:
         body = self._lower_loop_else(body)
         body = self._lower_loop_returns(body)
         body = _restructure(body)
+        annotate_liveness(body, {self.result_base}, self.result_base)
         self._count_loads(body)
         for s in body:
             self.stmt(s)
@@ -501,14 +568,15 @@ class _Normalizer:
         elif else_falls and not then_falls:
             self.env = else_env
         elif then_falls and else_falls:
-            self.env = self.merge([(then_block, then_env), (else_block, else_env)], like=s)
+            self.env = self.merge([(then_block, then_env), (else_block, else_env)], like=s,
+                                  live=getattr(s, "_s2sad_live_out", None))
         if not then_block:
             then_block = [ast.Pass()]
         node = ast.If(test=test, body=then_block, orelse=else_block)
         self.emit(node, like=s)
 
-    def merge(self, branches, like):
-        """Give each variable that differs between the branches one merged version."""
+    def merge(self, branches, like, live=None):
+        """Give each live variable that differs between the branches one merged version."""
         env = dict(branches[0][1])
         names = set()
         for _, benv in branches:
@@ -517,6 +585,9 @@ class _Normalizer:
             versions = [benv.get(var) for _, benv in branches]
             if all(v == versions[0] for v in versions):
                 env[var] = versions[0]
+                continue
+            if live is not None and var not in live:
+                env.pop(var, None)          # dead after the join: nothing to merge
                 continue
             merged = self.version(var)
             for (block, benv), v in zip(branches, versions):
@@ -551,6 +622,10 @@ class _Normalizer:
         assigned = self._assigned_in(body_stmts) | set(extra_assigned)
         inside = self._loads_in([loop_node])
         carried = {}
+        head = getattr(loop_node, "_s2sad_live_head", None)
+        if head is not None:
+            # pruned: only what is live at the top of an iteration crosses iterations
+            assigned = {v for v in assigned if v in head or v in extra_assigned}
         for var in sorted(assigned):
             outside = self.total_loads.get(var, 0) - inside.get(var, 0)
             if var in self.env:
@@ -1017,6 +1092,7 @@ class _Normalizer:
             self.total_loads[k] = self.total_loads.get(k, 0) + n
         saved_result = self.result_base
         self.result_base = f"<inline {id(call)}>"
+        annotate_liveness(body, {self.result_base}, self.result_base)
         self.inlining[id(fn_node)] = depth + 1
         try:
             for st in body:

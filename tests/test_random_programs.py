@@ -1,0 +1,118 @@
+"""Random programs: straight-line code, branches on values, loops and in-place
+writes, generated from a seed; s2sad's gradient must match central finite
+differences, optimized and not."""
+import importlib.util
+import math
+import random
+import sys
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import s2sad
+
+UNARY = ["math.sin({})", "math.cos({})", "math.tanh({})", "math.exp(-{0} * {0} / 4)",
+         "({} ** 2)", "(-{})", "math.atan({})"]
+BINARY = ["({} + {})", "({} - {})", "({} * {})", "({} / (1.0 + {} ** 2))", "({} * 0.5 + {})"]
+
+
+class ProgramWriter:
+    def __init__(self, rng: random.Random):
+        self.rng = rng
+        self.lines = []
+        self.names = ["x", "y"]
+        self.count = 0
+
+    def expr(self, depth=0):
+        r = self.rng.random()
+        if depth > 2 or r < 0.3:
+            return self.rng.choice(self.names + [f"{self.rng.uniform(-2, 2):.3f}"])
+        if r < 0.6:
+            return self.rng.choice(UNARY).format(self.expr(depth + 1))
+        return self.rng.choice(BINARY).format(self.expr(depth + 1), self.expr(depth + 1))
+
+    def fresh(self):
+        self.count += 1
+        return f"v{self.count}"
+
+    def block(self, indent, depth, size):
+        for _ in range(size):
+            r = self.rng.random()
+            pad = "    " * indent
+            if depth < 2 and r < 0.2:
+                self.lines.append(f"{pad}if {self.expr()} > {self.expr()}:")
+                self.block(indent + 1, depth + 1, self.rng.randint(1, 3))
+                self.lines.append(f"{pad}else:")
+                self.block(indent + 1, depth + 1, self.rng.randint(1, 3))
+            elif depth < 2 and r < 0.35:
+                k = self.rng.randint(0, 3)
+                self.lines.append(f"{pad}for i in range({k}):")
+                saved = list(self.names)
+                self.names.append("i")
+                self.block(indent + 1, depth + 1, self.rng.randint(1, 3))
+                if self.rng.random() < 0.3:
+                    self.lines.append(f"{pad}    if {self.expr()} > 1.5:")
+                    self.lines.append(f"{pad}        break")
+                self.names = saved
+            elif r < 0.45 and "buf" not in self.names:
+                self.lines.append(f"{pad}buf = np.zeros(3)")
+                self.lines.append(f"{pad}buf[{self.rng.randint(0, 2)}] = {self.expr()}")
+                self.lines.append(f"{pad}buf[{self.rng.randint(0, 2)}] += {self.expr()}")
+                name = self.fresh()
+                self.lines.append(f"{pad}{name} = float(np.sum(buf * np.array([1.0, -0.5, 2.0])))")
+                if indent > 1:
+                    self.lines.insert(1, f"    {name} = 0.25")
+                self.names.append(name)
+            else:
+                target = self.rng.choice(self.names[2:] + [self.fresh()]) \
+                    if len(self.names) > 2 and self.rng.random() < 0.4 else self.fresh()
+                self.lines.append(f"{pad}{target} = {self.expr()}")
+                if target not in self.names:
+                    # defined in a branch or loop only: give it a value on every path
+                    if indent > 1:
+                        self.lines.insert(1, f"    {target} = 0.25")
+                    self.names.append(target)
+
+    def program(self):
+        self.lines = ["def f(x, y):"]
+        self.block(1, 0, self.rng.randint(2, 6))
+        terms = " + ".join(self.rng.sample(self.names, min(3, len(self.names))))
+        self.lines.append(f"    return {terms} + x * y")
+        return "import math\nimport numpy as np\n\n\n" + "\n".join(self.lines) + "\n"
+
+
+def load(source, tmp_path, seed):
+    path = tmp_path / f"random_program_{seed}.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location(f"random_program_{seed}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.f
+
+
+def central(f, x, y, which, eps):
+    if which == 0:
+        return (f(x + eps, y) - f(x - eps, y)) / (2 * eps)
+    return (f(x, y + eps) - f(x, y - eps)) / (2 * eps)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 10 ** 9), x=st.floats(-1.5, 1.5), y=st.floats(-1.5, 1.5))
+def test_random_program_gradients(tmp_path, seed, x, y):
+    source = ProgramWriter(random.Random(seed)).program()
+    f = load(source, tmp_path, seed)
+    try:
+        value = f(x, y)
+    except (OverflowError, ZeroDivisionError, ValueError, NameError):
+        return
+    if not math.isfinite(value) or abs(value) > 1e6:
+        return
+    for optimize in (True, False):
+        gx, gy = s2sad.grad(f, argnums=(0, 1), optimize=optimize)(x, y)
+        for which, g in ((0, gx), (1, gy)):
+            fd1 = central(f, x, y, which, 1e-6)
+            fd2 = central(f, x, y, which, 1e-7)
+            if abs(fd1 - fd2) > 1e-4 * max(1.0, abs(fd1)):
+                continue          # a branch flips within the step: no derivative to compare
+            assert abs(g - fd1) <= 1e-5 * max(1.0, abs(fd1)), (source, x, y, which, g, fd1)
