@@ -434,3 +434,46 @@ def _index_ndim(base, index, nd: NDims):
             else:
                 return None
     return out if out >= 0 else None
+
+
+def sequences(fn) -> tuple:
+    """Names holding Python lists or tuples, and those whose elements are sequences.
+
+    Their derivatives are lists too (an adjoint or tangent per element), which
+    the transformers index, pop and add differently from arrays."""
+    seqs, nested = set(), set()
+
+    def is_seq(e):
+        return isinstance(e, (ast.Tuple, ast.List)) or (isinstance(e, ast.Name) and e.id in seqs)
+
+    changed = True
+    while changed:
+        changed = False
+        before = (len(seqs), len(nested))
+        for s in iter_stmts(fn.body):
+            if isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Name):
+                t, v = s.targets[0].id, s.value
+                if isinstance(v, (ast.Tuple, ast.List)):
+                    seqs.add(t)
+                    if any(is_seq(e) for e in v.elts):
+                        nested.add(t)
+                elif isinstance(v, ast.Name) and v.id in seqs:
+                    seqs.add(t)
+                    if v.id in nested:
+                        nested.add(t)
+                elif isinstance(v, ast.Subscript) and isinstance(v.value, ast.Name) and v.value.id in seqs:
+                    if isinstance(v.slice, ast.Slice):
+                        seqs.add(t)
+                    elif v.value.id in nested:
+                        seqs.add(t)
+                elif isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) \
+                        and v.func.attr == "pop" and isinstance(v.func.value, ast.Name) \
+                        and v.func.value.id in nested:
+                    seqs.add(t)
+            elif isinstance(s, ast.Expr) and isinstance(s.value, ast.Call) \
+                    and isinstance(s.value.func, ast.Attribute) and s.value.func.attr == "append" \
+                    and isinstance(s.value.func.value, ast.Name) and s.value.args \
+                    and is_seq(s.value.args[0]):
+                nested.add(s.value.func.value.id)
+        changed = (len(seqs), len(nested)) != before
+    return seqs, nested

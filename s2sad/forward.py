@@ -31,7 +31,7 @@ import copy
 from collections import Counter
 
 from . import rules
-from .analysis import BOTTOM, Activity, NDims, assigned_names, iter_stmts, names_in, resolve_callee
+from .analysis import BOTTOM, Activity, NDims, assigned_names, iter_stmts, names_in, resolve_callee, sequences
 from .errors import MissingRuleError, UnsupportedSyntaxError
 from .normalize import RESERVED, Normalized, terminates
 from .reverse import _OP_SYMBOL, assign, call, comment, name
@@ -65,49 +65,6 @@ def _is_fresh(expr) -> bool:
     if isinstance(expr, (ast.BinOp, ast.UnaryOp)):
         return True
     return isinstance(expr, ast.Call) and _dotted(expr.func) in _FRESH_CALLS
-
-
-def _sequences(fn) -> tuple:
-    """Names holding Python lists or tuples, and those whose elements are sequences.
-
-    Vector mode indexes an array's tangent as ``x_dot[:, i]`` but a list's
-    tangent (a list of tangents) as ``xs_dot[i]``; this tells them apart."""
-    seqs, nested = set(), set()
-
-    def is_seq(e):
-        return isinstance(e, (ast.Tuple, ast.List)) or (isinstance(e, ast.Name) and e.id in seqs)
-
-    changed = True
-    while changed:
-        changed = False
-        before = (len(seqs), len(nested))
-        for s in iter_stmts(fn.body):
-            if isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Name):
-                t, v = s.targets[0].id, s.value
-                if isinstance(v, (ast.Tuple, ast.List)):
-                    seqs.add(t)
-                    if any(is_seq(e) for e in v.elts):
-                        nested.add(t)
-                elif isinstance(v, ast.Name) and v.id in seqs:
-                    seqs.add(t)
-                    if v.id in nested:
-                        nested.add(t)
-                elif isinstance(v, ast.Subscript) and isinstance(v.value, ast.Name) and v.value.id in seqs:
-                    if isinstance(v.slice, ast.Slice):
-                        seqs.add(t)
-                    elif v.value.id in nested:
-                        seqs.add(t)
-                elif isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) \
-                        and v.func.attr == "pop" and isinstance(v.func.value, ast.Name) \
-                        and v.func.value.id in nested:
-                    seqs.add(t)
-            elif isinstance(s, ast.Expr) and isinstance(s.value, ast.Call) \
-                    and isinstance(s.value.func, ast.Attribute) and s.value.func.attr == "append" \
-                    and isinstance(s.value.func.value, ast.Name) and s.value.args \
-                    and is_seq(s.value.args[0]):
-                nested.add(s.value.func.value.id)
-        changed = (len(seqs), len(nested)) != before
-    return seqs, nested
 
 
 def _refined_ndims(fn, parsed, arg_ndims: dict) -> NDims:
@@ -176,7 +133,7 @@ class ForwardTransformer:
         self.primal_of: dict = {}
         self.exits: list = []             # per enclosing loop: the states at its break/continue
         self.n_dir = None                 # vector mode: the name holding the number of directions
-        self.seqs, self.nested = _sequences(self.fn)
+        self.seqs, self.nested = sequences(self.fn)
         self.assign_counts = Counter()
         for s in iter_stmts(self.fn.body):
             targets = s.targets if isinstance(s, ast.Assign) else [s.target] if isinstance(s, ast.For) else []
@@ -575,6 +532,7 @@ class ForwardTransformer:
         local = (assigned_names(s.body) - self.loop_names)
         if isinstance(s, ast.For):
             local.add(s.target.id)
+        unhoisted = set()
         for _ in range(8):
             trial = st.copy()
             self.exits.append([])
@@ -590,7 +548,9 @@ class ForwardTransformer:
                         if isinstance(node.value, ast.Call) and _dotted(node.value.func) == "np.copy":
                             copied.add(t)
             pre_zero = touched - st.init
-            pre_copy = {t for t in copied if t in st.init and t not in st.owned}
+            # a tangent the body shares again before the next iteration is copied where
+            # it is written, not once before the loop
+            pre_copy = {t for t in copied if t in st.init and t not in st.owned and t not in unhoisted}
             lost = {t for t in st.owned if self.primal_of[t] not in local
                     and any(t not in e.owned for e in exits)}
             if not (pre_zero or pre_copy or lost):
@@ -603,6 +563,7 @@ class ForwardTransformer:
                 out.append(assign(t, call("np.copy", name(t))))
                 st.owned.add(t)
             st.owned -= lost
+            unhoisted |= lost
         else:
             raise self.error(UnsupportedSyntaxError, s, "could not differentiate this loop")
         body = [x for x in body if not isinstance(x, ast.Pass)] or [ast.Pass()]

@@ -39,13 +39,12 @@ import copy
 import types
 from dataclasses import dataclass, field
 
+from . import runtime
 from .errors import UnsupportedSyntaxError
 from .parse import Opaque, Parsed
 
 # Names the generated code reserves for itself.
-RESERVED = {"np", "math", "unbroadcast", "unreduce", "accumulate_at", "concat_part", "zeros_like",
-            "matmul_vjp_a", "matmul_vjp_b", "extremum_mask", "norm_vjp", "untranspose",
-            "solve_vjp_a", "zeros_list", "add_lists", "list_add_at", "unconcatenate", "s2sad"}
+RESERVED = {"np", "math", "s2sad"} | set(runtime.__all__)
 
 _HINTS = {
     ast.Try: "move the try/except outside the differentiated function",

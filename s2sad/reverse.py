@@ -28,7 +28,7 @@ import copy
 import inspect
 
 from . import rules
-from .analysis import Activity, NDims, assigned_names, iter_stmts, names_in, resolve_callee
+from .analysis import Activity, NDims, assigned_names, iter_stmts, names_in, resolve_callee, sequences
 from .errors import MissingRuleError, SourceUnavailableError, UnsupportedSyntaxError
 from .normalize import RESERVED, Normalized, may_jump, normalized, terminates
 from .templates import bind, instantiate, negate, simplify
@@ -126,25 +126,8 @@ class ReverseTransformer:
 
     def find_sequences(self) -> set:
         """Names holding a list or tuple: their adjoints are lists too."""
-        seqs = set()
-        changed = True
-        while changed:
-            changed = False
-            for s in iter_stmts(self.fn.body):
-                new = None
-                if isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Name):
-                    v = s.value
-                    if isinstance(v, (ast.List, ast.Tuple)) or (isinstance(v, ast.Name) and v.id in seqs):
-                        new = s.targets[0].id
-                elif isinstance(s, ast.Expr) and isinstance(s.value, ast.Call) \
-                        and isinstance(s.value.func, ast.Attribute) and s.value.func.attr == "append" \
-                        and isinstance(s.value.func.value, ast.Name):
-                    new = s.value.func.value.id
-                if new is not None and new not in seqs:
-                    seqs.add(new)
-                    changed = True
-        seqs |= {n for n, d in self.nd.ndim.items() if isinstance(d, tuple)}
-        return seqs
+        seqs, nested = sequences(self.fn)
+        return seqs | nested | {n for n, d in self.nd.ndim.items() if isinstance(d, tuple)}
 
     # --- names -------------------------------------------------------------------------------
     def fresh(self, base: str) -> str:
@@ -312,6 +295,14 @@ class ReverseTransformer:
             popped = call(f"{bar}.pop")
             if self.is_active(v):
                 self.accumulate(v.id, popped, st, out)
+            elif isinstance(v, (ast.Tuple, ast.List)) and any(self.is_active(e) for e in v.elts):
+                # xs.append((a, b)): the popped adjoint is a pair
+                item = self.fresh(f"{xs}_item_bar")
+                out.append(assign(item, popped))
+                for k, e in enumerate(v.elts):
+                    if self.is_active(e):
+                        self.accumulate(e.id, ast.Subscript(value=name(item), slice=ast.Constant(value=k),
+                                                            ctx=ast.Load()), st, out)
             else:
                 out.append(ast.Expr(value=popped))
 

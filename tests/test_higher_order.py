@@ -108,18 +108,9 @@ HESS = [
 ]
 
 
-def _known_normalize_issue(case, optimize):
-    """The unoptimized gradient of a loop with a branch-local temporary re-normalizes to a
-    copy of a name not yet assigned (normalize.py: loop names merged at the if); the
-    optimized gradient has no such copy."""
-    if case[0] is looped_energy and not optimize:
-        pytest.xfail("normalize: copy of a branch-local name in a loop (reported)")
-
-
 @OPT
 @pytest.mark.parametrize("case", HESS, ids=[c[0].__name__ for c in HESS])
 def test_hessian_matches_finite_differences_of_the_gradient(case, optimize):
-    _known_normalize_issue(case, optimize)
     f, g, args = case
     H = s2sad.hessian(f, optimize=optimize)(*args)
     x = args[0]
@@ -154,7 +145,6 @@ def test_hessian_is_forward_over_reverse_source():
 @OPT
 @pytest.mark.parametrize("case", HESS, ids=[c[0].__name__ for c in HESS])
 def test_hessian_vector_product(case, optimize):
-    _known_normalize_issue(case, optimize)
     f, g, args = case
     x = args[0]
     v = np.random.default_rng(5).standard_normal(x.shape)
