@@ -28,8 +28,34 @@ _counter = itertools.count(1)
 USE_ASTOR = True
 
 
+class _SignedConstants(ast.NodeTransformer):
+    """``Constant(-2.0)`` -> ``-(2.0)``: a negative number written as a literal
+    would bind looser than ``**`` (``-2.0 ** x`` is ``-(2.0 ** x)``)."""
+
+    def visit_Constant(self, node):
+        value = node.value
+        if isinstance(value, (int, float, complex)) and not isinstance(value, bool) \
+                and (value.real < 0 or (isinstance(value, float) and str(value).startswith("-"))):
+            return ast.copy_location(ast.UnaryOp(op=ast.USub(), operand=ast.Constant(value=-value)), node)
+        return node
+
+
+def _plain_copy(node):
+    """A copy of an AST with its fields and locations only (no attached metadata)."""
+    if isinstance(node, list):
+        return [_plain_copy(n) for n in node]
+    if not isinstance(node, ast.AST):
+        return node
+    new = type(node)(**{f: _plain_copy(getattr(node, f)) for f in node._fields if hasattr(node, f)})
+    for attr in node._attributes:
+        if hasattr(node, attr):
+            setattr(new, attr, getattr(node, attr))
+    return new
+
+
 def to_source(tree: ast.AST, *, use_astor: bool | None = None) -> str:
     """Python source for ``tree``, comments restored, one statement per line."""
+    tree = _SignedConstants().visit(_plain_copy(tree))
     tree = ast.fix_missing_locations(tree)
     if use_astor is None:
         use_astor = USE_ASTOR

@@ -65,3 +65,16 @@ def test_inspect_reads_a_derivative_source():
     df(2.0)
     fn = df._last[0]
     assert "def grad_unsafe_log" in inspect.getsource(fn)
+
+
+def negative_base(x):
+    a = -0.5
+    return a ** 2 * x + (-2.0) ** 2 * x
+
+
+def test_negative_constants_keep_their_precedence():
+    # -0.5 ** 2 would be -(0.5 ** 2): the emitter must write (-0.5) ** 2
+    for optimize in (True, False):
+        assert s2sad.grad(negative_base, optimize=optimize)(1.0) == pytest.approx(0.25 + 4.0)
+    text = emit.to_source(ast.parse("y = x").body[0])
+    assert text.strip() == "y = x"
