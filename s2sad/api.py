@@ -41,6 +41,17 @@ def _normalized(fun):
     return norm
 
 
+def _optimize_all(tree):
+    """Optimize a derivative and the derivatives of the helpers it calls."""
+    callees = getattr(tree, "_s2sad_callees", {})
+    tree = optimize_tree(tree)
+    tree._s2sad_callees = callees
+    for entry in callees.values():
+        if entry[1] is not None:
+            entry[1] = optimize_tree(entry[1])
+    return tree
+
+
 def _arg_key(value):
     """What a derivative is specialised on, for one argument: its ndim (0 for a
     float), tagged when it is not a float or a float array."""
@@ -142,12 +153,7 @@ class Derivative:
         tree = reverse(norm, wrt, arg_ndims, with_value=True if key in ("check",) else self.with_value,
                        multi=self.multi, name=name)
         if self.optimize:
-            callees = tree._s2sad_callees
-            tree = optimize_tree(tree)
-            tree._s2sad_callees = callees
-            for entry in callees.values():
-                if entry[1] is not None:
-                    entry[1] = optimize_tree(entry[1])
+            tree = _optimize_all(tree)
         fn, src = emit.compile_derivative(tree, norm.parsed, label=name)
         if getattr(self.fun, "__defaults__", None):
             fn.__defaults__ = self.fun.__defaults__
@@ -325,12 +331,7 @@ def _transformed(fun, mode: str, wrt_nums: tuple, args, optimize: bool, vector: 
         name = f"vjp_{base}"
         tree = reverse(norm, wrt, arg_ndims, seed="y_bar", multi=True, name=name)
     if optimize:
-        callees = getattr(tree, "_s2sad_callees", {})
-        tree = optimize_tree(tree)
-        tree._s2sad_callees = callees
-        for entry in callees.values():
-            if entry[1] is not None:
-                entry[1] = optimize_tree(entry[1])
+        tree = _optimize_all(tree)
     fn, src = emit.compile_derivative(tree, norm.parsed, label=name)
     per_fun[cache_key] = fn
     return fn

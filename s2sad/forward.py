@@ -141,6 +141,8 @@ class ForwardTransformer:
                 if isinstance(t, ast.Name):
                     self.assign_counts[t.id] += 1
         self.out_name = name or f"jvp_{self.fn.name}"
+        self.callees: dict = {}          # (callee, wrt, ndims, vector) -> [name, tree, norm, dots]
+        self.dots_keyword = False        # a callee's tangents are keyword-only parameters
 
     # --- names -------------------------------------------------------------------------------
     def fresh(self, base: str) -> str:
@@ -254,6 +256,12 @@ class ForwardTransformer:
         return out or [ast.Pass()]
 
     def fwd_stmt(self, s, st: State, out: list) -> None:
+        if isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Name) \
+                and isinstance(s.value, ast.Call) and s.targets[0].id in self.act.active:
+            callee = resolve_callee(self.p, s.value, self.locals)
+            if callee.user is not None and callee.rule is None:
+                self.fwd_user_call(s, s.value, callee, s.targets[0].id, st, out)
+                return
         if isinstance(s, ast.Assign):
             out.append(s)
             target = s.targets[0]
@@ -379,6 +387,64 @@ class ForwardTransformer:
             if self.vector:
                 index = ast.Tuple(elts=[call("slice", ast.Constant(value=None)), index], ctx=ast.Load())
             out.append(ast.Expr(value=call(inplace, name(dot), index, g_dot)))
+
+    def fwd_user_call(self, s, rhs, callee, v, st, out) -> None:
+        """``y = helper(a, k=b)``: value and tangent from helper's own tangent program,
+        ``y, y_dot = jvp_helper(a, k=b, a_dot=...)``, transformed once and emitted beside."""
+        import inspect
+        from .normalize import normalized
+        from .errors import SourceUnavailableError
+        try:
+            norm = normalized(callee.user, self.p.namespace)
+        except SourceUnavailableError as exc:
+            raise self.error(MissingRuleError, rhs, f"no derivative rule for {callee.name} and its "
+                             f"source cannot be read ({exc})",
+                             hint="define it with `def` in a .py file, or register a rule with "
+                                  "s2sad.rules.jvp(...)")
+        sig = inspect.Signature([inspect.Parameter(p, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+                                 for p in norm.params])
+        try:
+            bound = sig.bind_partial(*rhs.args, **{kw.arg: kw.value for kw in rhs.keywords})
+        except TypeError as exc:
+            raise self.error(UnsupportedSyntaxError, rhs, f"cannot match this call to {callee.name}: {exc}",
+                             hint="call the helper with its own parameters")
+        atoms = dict(bound.arguments)
+        wrt = [p for p, a in atoms.items() if self.has_tangent(a, st)]
+        if not wrt:
+            out.append(s)
+            self.set_tangent(v, None, st, out)
+            return
+        ndims = {p: self.nd.get(a) for p, a in atoms.items() if isinstance(self.nd.get(a), int)}
+        fname = self.callee_jvp(callee.user, norm, tuple(wrt), ndims)
+        keywords = [ast.keyword(arg=p, value=copy.deepcopy(a)) for p, a in atoms.items()]
+        tangent_params = self.callees[(id(callee.user), tuple(wrt), tuple(sorted(ndims.items())), self.vector)][3]
+        keywords += [ast.keyword(arg=tp, value=name(self.tangents[atoms[p].id]))
+                     for p, tp in zip(wrt, tangent_params)]
+        dot = self.tan(v)
+        out.append(ast.Assign(targets=[ast.Tuple(elts=[ast.Name(v, ast.Store()), ast.Name(dot, ast.Store())],
+                                                 ctx=ast.Store())],
+                              value=ast.Call(func=name(fname), args=[], keywords=keywords)))
+        st.init.add(dot)
+        st.owned.discard(dot)
+
+    def callee_jvp(self, fn, norm, wrt, ndims) -> str:
+        """The name of the tangent program of callee ``fn`` for these inputs (made once)."""
+        key = (id(fn), wrt, tuple(sorted(ndims.items())), self.vector)
+        entry = self.callees.get(key)
+        if entry is None:
+            base = f"{'jacfwd' if self.vector else 'jvp'}_{norm.node.name}"
+            taken = {e[0] for e in self.callees.values()}
+            fname, i = base, 0
+            while fname in taken or fname in self.used:
+                i += 1
+                fname = f"{base}_{i}"
+            t = ForwardTransformer(norm, list(wrt), ndims, vector=self.vector, name=fname)
+            t.dots_keyword = True
+            t.callees = self.callees
+            entry = self.callees[key] = [fname, None, norm, [t.tan(p) for p in wrt]]
+            entry[1] = t.transform()
+        self.used.add(entry[0])
+        return entry[0]
 
     def pop_tangent(self, rhs, v, st, out):
         """``v = xs.pop()`` on a list with a tangent list: pop that too (None if not such a pop)."""
@@ -598,12 +664,17 @@ class ForwardTransformer:
         new_body = head + [x for x in out if not isinstance(x, ast.Pass)]
         new_body.append(ast.Return(value=ast.Tuple(elts=[result, tangent], ctx=ast.Load())))
         args = copy.deepcopy(self.fn.args)
-        args.args.extend(ast.arg(arg=p, annotation=None) for p in params)
+        if self.dots_keyword:
+            args.kwonlyargs.extend(ast.arg(arg=p, annotation=None) for p in params)
+            args.kw_defaults.extend(None for _ in params)
+        else:
+            args.args.extend(ast.arg(arg=p, annotation=None) for p in params)
         fn = ast.FunctionDef(name=self.out_name, args=args, body=new_body, decorator_list=[],
                              returns=None, type_comment=None)
         if "type_params" in ast.FunctionDef._fields:
             fn.type_params = []
         fn._s2sad_derivative_names = set(self.primal_of)
+        fn._s2sad_callees = {k: e[:3] for k, e in self.callees.items()}
         fn._s2sad_ndims = {k: v for k, v in self.nd.ndim.items() if v is not None}
         fn._s2sad_elementwise = self.is_elementwise_func
         ast.fix_missing_locations(fn)
