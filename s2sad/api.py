@@ -131,6 +131,7 @@ class Derivative:
         self.argnums = tuple(i % len(self.params) for i in self.argnums)
         self.signature = inspect.signature(fun)
         self._nparams = len(self.params)
+        self._guards = self._global_guards()
         self._compiled = {}
         self._checked = set()
         self._last = None
@@ -167,14 +168,29 @@ class Derivative:
         self._last = entry
         return entry
 
+    def _global_guards(self):
+        """Module globals the function reads that are numbers or arrays: the derivative
+        is specialised on their kinds too (rebinding one to another ndim re-transforms)."""
+        if self.norm is None:
+            return ()
+        ns = self.norm.parsed.namespace
+        local = set(self.params) | {n.id for n in ast.walk(self.norm.node)
+                                    if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        names = sorted({n.id for n in ast.walk(self.norm.node) if isinstance(n, ast.Name)
+                        and n.id not in local and n.id not in self.norm.parsed.closure})
+        return tuple((ns, n) for n in names if n in ns and ndim_of_value(ns[n]) is not None)
+
     def __call__(self, *args, **kwargs):
         if kwargs or len(args) != self._nparams:
             bound = self.signature.bind(*args, **kwargs)
             bound.apply_defaults()
             args = bound.args
-        entry = self._compiled.get(tuple(map(_arg_key, args)))
+        key = tuple(map(_arg_key, args))
+        if self._guards:
+            key += tuple(_arg_key(ns.get(n)) for ns, n in self._guards)
+        entry = self._compiled.get(key)
         if entry is None:
-            entry = self._get(tuple(map(_arg_key, args)), args)
+            entry = self._get(key, args)
         self._last = entry
         return entry[3](args)
 

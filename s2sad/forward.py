@@ -676,6 +676,9 @@ class ForwardTransformer:
         fn._s2sad_derivative_names = set(self.primal_of)
         fn._s2sad_callees = {k: e[:3] for k, e in self.callees.items()}
         fn._s2sad_ndims = {k: v for k, v in self.nd.ndim.items() if v is not None}
+        for n in {n.id for n in ast.walk(self.fn) if isinstance(n, ast.Name)} - set(self.locals):
+            if isinstance(self.nd.get(name(n)), int):
+                fn._s2sad_ndims[n] = self.nd.get(name(n))       # a global array or number
         fn._s2sad_elementwise = self.is_elementwise_func
         ast.fix_missing_locations(fn)
         return fn

@@ -117,7 +117,9 @@ def test_random_program_gradients(tmp_path, seed, x, y):
         return
     for optimize in (True, False):
         gx, gy = s2sad.grad(f, argnums=(0, 1), optimize=optimize)(x, y)
-        for which, g in ((0, gx), (1, gy)):
+        _, tx = s2sad.jvp(f, (x, y), (1.0, 0.0), optimize=optimize)
+        _, ty = s2sad.jvp(f, (x, y), (0.0, 1.0), optimize=optimize)
+        for which, g in ((0, gx), (1, gy), (0, tx), (1, ty)):
             fd1 = central(f, x, y, which, 1e-6)
             fd2 = central(f, x, y, which, 1e-7)
             forward, backward = one_sided(f, x, y, which, 1e-6)
