@@ -31,40 +31,20 @@ import copy
 from collections import Counter
 
 from . import rules
-from .analysis import BOTTOM, Activity, NDims, assigned_names, iter_stmts, names_in, resolve_callee, sequences
+from .analysis import BOTTOM, Activity, NDims, assigned_names, dotted, iter_stmts, names_in, resolve_callee, sequences
 from .errors import MissingRuleError, UnsupportedSyntaxError
-from .normalize import RESERVED, Normalized, terminates
-from .reverse import _OP_SYMBOL, assign, call, comment, name
+from .normalize import Normalized, terminates
+from .derivatives import _OP_SYMBOL, DerivativeTransformer, State, assign, call, comment, name
 from .templates import bind, instantiate, simplify
 
 _FRESH_CALLS = {"np.zeros", "np.copy", "zeros_like", "np.array", "np.full", "np.zeros_like"}
-
-
-class State:
-    """Which tangents are present on the current path (``init``) and which hold a
-    private array that may be written in place (``owned``)."""
-
-    def __init__(self, init=(), owned=()):
-        self.init = set(init)
-        self.owned = set(owned)
-
-    def copy(self):
-        return State(self.init, self.owned)
-
-
-def _dotted(node) -> str:
-    if isinstance(node, ast.Attribute):
-        return _dotted(node.value) + "." + node.attr
-    if isinstance(node, ast.Name):
-        return node.id
-    return ""
 
 
 def _is_fresh(expr) -> bool:
     """True when ``expr`` makes a new array (so writing into it aliases nothing)."""
     if isinstance(expr, (ast.BinOp, ast.UnaryOp)):
         return True
-    return isinstance(expr, ast.Call) and _dotted(expr.func) in _FRESH_CALLS
+    return isinstance(expr, ast.Call) and dotted(expr.func) in _FRESH_CALLS
 
 
 def _refined_ndims(fn, parsed, arg_ndims: dict) -> NDims:
@@ -114,7 +94,8 @@ def _refined_ndims(fn, parsed, arg_ndims: dict) -> NDims:
     return NDims(fn, parsed, facts)
 
 
-class ForwardTransformer:
+class ForwardTransformer(DerivativeTransformer):
+    suffix = "_dot"
     def __init__(self, norm: Normalized, wrt: list, arg_ndims: dict | None = None,
                  vector: bool = False, name: str | None = None):
         self.norm = norm
@@ -127,10 +108,8 @@ class ForwardTransformer:
         self.nd = _refined_ndims(self.fn, self.p, arg_ndims or {})
         self.locals = self.act.locals
         self.loop_names = set(norm.loop_names)
-        self.used = set(RESERVED) | {n.id for n in ast.walk(self.fn) if isinstance(n, ast.Name)} \
-            | {a.arg for a in ast.walk(self.fn.args) if isinstance(a, ast.arg)}
-        self.tangents: dict = {}
-        self.primal_of: dict = {}
+        self.init_names(self.fn)
+        self.tangents = self.derivatives
         self.exits: list = []             # per enclosing loop: the states at its break/continue
         self.n_dir = None                 # vector mode: the name holding the number of directions
         self.seqs, self.nested = sequences(self.fn)
@@ -145,27 +124,11 @@ class ForwardTransformer:
         self.dots_keyword = False        # a callee's tangents are keyword-only parameters
 
     # --- names -------------------------------------------------------------------------------
-    def fresh(self, base: str) -> str:
-        candidate, i = base, 0
-        while candidate in self.used:
-            i += 1
-            candidate = f"{base}_{i}"
-        self.used.add(candidate)
-        return candidate
-
-    def tan(self, primal: str) -> str:
-        if primal not in self.tangents:
-            dot = self.fresh(f"{primal}_dot")
-            self.tangents[primal] = dot
-            self.primal_of[dot] = primal
-        return self.tangents[primal]
+    tan = DerivativeTransformer.derivative
 
     def has_tangent(self, atom, st: State) -> bool:
         return isinstance(atom, ast.Name) and atom.id in self.act.active \
             and self.tangents.get(atom.id) in st.init
-
-    def error(self, cls, node, message, hint=None):
-        return self.p.error(cls, node, message, hint=hint)
 
     # --- zeros, lifting, batched indexing ----------------------------------------------------
     def directions(self) -> ast.Name:
@@ -611,7 +574,7 @@ class ForwardTransformer:
                     t = node.targets[0].id
                     if self.primal_of[t] not in local:
                         touched.add(t)
-                        if isinstance(node.value, ast.Call) and _dotted(node.value.func) == "np.copy":
+                        if isinstance(node.value, ast.Call) and dotted(node.value.func) == "np.copy":
                             copied.add(t)
             pre_zero = touched - st.init
             # a tangent the body shares again before the next iteration is copied where
@@ -673,20 +636,11 @@ class ForwardTransformer:
                              returns=None, type_comment=None)
         if "type_params" in ast.FunctionDef._fields:
             fn.type_params = []
-        fn._s2sad_derivative_names = set(self.primal_of)
+        self.annotate(fn)
         fn._s2sad_callees = {k: e[:3] for k, e in self.callees.items()}
-        fn._s2sad_ndims = {k: v for k, v in self.nd.ndim.items() if v is not None}
-        for n in {n.id for n in ast.walk(self.fn) if isinstance(n, ast.Name)} - set(self.locals):
-            if isinstance(self.nd.get(name(n)), int):
-                fn._s2sad_ndims[n] = self.nd.get(name(n))       # a global array or number
-        fn._s2sad_elementwise = self.is_elementwise_func
         ast.fix_missing_locations(fn)
         return fn
 
-    def is_elementwise_func(self, func) -> bool:
-        from .analysis import resolve_value
-        rule = rules.lookup(resolve_value(self.p, func))
-        return rule is not None and rule.elementwise
 
 
 def forward(norm: Normalized, wrt, arg_ndims=None, vector=False, name=None) -> ast.FunctionDef:

@@ -34,7 +34,6 @@ continue, raise) move into the other branch, so a jump always ends its block;
 from __future__ import annotations
 
 import ast
-import builtins
 import copy
 import types
 from dataclasses import dataclass, field

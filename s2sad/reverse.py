@@ -30,34 +30,9 @@ import inspect
 from . import rules
 from .analysis import Activity, NDims, assigned_names, iter_stmts, names_in, resolve_callee, sequences
 from .errors import MissingRuleError, SourceUnavailableError, UnsupportedSyntaxError
-from .normalize import RESERVED, Normalized, may_jump, normalized, terminates
-from .templates import bind, instantiate, negate, simplify
-
-
-def comment(text: str) -> ast.stmt:
-    """A statement the emitter prints as ``# text``."""
-    return ast.Expr(value=ast.Call(func=ast.Name("__comment__", ast.Load()),
-                                   args=[ast.Constant(value=text)], keywords=[]))
-
-
-def name(id_: str) -> ast.Name:
-    return ast.Name(id=id_, ctx=ast.Load())
-
-
-def store(id_: str) -> ast.Name:
-    return ast.Name(id=id_, ctx=ast.Store())
-
-
-def assign(target: str, value: ast.expr) -> ast.Assign:
-    return ast.Assign(targets=[store(target)], value=value)
-
-
-def call(func: str, *args, **kwargs) -> ast.Call:
-    parts = func.split(".")
-    f = name(parts[0])
-    for p in parts[1:]:
-        f = ast.Attribute(value=f, attr=p, ctx=ast.Load())
-    return ast.Call(func=f, args=list(args), keywords=[ast.keyword(arg=k, value=v) for k, v in kwargs.items()])
+from .derivatives import _OP_SYMBOL, DerivativeTransformer, State, assign, call, comment, name, store
+from .normalize import Normalized, may_jump, normalized, terminates
+from .templates import bind, instantiate, negate
 
 
 class _PopSlot(ast.stmt):
@@ -68,20 +43,6 @@ class _PopSlot(ast.stmt):
         super().__init__()
         self.block_id = block_id
 
-
-class State:
-    """Which adjoints are assigned (``init``) and which hold a private array (``owned``)."""
-
-    def __init__(self, init=(), owned=()):
-        self.init = set(init)
-        self.owned = set(owned)
-
-    def copy(self):
-        return State(self.init, self.owned)
-
-
-_OP_SYMBOL = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**",
-              ast.MatMult: "@", ast.Mod: "%"}
 
 
 def has_own_break(body) -> bool:
@@ -94,7 +55,8 @@ def has_own_break(body) -> bool:
     return False
 
 
-class ReverseTransformer:
+class ReverseTransformer(DerivativeTransformer):
+    suffix = "_bar"
     def __init__(self, norm: Normalized, wrt: list, arg_ndims: dict | None = None,
                  with_value: bool = False, seed: str | None = None, name: str | None = None):
         self.norm = norm
@@ -108,10 +70,7 @@ class ReverseTransformer:
         self.nd = NDims(self.fn, self.p, arg_ndims or {})
         self.locals = self.act.locals
         self.loop_names = set(norm.loop_names)
-        self.used = set(RESERVED) | {n.id for n in ast.walk(self.fn) if isinstance(n, ast.Name)} \
-            | {a.arg for a in ast.walk(self.fn.args) if isinstance(a, ast.arg)}
-        self.adjoints: dict = {}
-        self.primal_of: dict = {}
+        self.init_names(self.fn)
         self.needed: set = set()
         self.counters: dict = {}
         self.callees: dict = {}         # (callee, wrt, ndims) -> [name, derivative tree, norm]
@@ -130,20 +89,7 @@ class ReverseTransformer:
         return seqs | nested | {n for n, d in self.nd.ndim.items() if isinstance(d, tuple)}
 
     # --- names -------------------------------------------------------------------------------
-    def fresh(self, base: str) -> str:
-        candidate, i = base, 0
-        while candidate in self.used:
-            i += 1
-            candidate = f"{base}_{i}"
-        self.used.add(candidate)
-        return candidate
-
-    def adj(self, primal: str) -> str:
-        if primal not in self.adjoints:
-            bar = self.fresh(f"{primal}_bar")
-            self.adjoints[primal] = bar
-            self.primal_of[bar] = primal
-        return self.adjoints[primal]
+    adj = DerivativeTransformer.derivative
 
     def is_active(self, atom) -> bool:
         return isinstance(atom, ast.Name) and atom.id in self.act.active
@@ -153,9 +99,6 @@ class ReverseTransformer:
         for n in names_in(expr):
             if n in self.locals:
                 self.needed.add(n)
-
-    def error(self, cls, node, message, hint=None):
-        return self.p.error(cls, node, message, hint=hint)
 
     # --- adjoint accumulation ----------------------------------------------------------------
     def zero(self, primal: str) -> ast.expr:
@@ -832,23 +775,13 @@ class ReverseTransformer:
                              returns=None, type_comment=None)
         if "type_params" in ast.FunctionDef._fields:
             fn.type_params = []
-        fn._s2sad_derivative_names = set(self.primal_of)
+        self.annotate(fn)
         fn._s2sad_callees = self.callees
-        fn._s2sad_ndims = {k: v for k, v in self.nd.ndim.items() if v is not None}
-        for n in {n.id for n in ast.walk(self.fn) if isinstance(n, ast.Name)} - set(self.locals):
-            if isinstance(self.nd.get(name(n)), int):
-                fn._s2sad_ndims[n] = self.nd.get(name(n))       # a global array or number
-        fn._s2sad_elementwise = self.is_elementwise_func
         ast.fix_missing_locations(fn)
         return fn
 
     multi = False
 
-    def is_elementwise_func(self, func) -> bool:
-        """True when ``func`` (a global function reference) has an elementwise rule."""
-        from .analysis import resolve_value
-        rule = rules.lookup(resolve_value(self.p, func))
-        return rule is not None and rule.elementwise
 
 
 def _empty(block) -> bool:

@@ -1,0 +1,102 @@
+"""What the forward and reverse transformers share: AST builders, the state of a
+derivative along a path, and the naming of derivative variables.
+
+Both transformers derive from :class:`DerivativeTransformer`, which owns the
+fresh-name supply (never clashing with the user's names or the runtime's) and
+the map between a primal name and its derivative (``x`` -> ``x_bar`` or
+``x_dot``).
+"""
+from __future__ import annotations
+
+import ast
+
+from . import rules
+from .analysis import resolve_value
+from .normalize import RESERVED
+
+
+def comment(text: str) -> ast.stmt:
+    """A statement the emitter prints as ``# text``."""
+    return ast.Expr(value=ast.Call(func=ast.Name("__comment__", ast.Load()),
+                                   args=[ast.Constant(value=text)], keywords=[]))
+
+
+def name(id_: str) -> ast.Name:
+    return ast.Name(id=id_, ctx=ast.Load())
+
+
+def store(id_: str) -> ast.Name:
+    return ast.Name(id=id_, ctx=ast.Store())
+
+
+def assign(target: str, value: ast.expr) -> ast.Assign:
+    return ast.Assign(targets=[store(target)], value=value)
+
+
+def call(func: str, *args, **kwargs) -> ast.Call:
+    parts = func.split(".")
+    f = name(parts[0])
+    for p in parts[1:]:
+        f = ast.Attribute(value=f, attr=p, ctx=ast.Load())
+    return ast.Call(func=f, args=list(args), keywords=[ast.keyword(arg=k, value=v) for k, v in kwargs.items()])
+
+
+class State:
+    """Which adjoints are assigned (``init``) and which hold a private array (``owned``)."""
+
+    def __init__(self, init=(), owned=()):
+        self.init = set(init)
+        self.owned = set(owned)
+
+    def copy(self):
+        return State(self.init, self.owned)
+
+
+_OP_SYMBOL = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**",
+              ast.MatMult: "@", ast.Mod: "%"}
+
+
+class DerivativeTransformer:
+    """Names and bookkeeping common to the forward and reverse transformers."""
+
+    suffix = "_d"
+
+    def init_names(self, fn: ast.FunctionDef) -> None:
+        self.used = set(RESERVED) | {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)} \
+            | {a.arg for a in ast.walk(fn.args) if isinstance(a, ast.arg)}
+        self.derivatives: dict = {}     # primal name -> derivative name
+        self.primal_of: dict = {}       # derivative name -> primal name
+
+    def fresh(self, base: str) -> str:
+        """A name not used yet: ``base``, else ``base_1``, ``base_2``, ..."""
+        candidate, i = base, 0
+        while candidate in self.used:
+            i += 1
+            candidate = f"{base}_{i}"
+        self.used.add(candidate)
+        return candidate
+
+    def derivative(self, primal: str) -> str:
+        """The derivative variable of ``primal`` (``x_bar`` / ``x_dot``), made once."""
+        if primal not in self.derivatives:
+            d = self.fresh(f"{primal}{self.suffix}")
+            self.derivatives[primal] = d
+            self.primal_of[d] = primal
+        return self.derivatives[primal]
+
+    def error(self, cls, node, message, hint=None):
+        return self.p.error(cls, node, message, hint=hint)
+
+    def is_elementwise_func(self, func) -> bool:
+        """True when ``func`` (a global function reference) has an elementwise rule."""
+        rule = rules.lookup(resolve_value(self.p, func))
+        return rule is not None and rule.elementwise
+
+    def annotate(self, fn: ast.FunctionDef) -> None:
+        """Attach what the optimizer may use: derivative names and known ndims."""
+        fn._s2sad_derivative_names = set(self.primal_of)
+        fn._s2sad_ndims = {k: v for k, v in self.nd.ndim.items() if v is not None}
+        for n in {n.id for n in ast.walk(self.fn) if isinstance(n, ast.Name)} - set(self.locals):
+            if isinstance(self.nd.get(name(n)), int):
+                fn._s2sad_ndims[n] = self.nd.get(name(n))       # a global array or number
+        fn._s2sad_elementwise = self.is_elementwise_func
