@@ -9,10 +9,12 @@ the map between a primal name and its derivative (``x`` -> ``x_bar`` or
 from __future__ import annotations
 
 import ast
+import inspect
 
 from . import rules
 from .analysis import resolve_value
-from .normalize import RESERVED
+from .errors import MissingRuleError, SourceUnavailableError, UnsupportedSyntaxError
+from .normalize import RESERVED, normalized
 
 
 def comment(text: str) -> ast.stmt:
@@ -83,6 +85,35 @@ class DerivativeTransformer:
             self.derivatives[primal] = d
             self.primal_of[d] = primal
         return self.derivatives[primal]
+
+    # --- calls into user code ----------------------------------------------------------------
+    def callee_call(self, callee, call_node, mode: str):
+        """The callee's normalized form and the call's atoms by parameter name."""
+        try:
+            norm = normalized(callee.user, self.p.namespace)
+        except SourceUnavailableError as exc:
+            raise self.error(MissingRuleError, call_node, f"no derivative rule for {callee.name} and "
+                             f"its source cannot be read ({exc})",
+                             hint=f"define it with `def` in a .py file, or register a rule with "
+                                  f"s2sad.rules.{mode}(...)")
+        sig = inspect.Signature([inspect.Parameter(p, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+                                 for p in norm.params])
+        try:
+            bound = sig.bind_partial(*call_node.args, **{kw.arg: kw.value for kw in call_node.keywords})
+        except TypeError as exc:
+            raise self.error(UnsupportedSyntaxError, call_node,
+                             f"cannot match this call to {callee.name}: {exc}",
+                             hint="call the helper with its own parameters")
+        return norm, dict(bound.arguments)
+
+    def callee_name(self, base: str) -> str:
+        """A name for a callee's derivative, unique among callees and local names."""
+        taken = {e[0] for e in self.callees.values()}
+        fname, i = base, 0
+        while fname in taken or fname in self.used:
+            i += 1
+            fname = f"{base}_{i}"
+        return fname
 
     def error(self, cls, node, message, hint=None):
         return self.p.error(cls, node, message, hint=hint)

@@ -354,24 +354,7 @@ class ForwardTransformer(DerivativeTransformer):
     def fwd_user_call(self, s, rhs, callee, v, st, out) -> None:
         """``y = helper(a, k=b)``: value and tangent from helper's own tangent program,
         ``y, y_dot = jvp_helper(a, k=b, a_dot=...)``, transformed once and emitted beside."""
-        import inspect
-        from .normalize import normalized
-        from .errors import SourceUnavailableError
-        try:
-            norm = normalized(callee.user, self.p.namespace)
-        except SourceUnavailableError as exc:
-            raise self.error(MissingRuleError, rhs, f"no derivative rule for {callee.name} and its "
-                             f"source cannot be read ({exc})",
-                             hint="define it with `def` in a .py file, or register a rule with "
-                                  "s2sad.rules.jvp(...)")
-        sig = inspect.Signature([inspect.Parameter(p, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-                                 for p in norm.params])
-        try:
-            bound = sig.bind_partial(*rhs.args, **{kw.arg: kw.value for kw in rhs.keywords})
-        except TypeError as exc:
-            raise self.error(UnsupportedSyntaxError, rhs, f"cannot match this call to {callee.name}: {exc}",
-                             hint="call the helper with its own parameters")
-        atoms = dict(bound.arguments)
+        norm, atoms = self.callee_call(callee, rhs, "jvp")
         wrt = [p for p, a in atoms.items() if self.has_tangent(a, st)]
         if not wrt:
             out.append(s)
@@ -395,12 +378,7 @@ class ForwardTransformer(DerivativeTransformer):
         key = (id(fn), wrt, tuple(sorted(ndims.items())), self.vector)
         entry = self.callees.get(key)
         if entry is None:
-            base = f"{'jacfwd' if self.vector else 'jvp'}_{norm.node.name}"
-            taken = {e[0] for e in self.callees.values()}
-            fname, i = base, 0
-            while fname in taken or fname in self.used:
-                i += 1
-                fname = f"{base}_{i}"
+            fname = self.callee_name(f"{'jacfwd' if self.vector else 'jvp'}_{norm.node.name}")
             t = ForwardTransformer(norm, list(wrt), ndims, vector=self.vector, name=fname)
             t.dots_keyword = True
             t.callees = self.callees

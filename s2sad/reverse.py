@@ -25,13 +25,12 @@ from __future__ import annotations
 
 import ast
 import copy
-import inspect
 
 from . import rules
 from .analysis import Activity, NDims, assigned_names, iter_stmts, names_in, resolve_callee, sequences
-from .errors import MissingRuleError, SourceUnavailableError, UnsupportedSyntaxError
+from .errors import MissingRuleError, UnsupportedSyntaxError
 from .derivatives import _OP_SYMBOL, DerivativeTransformer, State, assign, call, comment, name, store
-from .normalize import Normalized, may_jump, normalized, terminates
+from .normalize import Normalized, may_jump, terminates
 from .templates import bind, instantiate, negate
 
 
@@ -365,22 +364,8 @@ class ReverseTransformer(DerivativeTransformer):
     def rev_user_call(self, s, rhs, callee, v, st, out) -> None:
         """``y = helper(a, b=c)``: the adjoint comes from helper's own derivative,
         ``vjp_helper(a, b=c, y_bar=...)``, transformed once and emitted beside this one."""
-        try:
-            norm = normalized(callee.user, self.p.namespace)
-        except SourceUnavailableError as exc:
-            raise self.error(MissingRuleError, rhs, f"no derivative rule for {callee.name} and its "
-                             f"source cannot be read ({exc})",
-                             hint="define it with `def` in a .py file, or register a rule with "
-                                  "s2sad.rules.vjp(...)")
+        norm, atoms = self.callee_call(callee, rhs, "vjp")
         params = norm.params
-        try:
-            sig = inspect.Signature([inspect.Parameter(p, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-                                     for p in params])
-            bound = sig.bind_partial(*rhs.args, **{kw.arg: kw.value for kw in rhs.keywords})
-        except TypeError as exc:
-            raise self.error(UnsupportedSyntaxError, rhs, f"cannot match this call to {callee.name}: {exc}",
-                             hint="call the helper with its own parameters")
-        atoms = dict(bound.arguments)
         wrt = [p for p in params if self.is_active(atoms.get(p))]
         if not wrt:
             return
@@ -413,12 +398,7 @@ class ReverseTransformer(DerivativeTransformer):
         key = (id(fn), wrt, tuple(sorted(ndims.items())))
         entry = self.callees.get(key)
         if entry is None:
-            base = f"vjp_{norm.node.name}"
-            taken = {e[0] for e in self.callees.values()}
-            fname, i = base, 0
-            while fname in taken or fname in self.used:
-                i += 1
-                fname = f"{base}_{i}"
+            fname = self.callee_name(f"vjp_{norm.node.name}")
             entry = self.callees[key] = [fname, None, norm]      # in progress: recursion sees the name
             t = ReverseTransformer(norm, list(wrt), ndims, seed="y_bar", name=fname)
             t.multi = len(wrt) > 1
