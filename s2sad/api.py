@@ -9,6 +9,7 @@ optimized and compiled once and cached.
 from __future__ import annotations
 
 import ast
+import contextlib
 import functools
 import inspect
 import numbers
@@ -39,6 +40,23 @@ def _normalized(fun):
     except TypeError:
         pass
     return norm
+
+
+@contextlib.contextmanager
+def _internal_errors(fname: str):
+    """A failure inside s2sad itself (not in the user's code) is reported as one, never as a
+    bare traceback from deep inside the transformer."""
+    try:
+        yield
+    except S2SADError:
+        raise
+    except RecursionError as exc:
+        raise S2SADError(f"s2sad could not transform {fname!r}: the program is nested too deeply "
+                         f"({exc})") from exc
+    except Exception as exc:
+        raise S2SADError(f"internal error in s2sad while transforming {fname!r}: "
+                         f"{type(exc).__name__}: {exc}. This is a bug in s2sad, not in your code; "
+                         f"please report it with the function's source") from exc
 
 
 def _optimize_all(tree):
@@ -151,11 +169,11 @@ class Derivative:
                      if _ndim_from_key(k) is not None}
         wrt = [self.params[i] for i in self.argnums]
         name = f"{self.kind}_{norm.node.name}"
-        tree = reverse(norm, wrt, arg_ndims, with_value=True if key in ("check",) else self.with_value,
-                       multi=self.multi, name=name)
-        if self.optimize:
-            tree = _optimize_all(tree)
-        fn, src = emit.compile_derivative(tree, norm.parsed, label=name)
+        with _internal_errors(norm.node.name):
+            tree = reverse(norm, wrt, arg_ndims, with_value=self.with_value, multi=self.multi, name=name)
+            if self.optimize:
+                tree = _optimize_all(tree)
+            fn, src = emit.compile_derivative(tree, norm.parsed, label=name)
         if getattr(self.fun, "__defaults__", None):
             fn.__defaults__ = self.fun.__defaults__
         out_nd = NDims(norm.node, norm.parsed, arg_ndims).get(ast.Name(norm.result))
@@ -340,15 +358,16 @@ def _transformed(fun, mode: str, wrt_nums: tuple, args, optimize: bool, vector: 
     wrt = [params[i] for i in wrt_nums]
     arg_ndims = {p: _ndim_from_key(k) for p, k in zip(params, key) if _ndim_from_key(k) is not None}
     base = norm.node.name
-    if mode == "jvp":
-        name = f"{'jacfwd' if vector else 'jvp'}_{base}"
-        tree = forward(norm, wrt, arg_ndims, vector=vector, name=name)
-    else:
-        name = f"vjp_{base}"
-        tree = reverse(norm, wrt, arg_ndims, seed="y_bar", multi=True, name=name)
-    if optimize:
-        tree = _optimize_all(tree)
-    fn, src = emit.compile_derivative(tree, norm.parsed, label=name)
+    with _internal_errors(base):
+        if mode == "jvp":
+            name = f"{'jacfwd' if vector else 'jvp'}_{base}"
+            tree = forward(norm, wrt, arg_ndims, vector=vector, name=name)
+        else:
+            name = f"vjp_{base}"
+            tree = reverse(norm, wrt, arg_ndims, seed="y_bar", multi=True, name=name)
+        if optimize:
+            tree = _optimize_all(tree)
+        fn, src = emit.compile_derivative(tree, norm.parsed, label=name)
     per_fun[cache_key] = fn
     return fn
 

@@ -90,6 +90,10 @@ def main(argv=None) -> int:
     except S2SADError as exc:
         print(str(exc), file=sys.stderr)
         return 1
+    except Exception as exc:          # a bug in s2sad: say so in one line
+        print(f"s2sad: internal error while transforming {args.func}: {type(exc).__name__}: {exc} "
+              f"(a bug in s2sad; please report it)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":          # pragma: no cover
