@@ -12,7 +12,7 @@ import ast
 import inspect
 
 from . import rules
-from .analysis import resolve_value
+from .analysis import Activity, refined_ndims, resolve_value
 from .errors import MissingRuleError, SourceUnavailableError, UnsupportedSyntaxError
 from .normalize import RESERVED, normalized
 
@@ -62,6 +62,19 @@ class DerivativeTransformer:
     """Names and bookkeeping common to the forward and reverse transformers."""
 
     suffix = "_d"
+
+    def setup(self, norm, wrt, arg_ndims) -> None:
+        """The facts every transformation starts from: activity, ndims, names."""
+        self.norm = norm
+        self.fn = norm.node
+        self.p = norm.parsed
+        self.wrt = list(wrt)
+        self.result = norm.result
+        self.act = Activity(self.fn, self.p, set(self.wrt), {self.result})
+        self.nd = refined_ndims(self.fn, self.p, arg_ndims or {})
+        self.locals = self.act.locals
+        self.loop_names = set(norm.loop_names)
+        self.init_names(self.fn)
 
     def init_names(self, fn: ast.FunctionDef) -> None:
         self.used = set(RESERVED) | {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)} \

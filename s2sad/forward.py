@@ -31,7 +31,7 @@ import copy
 from collections import Counter
 
 from . import rules
-from .analysis import BOTTOM, Activity, NDims, assigned_names, dotted, iter_stmts, names_in, resolve_callee, sequences
+from .analysis import assigned_names, dotted, iter_stmts, names_in, resolve_callee, sequences
 from .errors import MissingRuleError, UnsupportedSyntaxError
 from .normalize import Normalized, terminates
 from .derivatives import _OP_SYMBOL, DerivativeTransformer, State, assign, call, comment, name
@@ -47,68 +47,12 @@ def _is_fresh(expr) -> bool:
     return isinstance(expr, ast.Call) and dotted(expr.func) in _FRESH_CALLS
 
 
-def _refined_ndims(fn, parsed, arg_ndims: dict) -> NDims:
-    """NDims, plus what generated code makes knowable: the values a list's pops and
-    tuple reads give back (``t = stack.pop(); a = t[0]``) have the ndims of what was
-    appended, and an element of a (reversed) ``range`` is an int."""
-    facts = dict(arg_ndims)
-    for _ in range(3):
-        nd = NDims(fn, parsed, facts)
-        appended, popped, ranges = {}, {}, set()
-        for s in iter_stmts(fn.body):
-            if isinstance(s, ast.Expr) and isinstance(s.value, ast.Call) \
-                    and isinstance(s.value.func, ast.Attribute) and s.value.func.attr == "append" \
-                    and isinstance(s.value.func.value, ast.Name) and s.value.args:
-                appended.setdefault(s.value.func.value.id, []).append(s.value.args[0])
-        new = {}
-        for s in iter_stmts(fn.body):
-            if not (isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Name)):
-                continue
-            t, v = s.targets[0].id, s.value
-            if isinstance(v, ast.Call) and isinstance(v.func, ast.Name) and v.func.id == "range":
-                ranges.add(t)
-            elif isinstance(v, ast.Subscript) and isinstance(v.value, ast.Name) and v.value.id in ranges:
-                if isinstance(v.slice, ast.Slice):
-                    ranges.add(t)
-                else:
-                    new[t] = 0
-            elif isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) and v.func.attr == "pop" \
-                    and isinstance(v.func.value, ast.Name) and v.func.value.id in appended:
-                items = appended[v.func.value.id]
-                popped[t] = items
-                # a popped value used whole is one of the plain items (tuples are read by index)
-                nds = {nd.get(a) for a in items if not isinstance(a, (ast.Tuple, ast.List))}
-                if len(nds) == 1 and None not in nds:
-                    new[t] = nds.pop()
-            elif isinstance(v, ast.Subscript) and isinstance(v.value, ast.Name) and v.value.id in popped \
-                    and isinstance(v.slice, ast.Constant) and isinstance(v.slice.value, int):
-                k = v.slice.value
-                nds = {nd.get(a.elts[k]) for a in popped[v.value.id]
-                       if isinstance(a, (ast.Tuple, ast.List)) and k < len(a.elts)}
-                if len(nds) == 1 and None not in nds:
-                    new[t] = nds.pop()
-        new = {k: v for k, v in new.items() if k not in facts and v is not BOTTOM}
-        if not new:
-            return nd
-        facts.update(new)
-    return NDims(fn, parsed, facts)
-
-
 class ForwardTransformer(DerivativeTransformer):
     suffix = "_dot"
     def __init__(self, norm: Normalized, wrt: list, arg_ndims: dict | None = None,
                  vector: bool = False, name: str | None = None):
-        self.norm = norm
-        self.fn = norm.node
-        self.p = norm.parsed
-        self.wrt = list(wrt)
+        self.setup(norm, wrt, arg_ndims)
         self.vector = vector
-        self.result = norm.result
-        self.act = Activity(self.fn, self.p, set(self.wrt), {self.result})
-        self.nd = _refined_ndims(self.fn, self.p, arg_ndims or {})
-        self.locals = self.act.locals
-        self.loop_names = set(norm.loop_names)
-        self.init_names(self.fn)
         self.tangents = self.derivatives
         self.exits: list = []             # per enclosing loop: the states at its break/continue
         self.n_dir = None                 # vector mode: the name holding the number of directions

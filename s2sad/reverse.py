@@ -27,7 +27,7 @@ import ast
 import copy
 
 from . import rules
-from .analysis import Activity, NDims, assigned_names, iter_stmts, names_in, resolve_callee, sequences
+from .analysis import assigned_names, iter_stmts, names_in, resolve_callee, sequences
 from .errors import MissingRuleError, UnsupportedSyntaxError
 from .derivatives import _OP_SYMBOL, DerivativeTransformer, State, assign, call, comment, name, store
 from .normalize import Normalized, may_jump, terminates
@@ -58,18 +58,9 @@ class ReverseTransformer(DerivativeTransformer):
     suffix = "_bar"
     def __init__(self, norm: Normalized, wrt: list, arg_ndims: dict | None = None,
                  with_value: bool = False, seed: str | None = None, name: str | None = None):
-        self.norm = norm
-        self.fn = norm.node
-        self.p = norm.parsed
-        self.wrt = list(wrt)
+        self.setup(norm, wrt, arg_ndims)
         self.with_value = with_value
         self.seed = seed
-        self.result = norm.result
-        self.act = Activity(self.fn, self.p, set(self.wrt), {self.result})
-        self.nd = NDims(self.fn, self.p, arg_ndims or {})
-        self.locals = self.act.locals
-        self.loop_names = set(norm.loop_names)
-        self.init_names(self.fn)
         self.needed: set = set()
         self.counters: dict = {}
         self.callees: dict = {}         # (callee, wrt, ndims) -> [name, derivative tree, norm]
