@@ -67,7 +67,6 @@ class ReverseTransformer(DerivativeTransformer):
         self.slots: dict = {}           # in-place write -> name of the saved old slot
         self.body_reads: dict = {}      # loop -> names its reverse body reads
         self.read_before: dict = {}     # top-level loop -> names read by statements before it
-        self.unsaved: set = set()       # loop names no reverse code needs restored
         self.saves: dict = {}
         self.stack = None
         self.out_name = name or f"grad_{self.fn.name}"
@@ -509,7 +508,7 @@ class ReverseTransformer(DerivativeTransformer):
                            body=body, orelse=[], type_comment=None))
 
     # --- the forward sweep: the primal with pushes and iteration counters --------------------
-    def plan_saves(self, body, loop_names_here):
+    def plan_saves(self, body, loop_names_here, unsaved=frozenset()):
         """For each block of one loop body, the names its exits push (see module docstring)."""
         defs, reads, order = {}, {}, {}
 
@@ -552,7 +551,7 @@ class ReverseTransformer(DerivativeTransformer):
         walk(body, ())
         saves = {}
         for n, chains in defs.items():
-            if n not in self.needed or n in self.unsaved:
+            if n not in self.needed or n in unsaved:
                 continue
             if n in loop_names_here:
                 home = id(body)
@@ -638,12 +637,13 @@ class ReverseTransformer(DerivativeTransformer):
     def fwd_loop(self, s) -> list:
         loop_names_here = {t.id for st_ in iter_stmts(s.body) if isinstance(st_, ast.Assign)
                            for t in st_.targets if isinstance(t, ast.Name) and t.id in self.loop_names}
+        unsaved = set()
         if id(s) in self.read_before:
             # a top-level loop: a loop name need not be restored when only code after the
             # loop reads it (its reverse runs before the loop's, on the final value)
             reread = self.body_reads.get(id(s), set()) | self.read_before[id(s)]
-            self.unsaved |= {n for n in loop_names_here if n not in reread}
-        self.saves.update(self.plan_saves(s.body, loop_names_here))
+            unsaved = {n for n in loop_names_here if n not in reread}
+        self.saves.update(self.plan_saves(s.body, loop_names_here, unsaved))
         body = self.fwd_block(s.body, (id(s.body), loop_names_here), [], tail=True)
         counter = self.counters.get(id(s))
         pre = []

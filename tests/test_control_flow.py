@@ -1242,3 +1242,21 @@ def test_continue_and_break_in_while_true(optimize):
     pos = x > 0
     p = np.prod(1.0 + x[pos])
     np.testing.assert_allclose(g, np.where(pos, p / (1.0 + x), 0.0), rtol=1e-12)
+
+
+def two_loops_share_a_loop_name(x):
+    # c is carried by both loops; the second loop's reverse needs every c it squared
+    c = x * 0.5
+    for i in range(1):
+        c = c + x
+    for i in range(3):
+        c = c * c
+    return c
+
+
+@pytest.mark.parametrize("x", [0.3, -0.7])
+def test_two_loops_share_a_loop_name(optimize, x):
+    # c = 1.5 x, then c^8: derivative 8 * 1.5^8 x^7
+    check_grad(two_loops_share_a_loop_name, x, optimize=optimize)
+    g = s2sad.grad(two_loops_share_a_loop_name, optimize=optimize)(x)
+    assert g == pytest.approx(8 * 1.5 ** 8 * x ** 7, rel=1e-12)

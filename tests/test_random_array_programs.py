@@ -1,0 +1,154 @@
+"""Random NumPy programs: elementwise functions, reductions, broadcasting, matrix
+products, indexing, in-place writes, lists and loops, generated from a seed; the
+gradient (reverse mode) and the tangent (forward mode) must match central finite
+differences along a random direction, optimized and not."""
+import importlib.util
+import random
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import s2sad
+
+UNARY = ["np.sin({})", "np.tanh({})", "np.exp(-{0} * {0})", "({} ** 2)", "(-{})", "np.cos({})",
+         "np.sqrt(1.0 + {0} * {0})", "np.abs({})"]
+BINARY = ["({} + {})", "({} - {})", "({} * {})", "({} / (1.0 + {} ** 2))", "np.maximum({}, {})",
+          "np.where({0} > 0.1, {0}, {1})"]
+
+
+class ArrayProgramWriter:
+    """Vectors of length 3 (names ``a*``) and scalars (names ``s*``)."""
+
+    def __init__(self, rng: random.Random):
+        self.rng = rng
+        self.vectors = ["x", "w"]
+        self.scalars = ["c"]
+        self.count = 0
+
+    def vector(self, depth=0):
+        r = self.rng.random()
+        if depth > 2 or r < 0.25:
+            return self.rng.choice(self.vectors)
+        if r < 0.45:
+            return self.rng.choice(UNARY).format(self.vector(depth + 1))
+        if r < 0.75:
+            return self.rng.choice(BINARY).format(self.vector(depth + 1), self.vector(depth + 1))
+        if r < 0.85:
+            return f"(A @ {self.vector(depth + 1)})"
+        if r < 0.93:
+            return f"({self.vector(depth + 1)} * {self.scalar(depth + 1)})"
+        return f"{self.vector(depth + 1)}[::-1]"
+
+    def scalar(self, depth=0):
+        r = self.rng.random()
+        if depth > 2 or r < 0.3:
+            return self.rng.choice(self.scalars + [f"{self.rng.uniform(-1, 1):.3f}"])
+        if r < 0.55:
+            return f"np.sum({self.vector(depth + 1)})"
+        if r < 0.7:
+            return f"{self.vector(depth + 1)}[{self.rng.randint(0, 2)}]"
+        if r < 0.8:
+            return f"np.mean({self.vector(depth + 1)})"
+        if r < 0.9:
+            return f"np.max({self.vector(depth + 1)})"
+        return f"({self.scalar(depth + 1)} * {self.scalar(depth + 1)})"
+
+    def fresh(self, prefix):
+        self.count += 1
+        return f"{prefix}{self.count}"
+
+    def statements(self, indent, depth, size, lines):
+        pad = "    " * indent
+        for _ in range(size):
+            r = self.rng.random()
+            if depth < 2 and r < 0.15:
+                lines.append(f"{pad}if {self.scalar()} > {self.scalar()}:")
+                self.assign_existing(indent + 1, lines)
+                lines.append(f"{pad}else:")
+                self.assign_existing(indent + 1, lines)
+            elif depth < 2 and r < 0.3:
+                lines.append(f"{pad}for i in range({self.rng.randint(0, 3)}):")
+                self.assign_existing(indent + 1, lines, loop=True)
+            elif r < 0.4:
+                name = self.fresh("b")
+                lines.append(f"{pad}{name} = np.zeros(3)")
+                lines.append(f"{pad}{name}[{self.rng.randint(0, 2)}] = {self.scalar()}")
+                lines.append(f"{pad}{name}[1:] += {self.vector()}[:2]")
+                self.vectors.append(name)
+            elif r < 0.5:
+                name = self.fresh("l")
+                lines.append(f"{pad}{name} = []")
+                lines.append(f"{pad}for i in range(3):")
+                lines.append(f"{pad}    {name}.append({self.vector()} * (i + 1.0))")
+                vec = self.fresh("a")
+                lines.append(f"{pad}{vec} = np.sum(np.stack({name}), axis=0) + {name}[-1]")
+                self.vectors.append(vec)
+            elif r < 0.75:
+                name = self.fresh("a")
+                lines.append(f"{pad}{name} = {self.vector()}")
+                self.vectors.append(name)
+            else:
+                name = self.fresh("s")
+                lines.append(f"{pad}{name} = {self.scalar()}")
+                self.scalars.append(name)
+
+    def assign_existing(self, indent, lines, loop=False):
+        pad = "    " * indent
+        if self.rng.random() < 0.5:
+            target = self.rng.choice(self.vectors)
+            value = self.vector()
+            if loop:
+                value = f"{value} * 0.5 + {target} * 0.5"
+            lines.append(f"{pad}{target} = {value}")
+        else:
+            target = self.rng.choice(self.scalars)
+            lines.append(f"{pad}{target} = {self.scalar()}")
+
+    def program(self):
+        lines = ["def f(x, w, c):"]
+        self.statements(1, 0, self.rng.randint(2, 6), lines)
+        terms = [f"np.sum({v} * {v})" for v in self.rng.sample(self.vectors, min(2, len(self.vectors)))]
+        terms += self.rng.sample(self.scalars, min(2, len(self.scalars)))
+        lines.append(f"    return {' + '.join(terms)}")
+        header = "import numpy as np\n\nA = np.array([[0.5, -0.2, 0.1], [0.3, 0.8, -0.4], [-0.6, 0.2, 0.9]])\n\n\n"
+        return header + "\n".join(lines) + "\n"
+
+
+def load(source, tmp_path, seed):
+    path = tmp_path / f"random_array_program_{seed}.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location(f"random_array_program_{seed}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.f
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 10 ** 9), point=st.integers(0, 10 ** 6))
+def test_random_array_program_derivatives(tmp_path, seed, point):
+    source = ArrayProgramWriter(random.Random(seed)).program()
+    f = load(source, tmp_path, seed)
+    rng = np.random.default_rng(point)
+    args = (rng.normal(size=3), rng.normal(size=3), float(rng.normal()))
+    with np.errstate(all="ignore"):
+        value = f(*args)
+    if not np.isfinite(value) or abs(value) > 1e6:
+        return
+    directions = (rng.normal(size=3), rng.normal(size=3), float(rng.normal()))
+
+    def along(eps):
+        moved = [a + eps * d for a, d in zip(args, directions)]
+        return f(*moved)
+
+    fd1 = (along(1e-6) - along(-1e-6)) / 2e-6
+    fd2 = (along(1e-7) - along(-1e-7)) / 2e-7
+    forward, backward = (along(1e-6) - value) / 1e-6, (value - along(-1e-6)) / 1e-6
+    if abs(fd1 - fd2) > 1e-4 * max(1.0, abs(fd1)) or abs(forward - backward) > 1e-3 * max(1.0, abs(fd1)):
+        return                    # a branch, max or where flips within the step
+    for optimize in (True, False):
+        grads = s2sad.grad(f, argnums=(0, 1, 2), optimize=optimize)(*args)
+        reverse = sum(float(np.vdot(g, d)) for g, d in zip(grads, directions))
+        _, tangent = s2sad.jvp(f, args, directions, optimize=optimize)
+        for got in (reverse, tangent):
+            assert abs(got - fd1) <= 1e-5 * max(1.0, abs(fd1)), (source, point, got, fd1)
