@@ -67,6 +67,7 @@ class ReverseTransformer(DerivativeTransformer):
         self.slots: dict = {}           # in-place write -> name of the saved old slot
         self.body_reads: dict = {}      # loop -> names its reverse body reads
         self.read_before: dict = {}     # top-level loop -> names read by statements before it
+        self.stmt_reads: dict = {}      # statement -> names its reverse code reads
         self.saves: dict = {}
         self.stack = None
         self.out_name = name or f"grad_{self.fn.name}"
@@ -191,7 +192,11 @@ class ReverseTransformer(DerivativeTransformer):
     def rev_block(self, stmts: list, st: State, in_loop: bool) -> list:
         out = [_PopSlot(id(stmts))] if in_loop else []
         for s in reversed(stmts):
+            start = len(out)
             self.rev_stmt(s, st, out, in_loop)
+            # what the reverse of this statement reads (a top-level loop needs to know
+            # which of its loop names earlier statements' reverse code reads)
+            self.stmt_reads[id(s)] = {n for new in out[start:] for n in names_in(new)}
         return out
 
     def rev_stmt(self, s, st: State, out: list, in_loop: bool) -> None:
@@ -717,6 +722,7 @@ class ReverseTransformer(DerivativeTransformer):
                 self.read_before[id(stmt)] = set(seen)
             seen.update(n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)
                         and isinstance(n.ctx, ast.Load))
+            seen.update(self.stmt_reads.get(id(stmt), ()))
         fwd = self.fwd_block(body, None, [])
         value = None
         if self.with_value:

@@ -1260,3 +1260,19 @@ def test_two_loops_share_a_loop_name(optimize, x):
     check_grad(two_loops_share_a_loop_name, x, optimize=optimize)
     g = s2sad.grad(two_loops_share_a_loop_name, optimize=optimize)(x)
     assert g == pytest.approx(8 * 1.5 ** 8 * x ** 7, rel=1e-12)
+
+
+def max_then_loop(x):
+    # the reverse of np.max reads its own result c, which the loop then overwrites
+    c = np.max(x)
+    d = c * 3.0
+    for i in range(2):
+        c = c * 0.0 + 1.0
+    return d + c
+
+
+def test_loop_overwrites_a_value_an_earlier_reverse_reads(optimize):
+    x = np.array([0.3, 1.2, -0.4])
+    g = s2sad.grad(max_then_loop, optimize=optimize)(x)
+    np.testing.assert_allclose(g, [0.0, 3.0, 0.0])
+    check_grad(max_then_loop, x, optimize=optimize)
