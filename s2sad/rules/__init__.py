@@ -1,4 +1,14 @@
-"""Declarative derivative rules.  Importing this package registers them all."""
+"""Declarative derivative rules.  Importing this package registers them all.
+
+Users extend the same tables::
+
+    import s2sad, scipy.special
+    s2sad.rules.vjp("expit(x)", function=scipy.special.expit, elementwise=True,
+                    x="y_bar * y * (1.0 - y)")
+    s2sad.rules.jvp("expit(x)", function=scipy.special.expit, elementwise=True,
+                    x="x_dot * y * (1.0 - y)")
+    s2sad.rules.nondifferentiable(my_module.bucketize)
+"""
 from . import math_, numpy_, operators, runtime_  # noqa: F401  (registration side effects)
-from .registry import (ARRAY, ELEMENTWISE, NONDIFFERENTIABLE, RULES, SAME, SCALAR, Rule,  # noqa: F401
-                       INPLACE, is_nondifferentiable, lookup)
+from .registry import (ARRAY, ELEMENTWISE, INPLACE, NONDIFFERENTIABLE, RULES, SAME, SCALAR,  # noqa: F401
+                       Rule, is_nondifferentiable, jvp, lookup, nondifferentiable, vjp)

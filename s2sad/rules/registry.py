@@ -129,8 +129,9 @@ RULES: dict[object, Rule] = {}
 NONDIFFERENTIABLE: set = set()
 
 
-def key_of_pattern(pattern: str):
-    """The lookup key of a pattern and its parameters and defaults."""
+def key_of_pattern(pattern: str, function=None):
+    """The lookup key of a pattern and its parameters and defaults (``function``: the
+    object the pattern's call names, for functions outside NumPy and math)."""
     node = ast.parse(pattern, mode="eval").body
     if isinstance(node, ast.BinOp):
         return ("op", _BINOPS[type(node.op)]), [node.left.id, node.right.id], {}
@@ -145,6 +146,8 @@ def key_of_pattern(pattern: str):
     defaults = {kw.arg: kw.value for kw in node.keywords}
     params += [kw.arg for kw in node.keywords]
     func = node.func
+    if function is not None:
+        return function, params, defaults
     if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) \
             and func.value.id not in _PATTERN_NAMESPACE:
         # "x.sum(axis=None)": an ndarray method; the receiver is the first parameter
@@ -154,8 +157,8 @@ def key_of_pattern(pattern: str):
     return eval(compile(ast.Expression(func), pattern, "eval"), dict(_PATTERN_NAMESPACE)), params, defaults
 
 
-def _rule(pattern: str, out: str | None) -> Rule:
-    key, params, defaults = key_of_pattern(pattern)
+def _rule(pattern: str, out: str | None, function=None) -> Rule:
+    key, params, defaults = key_of_pattern(pattern, function)
     rule = RULES.get(key)
     if rule is None:
         rule = RULES[key] = Rule(key, pattern, params, defaults)
@@ -173,8 +176,8 @@ def _templates(rule: Rule, templates: dict[str, str]) -> dict[str, ast.expr]:
     return parsed
 
 
-def _register(mode, pattern, elementwise, out, ndim, when, templates):
-    rule = _rule(pattern, ELEMENTWISE if elementwise else out)
+def _register(mode, pattern, elementwise, out, ndim, when, templates, function=None):
+    rule = _rule(pattern, ELEMENTWISE if elementwise else out, function)
     whole = {k[:-len("_whole")]: v for k, v in templates.items() if k.endswith("_whole")}
     templates = {k: v for k, v in templates.items() if not k.endswith("_whole")}
     if whole:
@@ -187,14 +190,18 @@ def _register(mode, pattern, elementwise, out, ndim, when, templates):
 
 
 def vjp(pattern: str, *, elementwise: bool = False, out: str | None = None,
-        ndim: tuple | None = None, when: dict | None = None, **templates: str) -> None:
-    """Register the adjoint contributions of a primitive's parameters."""
-    _register("vjp", pattern, elementwise, out, ndim, when, templates)
+        ndim: tuple | None = None, when: dict | None = None, function=None, **templates: str) -> None:
+    """Register the adjoint contributions of a primitive's parameters.
+
+    For a function outside NumPy and math, pass it: ``vjp("expit(x)",
+    function=scipy.special.expit, x="y_bar * y * (1.0 - y)")``.
+    """
+    _register("vjp", pattern, elementwise, out, ndim, when, templates, function)
 
 
 def jvp(pattern: str, *, elementwise: bool = False, out: str | None = None,
         ndim: tuple | None = None, when: dict | None = None, batched: bool = False,
-        **templates: str) -> None:
+        function=None, **templates: str) -> None:
     """Register the tangent contributions of a primitive's parameters.
 
     ``batched=True`` registers the templates of *vector mode* (``jacfwd``):
@@ -202,7 +209,8 @@ def jvp(pattern: str, *, elementwise: bool = False, out: str | None = None,
     Elementwise and scalar rules need none (their templates broadcast over
     that axis as written); reductions, products, indexing and reshapes do.
     """
-    _register("jvp_batched" if batched else "jvp", pattern, elementwise, out, ndim, when, templates)
+    _register("jvp_batched" if batched else "jvp", pattern, elementwise, out, ndim, when, templates,
+              function)
 
 
 INPLACE: dict = {}
@@ -217,11 +225,13 @@ def inplace(*patterns: str) -> None:
         INPLACE[key] = (pattern.split("(")[0], params)
 
 
-def nondifferentiable(*patterns: str) -> None:
+def nondifferentiable(*patterns) -> None:
     """Functions, methods and attributes whose result is piecewise constant
     or not a number (``np.floor``, ``len``, ``x.shape``): their outputs carry no derivative."""
     for pattern in patterns:
-        if pattern.startswith("."):
+        if not isinstance(pattern, str):         # a function object
+            NONDIFFERENTIABLE.add(pattern)
+        elif pattern.startswith("."):
             NONDIFFERENTIABLE.add(("attr", pattern[1:]))
             NONDIFFERENTIABLE.add(("method", pattern[1:]))
         elif pattern in dir(builtins):
