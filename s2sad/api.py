@@ -174,8 +174,7 @@ class Derivative:
             if self.optimize:
                 tree = _optimize_all(tree)
             fn, src = emit.compile_derivative(tree, norm.parsed, label=name)
-        if getattr(self.fun, "__defaults__", None):
-            fn.__defaults__ = self.fun.__defaults__
+        fn = _positional(fn, norm)
         out_nd = NDims(norm.node, norm.parsed, arg_ndims).get(ast.Name(norm.result))
         return fn, src, out_nd, self._runner(fn, out_nd)
 
@@ -200,9 +199,7 @@ class Derivative:
 
     def __call__(self, *args, **kwargs):
         if kwargs or len(args) != self._nparams:
-            bound = self.signature.bind(*args, **kwargs)
-            bound.apply_defaults()
-            args = bound.args
+            args = _full_args(self.fun, args, kwargs)
         key = tuple(map(_arg_key, args))
         if self._guards:
             key += tuple(_arg_key(ns.get(n)) for ns, n in self._guards)
@@ -321,12 +318,25 @@ def _normalized_for(fun, key, args):
     return _normalized(fun)
 
 
-def _full_args(fun, args):
-    """Every positional argument, defaults filled in."""
+def _full_args(fun, args, kwargs=None):
+    """Every argument's value, defaults filled in, in parameter order (keyword-only last)."""
     signature = inspect.signature(fun)
-    bound = signature.bind(*args)
+    bound = signature.bind(*args, **(kwargs or {}))
     bound.apply_defaults()
-    return tuple(bound.args)
+    return tuple(bound.arguments.values())
+
+
+def _positional(fn, norm):
+    """``fn`` taking every parameter positionally: keyword-only ones are passed by name."""
+    kwonly = [a.arg for a in norm.node.args.kwonlyargs]
+    if not kwonly:
+        return fn
+    npos = len(norm.params) - len(kwonly)
+
+    def call(*args, **extra):
+        return fn(*args[:npos], *args[len(norm.params):], **dict(zip(kwonly, args[npos:])), **extra)
+    call.__s2sad_source__ = getattr(fn, "__s2sad_source__", None)
+    return call
 
 
 def _differentiable(value) -> bool:
@@ -368,6 +378,7 @@ def _transformed(fun, mode: str, wrt_nums: tuple, args, optimize: bool, vector: 
         if optimize:
             tree = _optimize_all(tree)
         fn, src = emit.compile_derivative(tree, norm.parsed, label=name)
+    fn = _positional(fn, norm)
     per_fun[cache_key] = fn
     return fn
 

@@ -123,6 +123,17 @@ def compile_function(fn: ast.FunctionDef, globals_: dict, closure: dict | None =
     return function, function.__s2sad_source__
 
 
+def _take_defaults(derivative, original) -> None:
+    """A callee's derivative is called with the arguments the call site gives; the
+    others take the original's default values (which may be any expression)."""
+    if original is None:
+        return
+    if getattr(original, "__defaults__", None):
+        derivative.__defaults__ = original.__defaults__
+    if getattr(original, "__kwdefaults__", None):
+        derivative.__kwdefaults__ = {**(derivative.__kwdefaults__ or {}), **original.__kwdefaults__}
+
+
 def compile_derivative(tree: ast.FunctionDef, parsed, label: str = "derivative"):
     """Compile a derivative and the derivatives of the helpers it calls.
 
@@ -150,6 +161,7 @@ def compile_derivative(tree: ast.FunctionDef, parsed, label: str = "derivative")
     source = function.__s2sad_source__
     for fname, ctree, norm in callees:
         f = functions.get(fname) or compiled.get(fname)
+        _take_defaults(f, norm.parsed.function)
         source += "\n\n" + f.__s2sad_source__
     function.__s2sad_source__ = source
     return function, source

@@ -297,3 +297,31 @@ def test_error_classes_exist():
         cls = getattr(s2sad, name)
         assert issubclass(cls, s2sad.S2SADError)
     assert issubclass(s2sad.S2SADError, Exception)
+
+
+SCALE = 3.0
+
+
+def keyword_only(x, *, scale=2.0):
+    return x * x * scale
+
+
+def scaled_helper(v, s=SCALE, *, shift=SCALE):
+    return v * s + shift * v
+
+
+def calls_scaled_helper(x):
+    return scaled_helper(x) + scaled_helper(x, shift=1.0)
+
+
+def test_keyword_only_parameters_and_defaults():
+    df = s2sad.grad(keyword_only)
+    assert df(3.0) == pytest.approx(12.0)
+    assert df(3.0, scale=1.0) == pytest.approx(6.0)
+    assert s2sad.jvp(keyword_only, (3.0,), (1.0,))[1] == pytest.approx(12.0)
+
+
+def test_callee_defaults_are_the_originals_values():
+    # defaults that are expressions (a global), not literals
+    assert s2sad.grad(calls_scaled_helper)(1.0) == pytest.approx((3.0 + 3.0) + (3.0 + 1.0))
+    assert s2sad.jvp(calls_scaled_helper, (1.0,), (1.0,))[1] == pytest.approx(10.0)
