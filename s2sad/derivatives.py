@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import ast
 import inspect
+from collections import Counter
 
 from . import rules
-from .analysis import Activity, refined_ndims, resolve_value
+from .analysis import Activity, iter_stmts, refined_ndims, resolve_value
 from .errors import MissingRuleError, SourceUnavailableError, UnsupportedSyntaxError
 from .normalize import RESERVED, normalized
 
@@ -58,6 +59,16 @@ _OP_SYMBOL = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: 
               ast.MatMult: "@", ast.Mod: "%"}
 
 
+def _assignment_counts(block) -> Counter:
+    counts = Counter()
+    for s in iter_stmts(block):
+        targets = s.targets if isinstance(s, ast.Assign) else [s.target] if isinstance(s, ast.For) else []
+        for t in targets:
+            if isinstance(t, ast.Name):
+                counts[t.id] += 1
+    return counts
+
+
 class DerivativeTransformer:
     """Names and bookkeeping common to the forward and reverse transformers."""
 
@@ -75,6 +86,19 @@ class DerivativeTransformer:
         self.locals = self.act.locals
         self.loop_names = set(norm.loop_names)
         self.init_names(self.fn)
+        self.assign_counts = _assignment_counts(self.fn.body)
+        self.load_counts = Counter(n.id for n in ast.walk(self.fn) if isinstance(n, ast.Name)
+                                   and isinstance(n.ctx, ast.Load))
+
+    def local_to(self, block, primal) -> bool:
+        """True when ``primal`` is assigned and read only inside ``block`` (so its
+        derivative is dead outside it)."""
+        counts = _assignment_counts(block)
+        if not counts[primal] or counts[primal] != self.assign_counts[primal]:
+            return False
+        reads = sum(1 for s in block for n in ast.walk(s)
+                    if isinstance(n, ast.Name) and n.id == primal and isinstance(n.ctx, ast.Load))
+        return reads == self.load_counts[primal]
 
     def init_names(self, fn: ast.FunctionDef) -> None:
         self.used = set(RESERVED) | {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)} \

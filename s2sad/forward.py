@@ -28,10 +28,9 @@ from __future__ import annotations
 
 import ast
 import copy
-from collections import Counter
 
 from . import rules
-from .analysis import assigned_names, dotted, iter_stmts, names_in, resolve_callee, sequences
+from .analysis import assigned_names, dotted, names_in, resolve_callee, sequences
 from .errors import MissingRuleError, UnsupportedSyntaxError
 from .normalize import Normalized, terminates
 from .derivatives import _OP_SYMBOL, DerivativeTransformer, State, assign, call, comment, name
@@ -57,12 +56,6 @@ class ForwardTransformer(DerivativeTransformer):
         self.exits: list = []             # per enclosing loop: the states at its break/continue
         self.n_dir = None                 # vector mode: the name holding the number of directions
         self.seqs, self.nested = sequences(self.fn)
-        self.assign_counts = Counter()
-        for s in iter_stmts(self.fn.body):
-            targets = s.targets if isinstance(s, ast.Assign) else [s.target] if isinstance(s, ast.For) else []
-            for t in targets:
-                if isinstance(t, ast.Name):
-                    self.assign_counts[t.id] += 1
         self.out_name = name or f"jvp_{self.fn.name}"
         self.callees: dict = {}          # (callee, wrt, ndims, vector) -> [name, tree, norm, dots]
         self.dots_keyword = False        # a callee's tangents are keyword-only parameters
@@ -442,17 +435,6 @@ class ForwardTransformer(DerivativeTransformer):
         return True
 
     # --- control flow ------------------------------------------------------------------------
-    def local_to(self, block, primal) -> bool:
-        """True when every assignment of ``primal`` is inside ``block``."""
-        counts = Counter()
-        for s in iter_stmts(block):
-            targets = s.targets if isinstance(s, ast.Assign) else [s.target] if isinstance(s, ast.For) else []
-            for t in targets:
-                if isinstance(t, ast.Name):
-                    counts[t.id] += 1
-        return counts[primal] > 0 and counts[primal] == self.assign_counts[primal] \
-            and primal not in self.loop_names
-
     def fwd_if(self, s, st: State, out: list) -> None:
         st_then, st_else = st.copy(), st.copy()
         body = self.fwd_block(s.body, st_then)

@@ -178,11 +178,12 @@ def live_names(tree: ast.FunctionDef) -> set:
 def eliminate_dead_code(tree: ast.FunctionDef) -> ast.FunctionDef:
     while True:
         live = live_names(tree)
+        free = free_reads(tree)
         changed = False
         for block in _blocks(tree):
             keep = []
             for s in block:
-                if _dead(s, live, tree):
+                if _dead(s, live, free):
                     changed = True
                     continue
                 keep.append(s)
@@ -193,7 +194,7 @@ def eliminate_dead_code(tree: ast.FunctionDef) -> ast.FunctionDef:
             return tree
 
 
-def _dead(s, live, tree) -> bool:
+def _dead(s, live, free) -> bool:
     if isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name):
         t = s.targets[0].id
         return (t not in live and _pure(s.value)) or \
@@ -205,31 +206,30 @@ def _dead(s, live, tree) -> bool:
         return all(isinstance(x, ast.Pass) for x in s.body + s.orelse) and _pure(s.test)
     if isinstance(s, ast.For):
         body_empty = all(isinstance(x, ast.Pass) for x in s.body)
-        return body_empty and isinstance(s.target, ast.Name) and not _free_reads(tree, s.target.id) \
+        return body_empty and isinstance(s.target, ast.Name) and s.target.id not in free \
             and _pure(s.iter)
     return False
 
 
-def _free_reads(tree, name) -> bool:
-    """True when ``name`` is read somewhere not inside a ``for`` loop that binds it."""
-    def walk(block):
-        for s in block:
-            if isinstance(s, ast.For) and isinstance(s.target, ast.Name) and s.target.id == name:
-                if name in _loads(s.iter):
-                    return True
-                continue
-            for field in ("body", "orelse"):
-                sub = getattr(s, field, None)
-                if isinstance(sub, list) and walk(sub):
-                    return True
-            parts = [getattr(s, f) for f in ("test", "iter", "value", "targets", "target", "exc")
-                     if getattr(s, f, None) is not None]
-            for part in parts:
-                for node in (part if isinstance(part, list) else [part]):
-                    if name in _loads(node):
-                        return True
-        return False
-    return walk(tree.body)
+def free_reads(tree) -> set:
+    """Names read somewhere outside a ``for`` loop that binds them (one walk)."""
+    free = set()
+
+    def visit(node, bound):
+        if isinstance(node, ast.For) and isinstance(node.target, ast.Name):
+            visit(node.iter, bound)
+            inner = bound | {node.target.id}
+            for s in node.body + node.orelse:
+                visit(s, inner)
+            return
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id not in bound:
+            free.add(node.id)
+        for child in ast.iter_child_nodes(node):
+            visit(child, bound)
+
+    for s in tree.body:
+        visit(s, frozenset())
+    return free
 
 
 def remove_dead_stores(tree: ast.FunctionDef) -> ast.FunctionDef:

@@ -449,6 +449,11 @@ class ReverseTransformer(DerivativeTransformer):
         rev_then = self.rev_block(s.body, st_then, in_loop)
         rev_else = self.rev_block(s.orelse, st_else, in_loop)
         for bar in st_then.init ^ st_else.init:
+            if self.local_to([s], self.primal_of[bar]):
+                # defined only inside the if: nothing before it reads the adjoint
+                st_then.init.discard(bar)
+                st_else.init.discard(bar)
+                continue
             lacking, lacking_st = (rev_else, st_else) if bar in st_then.init else (rev_then, st_then)
             lacking.append(assign(bar, self.zero(self.primal_of[bar])))
             lacking_st.init.add(bar)

@@ -11,7 +11,7 @@ import numpy as np
 __all__ = [
     "unbroadcast", "unreduce", "accumulate_at", "concat_part", "zeros_like",
     "matmul_vjp_a", "matmul_vjp_b", "extremum_mask", "norm_vjp", "untranspose", "solve_vjp_a",
-    "zeros_list", "add_lists", "list_add_at", "unconcatenate",
+    "zeros_list", "add_lists", "list_add_at", "unconcatenate", "batch_sum",
 ]
 
 
@@ -262,3 +262,11 @@ def batch_unreduce(g, x, axis=None, keepdims=False, batch_dims=1):
     elif axis is None and not keepdims:
         g = np.reshape(g, lead + (1,) * np.ndim(x))
     return np.broadcast_to(g, lead + np.shape(x))
+
+
+def batch_sum(xs_dot):
+    """Vector mode tangent of builtin ``sum(xs)``: a list of tangents adds up as it
+    is; an array's tangent sums its first axis after the directions."""
+    if isinstance(xs_dot, (list, tuple)):
+        return sum(xs_dot)
+    return np.sum(xs_dot, axis=1)

@@ -1276,3 +1276,23 @@ def test_loop_overwrites_a_value_an_earlier_reverse_reads(optimize):
     g = s2sad.grad(max_then_loop, optimize=optimize)(x)
     np.testing.assert_allclose(g, [0.0, 3.0, 0.0])
     check_grad(max_then_loop, x, optimize=optimize)
+
+
+def branch_local_loop_name(x, y):
+    # v exists only on the first path; its derivative must not be needed on the other
+    if x > 0:
+        v = np.asarray(x) * 2.0           # a value of unknown kind
+        for i in range(2):
+            v = v * y
+        r = v + 1.0
+    else:
+        r = y
+    return r * x
+
+
+@pytest.mark.parametrize("x", [0.4, -0.4])
+def test_branch_local_loop_name(optimize, x):
+    check_grad(branch_local_loop_name, x, 1.3, argnums=(0, 1), optimize=optimize)
+    _, tangent = s2sad.jvp(branch_local_loop_name, (x, 1.3), (1.0, 0.0), optimize=optimize)
+    expected = 2 * x * 2.0 * 1.3 ** 2 + 1.0 if x > 0 else 1.3
+    assert float(tangent) == pytest.approx(expected)

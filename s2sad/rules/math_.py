@@ -43,6 +43,8 @@ jvp("math.hypot(a, b)", out=SCALAR, a="a_dot * a / y", b="b_dot * b / y")
 vjp("float(x)", out=SCALAR, x="y_bar")
 jvp("float(x)", out=SCALAR, x="x_dot")
 vjp("sum(xs)", out="array", xs="unreduce(y_bar, xs, 0, False)", xs_whole="[y_bar] * len(xs)")
+jvp("sum(xs)", xs="sum(xs_dot)")
+jvp("sum(xs)", batched=True, xs="batch_sum(xs_dot)")
 vjp("abs(x)", out="elementwise", x="y_bar * np.sign(x)")
 jvp("abs(x)", out="elementwise", x="x_dot * np.sign(x)")
 
