@@ -473,13 +473,15 @@ class ForwardTransformer(DerivativeTransformer):
             exits = self.exits.pop() + [trial]
             touched, copied = set(), set()
             for node in ast.walk(ast.Module(body=body, type_ignores=[])):
-                if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name) \
-                        and node.targets[0].id in self.primal_of:
-                    t = node.targets[0].id
-                    if self.primal_of[t] not in local:
-                        touched.add(t)
+                if not isinstance(node, ast.Assign):
+                    continue
+                # every tangent the body assigns (plainly, or unpacked from a callee's jvp)
+                for target in (n for t in node.targets for n in ast.walk(t)):
+                    if isinstance(target, ast.Name) and isinstance(target.ctx, ast.Store) \
+                            and target.id in self.primal_of and self.primal_of[target.id] not in local:
+                        touched.add(target.id)
                         if isinstance(node.value, ast.Call) and dotted(node.value.func) == "np.copy":
-                            copied.add(t)
+                            copied.add(target.id)
             pre_zero = touched - st.init
             # a tangent the body shares again before the next iteration is copied where
             # it is written, not once before the loop

@@ -469,10 +469,9 @@ class ReverseTransformer(DerivativeTransformer):
         for _ in range(4):
             trial = st.copy()
             body = self.rev_block(loop.body, trial, in_loop=True)
-            touched = {t.id for n in ast.walk(ast.Module(body=body, type_ignores=[]))
-                       if isinstance(n, (ast.Assign, ast.AugAssign))
-                       for t in ([n.target] if isinstance(n, ast.AugAssign) else n.targets)
-                       if isinstance(t, ast.Name) and t.id in self.primal_of}
+            # every adjoint the body assigns (plain, unpacked from a callee's vjp, ...)
+            touched = {n.id for stmt in body for n in ast.walk(stmt)
+                       if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.id in self.primal_of}
             pre = {b for b in touched if self.primal_of[b] not in local and b not in st.init}
             lost_owned = {b for b in st.owned if b not in trial.owned and b in trial.init}
             if not pre and not lost_owned:

@@ -728,3 +728,28 @@ def list_in_while_with_break(x):
 @pytest.mark.parametrize("x", [-0.8, 0.6])
 def test_list_appended_in_while_with_break(optimize, x):
     check_grad(list_in_while_with_break, x, optimize=optimize)
+
+
+def pair_helper(a, b):
+    return a * b + b
+
+
+def helper_in_loop_reads_an_outer_value(x, y):
+    # each iteration's helper call contributes to the adjoint of v (defined before the
+    # loop): those contributions must add up, also when they come unpacked from a tuple
+    v = y * 2.0
+    s = 0.0
+    for i in range(3):
+        s = s + pair_helper(x * i, v)
+    return s
+
+
+@pytest.mark.parametrize("optimize", [True, False])
+def test_helper_in_loop_contributes_to_an_outer_value(optimize):
+    x, y = 0.7, -0.4
+    gx, gy = s2sad.grad(helper_in_loop_reads_an_outer_value, argnums=(0, 1), optimize=optimize)(x, y)
+    # f = sum_i (x i v + v) = 3 x v + 3 v, v = 2y
+    assert gx == pytest.approx(3 * 2 * y)
+    assert gy == pytest.approx(2 * (3 * x + 3))
+    _, t = s2sad.jvp(helper_in_loop_reads_an_outer_value, (x, y), (0.0, 1.0), optimize=optimize)
+    assert t == pytest.approx(2 * (3 * x + 3))
