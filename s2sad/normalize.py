@@ -629,7 +629,12 @@ class _Normalizer:
             if var in self.env:
                 carried[var] = self.env[var]
             elif outside > 0 or self.loops:
+                # no value before the loop: start it at None, so that the loop name is
+                # bound on every iteration (the reverse sweep saves and restores it)
                 carried[var] = self.version(var)
+                if var not in extra_assigned:           # (a for loop binds its own target)
+                    self.emit(ast.Assign(targets=[ast.Name(carried[var], ast.Store())],
+                                         value=ast.Constant(value=None)), like=loop_node)
         for name in carried.values():
             self.loop_names.add(name)
         return carried
@@ -679,9 +684,9 @@ class _Normalizer:
         return body
 
     def s_While(self, s):
+        loop = _Loop(carried=self._carried(s, s.body), node=s)
         saved_block = self.block
         self.block = []
-        loop = _Loop(carried=self._carried(s, s.body), node=s)
         # the condition reads the loop names: evaluate it with them in scope
         env_before = dict(self.env)
         self.env = dict(self.env)

@@ -68,8 +68,9 @@ def concat_part(g, arrays, i, axis=0):
 
 
 def zeros_like(x):
-    """A zero adjoint for ``x``: ``0.0`` for a Python number, else an array."""
-    if isinstance(x, (float, int)):
+    """A zero adjoint for ``x``: ``0.0`` for a Python number (or a loop value not
+    assigned yet, None), else an array."""
+    if x is None or isinstance(x, (float, int)):
         return 0.0
     return np.zeros(np.shape(x), dtype=np.result_type(x, np.float32) if np.ndim(x) else float)
 

@@ -1296,3 +1296,20 @@ def test_branch_local_loop_name(optimize, x):
     _, tangent = s2sad.jvp(branch_local_loop_name, (x, 1.3), (1.0, 0.0), optimize=optimize)
     expected = 2 * x * 2.0 * 1.3 ** 2 + 1.0 if x > 0 else 1.3
     assert float(tangent) == pytest.approx(expected)
+
+
+def returns_from_a_while_loop_sometimes(x):
+    # `result` has no value before the loop; the return inside may or may not happen
+    k = 0
+    while x * k < 2.0 and k < 3:
+        k = k + 1
+        if x > 1.8:
+            return np.asarray(x) * x * k        # a value of unknown kind
+    return x * 3.0
+
+
+@pytest.mark.parametrize("x", [0.5, 1.9])
+def test_return_from_a_while_loop_sometimes(optimize, x):
+    expected = 2 * x * 1 if x > 1.8 else 3.0
+    g = s2sad.grad(returns_from_a_while_loop_sometimes, optimize=optimize)(x)
+    assert float(g) == pytest.approx(expected)
