@@ -9,7 +9,7 @@ Output grammar (every statement of the normalized body is one of these)::
             | for NAME in range(atom, ...): stmt*
             | while test: stmt*        |  while True: stmt*
             | break | continue | raise call | return NAME     (return: last statement only)
-    rhs    := atom | atom OP atom | UOP atom | atom CMP atom (CMP atom)*
+    rhs    := atom | atom OP atom | UOP atom | test
             | func(arg*, KEY=arg*) | atom.METHOD(arg*, KEY=arg*)
             | atom.ATTR | atom[index] | (atom, ...) | [atom, ...]
     arg    := atom | (atom, ...) | [atom, ...]
@@ -570,8 +570,23 @@ class _Normalizer:
                                   live=getattr(s, "_s2sad_live_out", None))
         if not then_block:
             then_block = [ast.Pass()]
+        test = self.snapshot(test, then_block + else_block, like=s)
         node = ast.If(test=test, body=then_block, orelse=else_block)
         self.emit(node, like=s)
+
+    def snapshot(self, expr, block, like):
+        """``expr`` as it is before ``block`` runs: when ``block`` assigns a name ``expr``
+        reads (a loop name), its value is kept in a temporary first.  (The reverse
+        sweep re-reads an if's test and a loop's range where they stand.)"""
+        stored = {n.id for st in block for n in ast.walk(st) if isinstance(n, ast.Name)
+                  and isinstance(n.ctx, ast.Store)}
+        if not ({n.id for n in ast.walk(expr) if isinstance(n, ast.Name)} & stored):
+            return expr
+        name = self.temp()
+        self.emit(ast.Assign(targets=[ast.Name(name, ast.Store())], value=expr), like=like)
+        done = ast.Name(name, ast.Load())
+        done._s2sad_done = True
+        return done
 
     def merge(self, branches, like, live=None):
         """Give each live variable that differs between the branches one merged version."""
@@ -696,7 +711,7 @@ class _Normalizer:
         self.block, self.env = saved_block, env_before
         if not cond_stmts:
             body = self.run_loop_body(loop, [], s.body, like=s)
-            self.emit(ast.While(test=test, body=body, orelse=[]), like=s)
+            self.emit(_with_carried(ast.While(test=test, body=body, orelse=[]), loop), like=s)
             return
         # `while True:` computing the condition at the top of each iteration; the body
         # goes in the guard's else branch, so a jump still ends its block
@@ -706,7 +721,8 @@ class _Normalizer:
         guard = ast.copy_location(ast.If(test=exit_test, body=[ast.copy_location(ast.Break(), s)],
                                          orelse=list(s.body)), s)
         loop_body = self.run_loop_body(loop, cond_stmts, [guard], like=s)
-        self.emit(ast.While(test=ast.Constant(value=True), body=loop_body, orelse=[]), like=s)
+        self.emit(_with_carried(ast.While(test=ast.Constant(value=True), body=loop_body, orelse=[]), loop),
+                  like=s)
 
     def s_For(self, s):
         it = s.iter
@@ -791,15 +807,11 @@ class _Normalizer:
             for seq, t in zip(seqs, value_targets):
                 prologue_items.append((t, seq))
         # the loop: its target is assigned by the loop itself
-        assigned_extra = {index_var}
-        loop = _Loop(carried=self._carried(s, s.body, assigned_extra), node=s)
-        if index_var in loop.carried:
-            loop_target = loop.carried.pop(index_var)
-            self.loop_names.add(loop_target)
-            keep_target = (index_var, loop_target)
-        else:
-            loop_target = self.version(index_var)
-            keep_target = None
+        # each loop binds a target of its own (an inner loop reusing the name gets another
+        # version: the reverse sweep regenerates both); the variable itself is carried
+        # (copied back at every exit) only when it is read after the loop
+        loop = _Loop(carried=self._carried(s, s.body, {index_var}), node=s)
+        loop_target = self.version(index_var)
         env = dict(self.env)
         env.update(loop.carried)
         env[index_var] = loop_target
@@ -815,13 +827,13 @@ class _Normalizer:
         self.loops.pop()
         body = self.block or [ast.Pass()]
         self.block, self.env = saved_block, saved_env
+        self.env[index_var] = loop_target
         for var, name in loop.carried.items():
             self.env[var] = name
-        if keep_target:
-            self.env[keep_target[0]] = keep_target[1]
         self.loop_names.add(loop_target)
-        self.emit(ast.For(target=ast.Name(loop_target, ast.Store()), iter=iterable, body=body,
-                          orelse=[], type_comment=None), like=s)
+        iterable.args = [self.snapshot(a, body, like=s) for a in iterable.args]
+        self.emit(_with_carried(ast.For(target=ast.Name(loop_target, ast.Store()), iter=iterable, body=body,
+                                        orelse=[], type_comment=None), loop), like=s)
 
     def is_builtin(self, func, obj) -> bool:
         return isinstance(func, ast.Name) and func.id not in self.locals \
@@ -1236,6 +1248,12 @@ class _RenameLoads(ast.NodeTransformer):
         if node.id in self.renames:
             return ast.copy_location(ast.Name(self.renames[node.id], node.ctx), node)
         return node
+
+
+def _with_carried(node, loop):
+    """Record on a loop the names it carries across iterations (assigned at its exits)."""
+    node._s2sad_carried = set(loop.carried.values())
+    return node
 
 
 def _done(atom):

@@ -644,8 +644,10 @@ class ReverseTransformer(DerivativeTransformer):
         out[k:k] = pushes
 
     def fwd_loop(self, s) -> list:
-        loop_names_here = {t.id for st_ in iter_stmts(s.body) if isinstance(st_, ast.Assign)
-                           for t in st_.targets if isinstance(t, ast.Name) and t.id in self.loop_names}
+        loop_names_here = getattr(s, "_s2sad_carried", None)
+        if loop_names_here is None:     # a loop made after normalization: its copy-back targets
+            loop_names_here = {t.id for st_ in iter_stmts(s.body) if isinstance(st_, ast.Assign)
+                               for t in st_.targets if isinstance(t, ast.Name) and t.id in self.loop_names}
         unsaved = set()
         if id(s) in self.read_before:
             # a top-level loop: a loop name need not be restored when only code after the

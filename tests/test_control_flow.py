@@ -1313,3 +1313,58 @@ def test_return_from_a_while_loop_sometimes(optimize, x):
     expected = 2 * x * 1 if x > 1.8 else 3.0
     g = s2sad.grad(returns_from_a_while_loop_sometimes, optimize=optimize)(x)
     assert float(g) == pytest.approx(expected)
+
+
+def branch_test_reads_a_value_its_branch_loops_over(x):
+    # the reverse sweep re-tests `v > 0.5` after the else branch's loop changed v
+    v = x * 2.0
+    if v > 0.5:
+        r = v * v
+    else:
+        for i in range(3):
+            v = v * 1.5 + 1.0
+        r = v
+    return r + x
+
+
+def range_bound_changed_in_the_loop(x, n):
+    s = 0.0
+    for i in range(n):
+        n = n - 1                 # range(n) was evaluated once, before the loop
+        s = s + x * i
+    return s
+
+
+def inner_loop_reuses_the_outer_target(x):
+    s = 0.0
+    for i in range(3):
+        t = x * i
+        for i in range(2):
+            t = t + x * i
+        s = s + t * i             # i is the inner loop's last value here
+    return s
+
+
+def carried_by_an_inner_loop_with_an_outer_break(x):
+    v = x
+    k = 0
+    while x * k < 5.0 and k < 4:
+        k = k + 1
+        if x > 0.5:
+            w = x * 2.0
+        else:
+            w = v
+        for i in range(2):
+            w = w * 0.5 + x
+        v = w
+    return v
+
+
+@pytest.mark.parametrize("x", [0.1, 0.4, 0.9])
+def test_loops_and_branches_that_reread_values(optimize, x):
+    check_grad(branch_test_reads_a_value_its_branch_loops_over, x, optimize=optimize)
+    check_grad(range_bound_changed_in_the_loop, x, 4, optimize=optimize)
+    check_grad(inner_loop_reuses_the_outer_target, x, optimize=optimize)
+    check_grad(carried_by_an_inner_loop_with_an_outer_break, x, optimize=optimize)
+    # exact: the inner loop leaves i = 1, so s = sum_i (x i + x) * 1
+    assert s2sad.grad(inner_loop_reuses_the_outer_target, optimize=optimize)(x) == pytest.approx(6.0)

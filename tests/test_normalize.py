@@ -147,7 +147,7 @@ def is_rhs(e):
         return is_atom(e.left) and is_atom(e.right)
     if isinstance(e, ast.UnaryOp):
         return is_atom(e.operand)
-    if isinstance(e, ast.Compare):
+    if isinstance(e, (ast.Compare, ast.BoolOp)):
         return is_test(e)
     if isinstance(e, ast.Attribute):
         return is_atom(e.value)
