@@ -13,7 +13,7 @@ import inspect
 from collections import Counter
 
 from . import rules
-from .analysis import Activity, iter_stmts, refined_ndims, resolve_value
+from .analysis import Activity, assigned_names, iter_stmts, refined_ndims, resolve_value
 from .errors import MissingRuleError, SourceUnavailableError, UnsupportedSyntaxError
 from .normalize import RESERVED, normalized
 
@@ -99,6 +99,18 @@ class DerivativeTransformer:
         reads = sum(1 for s in block for n in ast.walk(s)
                     if isinstance(n, ast.Name) and n.id == primal and isinstance(n.ctx, ast.Load))
         return reads == self.load_counts[primal]
+
+    def carried_by(self, loop) -> set:
+        """The names ``loop`` carries across its iterations (its loop names)."""
+        carried = getattr(loop, "_s2sad_carried", None)
+        if carried is None:              # a loop made after normalization: its copy-back targets
+            carried = {t.id for st in iter_stmts(loop.body) if isinstance(st, ast.Assign)
+                       for t in st.targets if isinstance(t, ast.Name) and t.id in self.loop_names}
+        return set(carried)
+
+    def local_to_loop(self, loop) -> set:
+        """Names a loop's body assigns afresh in every iteration (not carried by it)."""
+        return assigned_names(loop.body) - self.carried_by(loop)
 
     def init_names(self, fn: ast.FunctionDef) -> None:
         self.used = set(RESERVED) | {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)} \

@@ -30,7 +30,7 @@ import ast
 import copy
 
 from . import rules
-from .analysis import assigned_names, dotted, names_in, resolve_callee, sequences
+from .analysis import dotted, names_in, resolve_callee, sequences
 from .errors import MissingRuleError, UnsupportedSyntaxError
 from .normalize import Normalized, terminates
 from .derivatives import _OP_SYMBOL, DerivativeTransformer, State, assign, call, comment, name
@@ -462,7 +462,7 @@ class ForwardTransformer(DerivativeTransformer):
 
     def fwd_loop(self, s, st: State, out: list) -> None:
         """A loop: tangents the body carries around are present (zero) before it."""
-        local = (assigned_names(s.body) - self.loop_names)
+        local = self.local_to_loop(s)
         if isinstance(s, ast.For):
             local.add(s.target.id)
         unhoisted = set()

@@ -465,7 +465,7 @@ class ReverseTransformer(DerivativeTransformer):
 
     def rev_loop_body(self, loop, st: State, out: list) -> list:
         """The reverse of a loop body, with the adjoints it accumulates into zeroed first."""
-        local = assigned_names(loop.body) - self.loop_names
+        local = self.local_to_loop(loop)
         for _ in range(4):
             trial = st.copy()
             body = self.rev_block(loop.body, trial, in_loop=True)
@@ -644,10 +644,7 @@ class ReverseTransformer(DerivativeTransformer):
         out[k:k] = pushes
 
     def fwd_loop(self, s) -> list:
-        loop_names_here = getattr(s, "_s2sad_carried", None)
-        if loop_names_here is None:     # a loop made after normalization: its copy-back targets
-            loop_names_here = {t.id for st_ in iter_stmts(s.body) if isinstance(st_, ast.Assign)
-                               for t in st_.targets if isinstance(t, ast.Name) and t.id in self.loop_names}
+        loop_names_here = self.carried_by(s)
         unsaved = set()
         if id(s) in self.read_before:
             # a top-level loop: a loop name need not be restored when only code after the

@@ -1368,3 +1368,25 @@ def test_loops_and_branches_that_reread_values(optimize, x):
     check_grad(carried_by_an_inner_loop_with_an_outer_break, x, optimize=optimize)
     # exact: the inner loop leaves i = 1, so s = sum_i (x i + x) * 1
     assert s2sad.grad(inner_loop_reuses_the_outer_target, optimize=optimize)(x) == pytest.approx(6.0)
+
+
+def inner_loop_name_inside_a_while(x):
+    # w is carried by the inner for loop only, which runs on a path that is not
+    # taken here: to the while loop w is no loop name, and nothing may read it
+    # before the reverse while loop
+    k = 0
+    s = 0.0
+    while k < 2:
+        k = k + 1
+        if x > 5.0:
+            w = np.asarray(x) * 1.0           # a value of unknown kind
+            for i in range(2):
+                w = w * 0.5 + x
+            s = s + w
+        else:
+            s = s + x * x
+    return s
+
+
+def test_inner_loop_name_inside_a_while(optimize):
+    check_grad(inner_loop_name_inside_a_while, 0.7, optimize=optimize)
