@@ -547,7 +547,7 @@ class ReverseTransformer(DerivativeTransformer):
                     inner = [n for st_ in iter_stmts(s.body) for n in names_in(st_) if n not in inside]
                     for n in inner + names_in(s.iter if isinstance(s, ast.For) else s.test):
                         reads.setdefault(n, []).append(chain)
-                    defined = inside & self.loop_names
+                    defined = self.carried_by(s)
                     if id(s) in self.counters:
                         defined.add(self.counters[id(s)])
                     for n in defined:

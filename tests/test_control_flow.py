@@ -1390,3 +1390,22 @@ def inner_loop_name_inside_a_while(x):
 
 def test_inner_loop_name_inside_a_while(optimize):
     check_grad(inner_loop_name_inside_a_while, 0.7, optimize=optimize)
+
+
+def zero_trip_inner_loop(x, n):
+    # with n = 0 the middle loop never runs: nothing it assigns inside may be saved
+    # by the outer loop (t is carried by the innermost loop only)
+    s = 0.0
+    for i in range(3):
+        for j in range(n):
+            t = x * j
+            for k in range(2):
+                t = t * x
+            s = s + t
+        s = s + x * i
+    return s
+
+
+@pytest.mark.parametrize("n", [0, 2])
+def test_zero_trip_inner_loop(optimize, n):
+    check_grad(zero_trip_inner_loop, 0.8, n, optimize=optimize)

@@ -150,5 +150,7 @@ def test_random_array_program_derivatives(tmp_path, seed, point):
         grads = s2sad.grad(f, argnums=(0, 1, 2), optimize=optimize)(*args)
         reverse = sum(float(np.vdot(g, d)) for g, d in zip(grads, directions))
         _, tangent = s2sad.jvp(f, args, directions, optimize=optimize)
-        for got in (reverse, tangent):
+        jx, jw = s2sad.jacfwd(f, argnums=(0, 1), optimize=optimize)(*args)     # vector mode
+        vector = float(jx @ directions[0] + jw @ directions[1]) + float(grads[2]) * directions[2]
+        for got in (reverse, tangent, vector):
             assert abs(got - fd1) <= 1e-5 * max(1.0, abs(fd1)), (source, point, got, fd1)
