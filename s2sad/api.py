@@ -23,6 +23,7 @@ from .errors import NotDifferentiableError, S2SADError
 from .normalize import normalize
 from .optimize import optimize as optimize_tree
 from .parse import parse_function
+from .derivatives import seed_name
 from .reverse import reverse
 
 _PARSED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
@@ -374,11 +375,16 @@ def _transformed(fun, mode: str, wrt_nums: tuple, args, optimize: bool, vector: 
             tree = forward(norm, wrt, arg_ndims, vector=vector, name=name)
         else:
             name = f"vjp_{base}"
-            tree = reverse(norm, wrt, arg_ndims, seed="y_bar", multi=True, name=name)
+            seed = seed_name(norm)
+            tree = reverse(norm, wrt, arg_ndims, seed=seed, multi=True, name=name)
         if optimize:
             tree = _optimize_all(tree)
         fn, src = emit.compile_derivative(tree, norm.parsed, label=name)
     fn = _positional(fn, norm)
+    if mode != "jvp":
+        fn = functools.partial(fn)
+        fn.__s2sad_seed__ = seed              # the keyword the cotangent is passed by
+        fn.__s2sad_source__ = src
     per_fun[cache_key] = fn
     return fn
 
@@ -438,7 +444,7 @@ def vjp(fun, *primals, optimize: bool = True):
     out = fun(*args)
 
     def vjp_fn(cotangent):
-        grads = fn(*args, y_bar=cotangent) if wrt else ()
+        grads = fn(*args, **{fn.__s2sad_seed__: cotangent}) if wrt else ()
         result = [None] * len(primals)
         for i, g in zip(wrt, grads):
             result[i] = _conform(g, primals[i])
@@ -522,7 +528,7 @@ class Jacobian:
                 else:
                     seeds[k] = 1.0
                 ct = type(out)(seeds) if isinstance(out, (tuple, list)) else seeds[0]
-                grads = fn(*args, y_bar=ct)
+                grads = fn(*args, **{fn.__s2sad_seed__: ct})
                 for r, g in zip(rows, grads):
                     r[j] = g
             parts = [r.reshape(shape + np.shape(args[i])) for r, i in zip(rows, nums)]

@@ -59,6 +59,17 @@ _OP_SYMBOL = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: 
               ast.MatMult: "@", ast.Mod: "%"}
 
 
+def seed_name(norm) -> str:
+    """The name of a vjp's output-adjoint parameter: ``y_bar`` unless the function
+    already uses that name (a derivative being differentiated again)."""
+    used = {n.id for n in ast.walk(norm.node) if isinstance(n, ast.Name)} | set(norm.params)
+    candidate, i = "y_bar", 0
+    while candidate in used:
+        i += 1
+        candidate = f"y_bar_{i}"
+    return candidate
+
+
 def _assignment_counts(block) -> Counter:
     counts = Counter()
     for s in iter_stmts(block):

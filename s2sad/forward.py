@@ -77,8 +77,10 @@ class ForwardTransformer(DerivativeTransformer):
         """A zero tangent for the value ``atom``."""
         nd = self.nd.get(atom)
         if isinstance(atom, ast.Name) and atom.id in self.seqs:
-            raise self.error(UnsupportedSyntaxError, atom, "s2sad cannot make a zero tangent for "
-                             f"the list {atom.id!r}", hint="put differentiated values into the list")
+            # a list's tangent is a list: one zero per element
+            if self.vector:
+                return call("batch_zeros_list", copy.deepcopy(atom), self.directions())
+            return call("zeros_list", copy.deepcopy(atom))
         if not self.vector:
             return ast.Constant(value=0.0) if nd == 0 else call("zeros_like", copy.deepcopy(atom))
         if nd == 0:

@@ -29,7 +29,8 @@ import copy
 from . import rules
 from .analysis import assigned_names, iter_stmts, names_in, resolve_callee, sequences
 from .errors import MissingRuleError, UnsupportedSyntaxError
-from .derivatives import _OP_SYMBOL, DerivativeTransformer, State, assign, call, comment, name, store
+from .derivatives import (_OP_SYMBOL, DerivativeTransformer, State, assign, call, comment, name, seed_name,
+                          store)
 from .normalize import Normalized, may_jump, terminates
 from .templates import bind, instantiate, negate
 
@@ -367,7 +368,7 @@ class ReverseTransformer(DerivativeTransformer):
         ndims = {p: self.nd.get(a) for p, a in atoms.items() if self.nd.get(a) is not None}
         fname = self.callee_vjp(callee.user, norm, tuple(wrt), ndims)
         keywords = [ast.keyword(arg=p, value=copy.deepcopy(a)) for p, a in atoms.items()]
-        keywords.append(ast.keyword(arg="y_bar", value=name(self.adj(v))))
+        keywords.append(ast.keyword(arg=seed_name(norm), value=name(self.adj(v))))
         grads = ast.Call(func=name(fname), args=[], keywords=keywords)
         self.reads(grads)
         if len(wrt) == 1:
@@ -395,7 +396,7 @@ class ReverseTransformer(DerivativeTransformer):
         if entry is None:
             fname = self.callee_name(f"vjp_{norm.node.name}")
             entry = self.callees[key] = [fname, None, norm]      # in progress: recursion sees the name
-            t = ReverseTransformer(norm, list(wrt), ndims, seed="y_bar", name=fname)
+            t = ReverseTransformer(norm, list(wrt), ndims, seed=seed_name(norm), name=fname)
             t.multi = len(wrt) > 1
             t.callees = self.callees
             entry[1] = t.transform()

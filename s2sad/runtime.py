@@ -11,7 +11,7 @@ import numpy as np
 __all__ = [
     "unbroadcast", "unreduce", "accumulate_at", "concat_part", "zeros_like",
     "matmul_vjp_a", "matmul_vjp_b", "extremum_mask", "norm_vjp", "untranspose", "solve_vjp_a",
-    "zeros_list", "add_lists", "list_add_at", "unconcatenate", "batch_sum",
+    "zeros_list", "add_lists", "list_add_at", "unconcatenate", "batch_sum", "batch_zeros_list",
 ]
 
 
@@ -271,3 +271,8 @@ def batch_sum(xs_dot):
     if isinstance(xs_dot, (list, tuple)):
         return sum(xs_dot)
     return np.sum(xs_dot, axis=1)
+
+
+def batch_zeros_list(xs, n_dir):
+    """Vector mode: a zero tangent for a list, one row per direction for each element."""
+    return [np.zeros((n_dir,) + np.shape(x)) for x in xs]

@@ -160,3 +160,19 @@ def test_jacrev_of_grad_is_the_hessian(case):
     f, g, args = case
     H = s2sad.jacrev(s2sad.grad(f))(*args)
     np.testing.assert_allclose(H, fd_of(g, *args), rtol=1e-5, atol=1e-6)
+
+
+def _cube_helper(v, k=2.0):
+    return v * v * v * k
+
+
+def _calls_cube_helper(x):
+    return _cube_helper(x) + _cube_helper(x, k=0.5) * x
+
+
+def test_grad_of_grad_through_a_helper():
+    # the helper's derivative has a y_bar parameter; differentiating it again needs another
+    # name for its own seed.  f = 2x^3 + 0.5 x^4: f'' = 12 x + 6 x^2
+    x = 0.7
+    assert s2sad.grad(s2sad.grad(_calls_cube_helper))(x) == pytest.approx(12 * x + 6 * x * x)
+    assert s2sad.hessian(_calls_cube_helper)(x) == pytest.approx(12 * x + 6 * x * x)
