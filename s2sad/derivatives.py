@@ -16,6 +16,7 @@ from . import rules
 from .analysis import Activity, assigned_names, iter_stmts, refined_ndims, resolve_value
 from .errors import MissingRuleError, SourceUnavailableError, UnsupportedSyntaxError
 from .normalize import RESERVED, normalized
+from .templates import bind
 
 
 def comment(text: str) -> ast.stmt:
@@ -174,6 +175,17 @@ class DerivativeTransformer:
             i += 1
             fname = f"{base}_{i}"
         return fname
+
+    def bind_rule(self, s, rule, what, args, keywords, mode: str) -> dict:
+        """A call site's atoms by rule parameter, or a MissingRuleError at ``s``."""
+        if rule is None:
+            raise self.error(MissingRuleError, s, f"no derivative rule for {what}",
+                             hint=f"register one with s2sad.rules.{mode}(...)")
+        try:
+            return bind(rule, args, keywords)
+        except TypeError as exc:
+            raise self.error(MissingRuleError, s, f"no derivative rule for this call of {what}: {exc}",
+                             hint="call it as the rule's pattern does: " + rule.pattern)
 
     def error(self, cls, node, message, hint=None):
         return self.p.error(cls, node, message, hint=hint)

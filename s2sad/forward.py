@@ -34,7 +34,7 @@ from .analysis import dotted, names_in, resolve_callee, sequences
 from .errors import MissingRuleError, UnsupportedSyntaxError
 from .normalize import Normalized, terminates
 from .derivatives import _OP_SYMBOL, DerivativeTransformer, State, assign, call, comment, name
-from .templates import bind, instantiate, simplify
+from .templates import instantiate, simplify
 
 _FRESH_CALLS = {"np.zeros", "np.copy", "zeros_like", "np.array", "np.full", "np.zeros_like"}
 
@@ -369,14 +369,7 @@ class ForwardTransformer(DerivativeTransformer):
 
     def apply_rule(self, s, rule, what, args, keywords, v, st):
         """The tangent of ``v = rule(args)``: the sum of its active parameters' contributions."""
-        if rule is None:
-            raise self.error(MissingRuleError, s, f"no derivative rule for {what}",
-                             hint="register one with s2sad.rules.jvp(...)")
-        try:
-            bound = bind(rule, args, keywords)
-        except TypeError as exc:
-            raise self.error(MissingRuleError, s, f"no derivative rule for this call of {what}: {exc}",
-                             hint="call it as the rule's pattern does: " + rule.pattern)
+        bound = self.bind_rule(s, rule, what, args, keywords, "jvp")
         batch_safe = rule.out in (rules.ELEMENTWISE, rules.SCALAR)
         mode = "jvp"
         if self.vector and (rule.jvp_batched or rule.jvp_batched_cases or not batch_safe):

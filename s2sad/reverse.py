@@ -32,7 +32,7 @@ from .errors import MissingRuleError, UnsupportedSyntaxError
 from .derivatives import (_OP_SYMBOL, DerivativeTransformer, State, assign, call, comment, name, seed_name,
                           store)
 from .normalize import Normalized, may_jump, terminates
-from .templates import bind, instantiate, negate
+from .templates import instantiate, negate
 
 
 class _PopSlot(ast.stmt):
@@ -404,14 +404,8 @@ class ReverseTransformer(DerivativeTransformer):
         return entry[0]
 
     def apply_rule(self, s, rule, what, args, keywords, v, st, out):
-        if rule is None or not rule.vjp:
-            raise self.error(MissingRuleError, s, f"no derivative rule for {what}",
-                             hint="register one with s2sad.rules.vjp(...)")
-        try:
-            bound = bind(rule, args, keywords)
-        except TypeError as exc:
-            raise self.error(MissingRuleError, s, f"no derivative rule for this call of {what}: {exc}",
-                             hint="call it as the rule's pattern does: " + rule.pattern)
+        bound = self.bind_rule(s, rule if rule is not None and rule.vjp else None, what, args,
+                               keywords, "vjp")
         mapping = dict(bound)
         mapping["y"] = name(v)
         mapping["y_bar"] = name(self.adj(v))
