@@ -2,7 +2,6 @@
 products, indexing, in-place writes, lists and loops, generated from a seed; the
 gradient (reverse mode) and the tangent (forward mode) must match central finite
 differences along a random direction, optimized and not."""
-import importlib.util
 import random
 
 import numpy as np
@@ -10,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import s2sad
+from util import load_function
 
 UNARY = ["np.sin({})", "np.tanh({})", "np.exp(-{0} * {0})", "({} ** 2)", "(-{})", "np.cos({})",
          "np.sqrt(1.0 + {0} * {0})", "np.abs({})"]
@@ -116,12 +116,7 @@ class ArrayProgramWriter:
 
 
 def load(source, tmp_path, seed):
-    path = tmp_path / f"random_array_program_{seed}.py"
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location(f"random_array_program_{seed}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.f
+    return load_function(source, tmp_path, f"random_array_program_{seed}")
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -1,16 +1,14 @@
 """Random programs: straight-line code, branches on values, loops and in-place
 writes, generated from a seed; s2sad's gradient must match central finite
 differences, optimized and not."""
-import importlib.util
 import math
 import random
-import sys
 
-import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import s2sad
+from util import load_function
 
 UNARY = ["math.sin({})", "math.cos({})", "math.tanh({})", "math.exp(-{0} * {0} / 4)",
          "({} ** 2)", "(-{})", "math.atan({})"]
@@ -118,12 +116,7 @@ class ProgramWriter:
 
 
 def load(source, tmp_path, seed):
-    path = tmp_path / f"random_program_{seed}.py"
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location(f"random_program_{seed}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.f
+    return load_function(source, tmp_path, f"random_program_{seed}")
 
 
 def central(f, x, y, which, eps):

@@ -183,3 +183,15 @@ def assert_close_tree(got, want, rtol=1e-5, atol=1e-7, what=""):
     assert np.shape(got) == np.shape(want), f"{what}: shape {np.shape(got)} != {np.shape(want)}"
     np.testing.assert_allclose(np.asarray(got, dtype=float), np.asarray(want, dtype=float),
                                rtol=rtol, atol=atol, err_msg=what)
+
+
+def load_function(source, directory, module_name, function="f"):
+    """Write ``source`` to a file in ``directory`` and import ``function`` from it
+    (s2sad reads a function's source from its file)."""
+    import importlib.util
+    path = directory / f"{module_name}.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return getattr(module, function)
