@@ -77,3 +77,20 @@ def test_source_shows_the_callee_tangent_program():
     J(np.array([0.3, -0.5]), 1.5)
     src = s2sad.source(J)
     assert "def jacfwd_scale(" in src and "jacfwd_scale(v=x" in src
+
+
+def sums_a_list(x):
+    xs = []
+    for i in range(3):
+        xs.append(np.sin(x) * (i + 1.0))
+    return np.sum(sum(xs)) + float(np.sum(sum(x * x)))
+
+
+@OPT
+def test_builtin_sum_in_forward_and_vector_mode(optimize):
+    x = np.array([0.3, -0.7])
+    exact = 6.0 * np.cos(x) + 2 * x            # d/dx of sum_i (i+1) sin(x) + x^2
+    _, t = s2sad.jvp(sums_a_list, (x,), (np.array([1.0, 0.0]),), optimize=optimize)
+    assert t == pytest.approx(exact[0])
+    np.testing.assert_allclose(s2sad.jacfwd(sums_a_list, optimize=optimize)(x), exact, rtol=1e-12)
+    np.testing.assert_allclose(fd_jacobian(sums_a_list, (x,), 0), exact, rtol=1e-6)
