@@ -169,7 +169,7 @@ class Activity:
             return [n for e in rhs.elts for n in names_in(e)]
         if isinstance(rhs, ast.Call):
             callee = resolve_callee(self.parsed, rhs, self.locals)
-            if callee.nondiff:
+            if callee.nondiff and not rules.refused(callee.key):
                 return []
             out = [n for a in rhs.args for n in names_in(a)]
             out += [n for kw in rhs.keywords for n in names_in(kw.value)]

@@ -12,8 +12,11 @@ import ast
 import inspect
 from collections import Counter
 
+import numpy as np
+
 from . import rules
-from .analysis import Activity, assigned_names, iter_stmts, refined_ndims, resolve_value
+from .analysis import (Activity, assigned_names, iter_stmts, refined_ndims, resolve_callee,
+                       resolve_value)
 from .errors import MissingRuleError, SourceUnavailableError, UnsupportedSyntaxError
 from .normalize import RESERVED, normalized
 from .templates import bind
@@ -96,6 +99,7 @@ class DerivativeTransformer:
         self.act = Activity(self.fn, self.p, set(self.wrt), {self.result})
         self.nd = refined_ndims(self.fn, self.p, arg_ndims or {})
         self.locals = self.act.locals
+        self.refuse_lossy()
         self.loop_names = set(norm.loop_names)
         self.init_names(self.fn)
         self.assign_counts = _assignment_counts(self.fn.body)
@@ -182,10 +186,55 @@ class DerivativeTransformer:
             raise self.error(MissingRuleError, s, f"no derivative rule for {what}",
                              hint=f"register one with s2sad.rules.{mode}(...)")
         try:
-            return bind(rule, args, keywords)
+            bound = bind(rule, args, keywords)
         except TypeError as exc:
             raise self.error(MissingRuleError, s, f"no derivative rule for this call of {what}: {exc}",
                              hint="call it as the rule's pattern does: " + rule.pattern)
+        if "dtype" in bound:
+            self.check_cast(s, bound["dtype"])
+        return bound
+
+    def refuse_lossy(self) -> None:
+        """Refuse, before any code runs, what would silently lose a derivative: a
+        differentiated value turned into text (``str(x)``, ``"%f" % x``) that reaches the
+        output, and ``eval``/``exec`` (they read locals no analysis sees)."""
+        strings = {s.targets[0].id for s in iter_stmts(self.fn.body)
+                   if isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Name)
+                   and isinstance(s.value, ast.Constant) and isinstance(s.value.value, str)}
+        for s in iter_stmts(self.fn.body):
+            value = s.value if isinstance(s, (ast.Assign, ast.Expr)) else None
+            target = s.targets[0] if isinstance(s, ast.Assign) else None
+            useful = isinstance(target, ast.Name) and target.id in self.act.active
+            if isinstance(value, ast.Call):
+                callee = resolve_callee(self.p, value, self.locals)
+                refused = rules.refused(callee.key)
+                if refused and (refused[1] or useful):
+                    raise self.error(UnsupportedSyntaxError, value,
+                                     f"s2sad does not differentiate through {callee.name.rstrip('()')}()",
+                                     hint=refused[0])
+            if useful and isinstance(value, ast.BinOp) and isinstance(value.op, ast.Mod) and (
+                    isinstance(value.left, ast.Constant) and isinstance(value.left.value, str)
+                    or isinstance(value.left, ast.Name) and value.left.id in strings):
+                raise self.error(UnsupportedSyntaxError, value,
+                                 "s2sad does not differentiate through %-formatting",
+                                 hint="keep numbers as numbers inside the differentiated function; "
+                                      "format them outside it")
+
+    def check_cast(self, s, dtype) -> None:
+        """A derivative through a cast to ``dtype`` is exact for float, complex, int and bool
+        dtypes (cast_derivative); refuse any other dtype, or one not known before running."""
+        if isinstance(dtype, ast.Constant) and dtype.value is None:
+            return
+        value = dtype.value if isinstance(dtype, ast.Constant) else resolve_value(self.p, dtype)
+        try:
+            kind = np.dtype(value).kind
+        except TypeError:
+            kind = None
+        if kind not in tuple("fcbiu"):
+            raise self.error(UnsupportedSyntaxError, s, "s2sad does not differentiate through a cast "
+                             f"to dtype {ast.unparse(dtype)}",
+                             hint="cast to a float dtype (np.float64, np.float32) named in the call, "
+                                  "or to an int or bool dtype for a zero derivative")
 
     def error(self, cls, node, message, hint=None):
         return self.p.error(cls, node, message, hint=hint)

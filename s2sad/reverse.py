@@ -427,6 +427,7 @@ class ReverseTransformer(DerivativeTransformer):
                 self.accumulate(atom.id, expr, st, out)
                 continue
             if isinstance(atom, (ast.Tuple, ast.List)):
+                template = rule.vjp_each.get(param, template)
                 for k, e in enumerate(atom.elts):
                     if self.is_active(e):
                         expr = instantiate(template, {**mapping, "i": ast.Constant(value=k)})

@@ -12,6 +12,7 @@ __all__ = [
     "unbroadcast", "unreduce", "accumulate_at", "concat_part", "zeros_like",
     "matmul_vjp_a", "matmul_vjp_b", "extremum_mask", "norm_vjp", "untranspose", "solve_vjp_a",
     "zeros_list", "add_lists", "list_add_at", "unconcatenate", "batch_sum", "batch_zeros_list",
+    "cast_derivative",
 ]
 
 
@@ -126,6 +127,20 @@ def solve_vjp_a(g, a, y):
     if np.ndim(y) == 1:
         return -np.outer(b_bar, y)
     return -(b_bar @ np.swapaxes(y, -1, -2))
+
+
+def cast_derivative(g, dtype=None):
+    """The part of a derivative ``g`` that survives a cast to ``dtype`` (``x.astype(dtype)``,
+    ``np.array(..., dtype=dtype)``): all of it for a float or complex dtype, none for an
+    integer or bool one (piecewise constant: a zero derivative, still a float)."""
+    if dtype is None:
+        return g
+    kind = np.dtype(dtype).kind
+    if kind in "fc":
+        return g
+    if kind in "biu":
+        return np.zeros(np.shape(g)) if np.ndim(g) else 0.0
+    raise TypeError(f"s2sad: no derivative through a cast to dtype {dtype!r}")
 
 
 def zeros_list(xs):

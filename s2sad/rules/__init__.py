@@ -11,4 +11,5 @@ Users extend the same tables::
 """
 from . import math_, numpy_, operators, runtime_  # noqa: F401  (registration side effects)
 from .registry import (ARRAY, ELEMENTWISE, INPLACE, NONDIFFERENTIABLE, RULES, SAME, SCALAR,  # noqa: F401
-                       Rule, is_nondifferentiable, jvp, lookup, nondifferentiable, vjp)
+                       Rule, is_nondifferentiable, jvp, lookup, nondifferentiable, refuse, refused,
+                       vjp)

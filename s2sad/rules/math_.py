@@ -1,5 +1,5 @@
 """Derivative rules of the ``math`` module (Python floats in, Python floats out)."""
-from .registry import SCALAR, jvp, nondifferentiable, vjp
+from .registry import SCALAR, jvp, nondifferentiable, refuse, vjp
 
 vjp("math.sin(x)", out=SCALAR, x="y_bar * math.cos(x)")
 jvp("math.sin(x)", out=SCALAR, x="x_dot * math.cos(x)")
@@ -53,3 +53,9 @@ nondifferentiable(
     "math.copysign", "math.factorial", "math.gcd",
     "len", "int", "bool", "round", "range", "print", "isinstance", "str",
 )
+
+# text round trips carry the value (float(str(x)) is x) but no rule can carry its derivative
+refuse("str", "repr", "format", "ascii", ".format",
+       hint="keep numbers as numbers inside the differentiated function; format them outside it")
+refuse("eval", "exec", "locals", "globals", "vars", always=True,
+       hint="write the expression itself; s2sad cannot see what evaluated code reads")

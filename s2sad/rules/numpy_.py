@@ -188,21 +188,22 @@ vjp("np.stack(arrays, axis=0)", out=ARRAY, arrays="np.take(y_bar, i, axis)",
     arrays_whole="list(np.moveaxis(y_bar, axis, 0))")
 jvp("np.stack(arrays, axis=0)", arrays="np.stack(arrays_dot, axis=axis)")
 jvp("np.stack(arrays, axis=0)", batched=True, arrays="np.stack(arrays_dot, axis=batch_axis(axis, y))")
-vjp("np.array(x)", out=ARRAY, x="y_bar", x_whole="list(y_bar)")
-jvp("np.array(x)", x="np.array(x_dot)")
-jvp("np.array(x)", batched=True, x="batch_array(x_dot)")
-vjp("np.asarray(x)", out=ARRAY, x="y_bar", x_whole="list(y_bar)")
-jvp("np.asarray(x)", x="np.asarray(x_dot)")
-jvp("np.asarray(x)", batched=True, x="batch_array(x_dot)")
+# a list display's element i gets row i of the adjoint; a cast to an int or bool dtype has
+# a zero derivative (cast_derivative(g, None) is folded to g)
+for f in ("np.array(x, dtype=None)", "np.asarray(x, dtype=None)"):
+    vjp(f, out=ARRAY, x="cast_derivative(y_bar, dtype)", x_each="cast_derivative(y_bar[i], dtype)",
+        x_whole="list(cast_derivative(y_bar, dtype))")
+    jvp(f, x="cast_derivative(" + f.split("(")[0] + "(x_dot), dtype)")
+    jvp(f, batched=True, x="cast_derivative(batch_array(x_dot), dtype)")
 vjp("a.copy()", out=SAME, a="y_bar")
 jvp("a.copy()", out=SAME, a="np.copy(a_dot)")
 jvp("a.copy()", batched=True, a="np.copy(a_dot)")
 vjp("np.copy(a)", out=SAME, a="y_bar")
 jvp("np.copy(a)", out=SAME, a="np.copy(a_dot)")
 jvp("np.copy(a)", batched=True, a="np.copy(a_dot)")
-vjp("a.astype(dtype)", out=SAME, a="y_bar")
-jvp("a.astype(dtype)", out=SAME, a="a_dot.astype(dtype)")
-jvp("a.astype(dtype)", batched=True, a="a_dot.astype(dtype)")
+vjp("a.astype(dtype)", out=SAME, a="cast_derivative(y_bar, dtype)")
+jvp("a.astype(dtype)", out=SAME, a="cast_derivative(a_dot, dtype)")
+jvp("a.astype(dtype)", batched=True, a="cast_derivative(a_dot, dtype)")
 
 nondifferentiable(
     "np.floor", "np.ceil", "np.round", "np.rint", "np.trunc", "np.sign", "np.fix",

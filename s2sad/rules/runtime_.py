@@ -60,6 +60,9 @@ vjp("np.swapaxes(a, axis1, axis2)", out=ARRAY, a="np.swapaxes(y_bar, axis1, axis
 jvp("np.swapaxes(a, axis1, axis2)", a="np.swapaxes(a_dot, axis1, axis2)")
 jvp("np.swapaxes(a, axis1, axis2)", batched=True,
     a="np.swapaxes(a_dot, batch_axis(axis1, a), batch_axis(axis2, a))")
+vjp("cast_derivative(g, dtype=None)", out=ARRAY, g="cast_derivative(y_bar, dtype)")
+jvp("cast_derivative(g, dtype=None)", g="cast_derivative(g_dot, dtype)")
+jvp("cast_derivative(g, dtype=None)", batched=True, g="cast_derivative(g_dot, dtype)")
 vjp("tangent_like(t, y)", out=ARRAY, t="unbroadcast(y_bar, t)")
 jvp("tangent_like(t, y)", t="tangent_like(t_dot, y)")
 

@@ -1,0 +1,267 @@
+"""Issue 7, items 2 and 3: array displays and the rules that must be exact.
+
+* ``np.array([[a, b], [c, d]])`` and its kin: each element of a display gets its own
+  part of the adjoint (row ``i``), in reverse, forward, vector and second order;
+* stacked linear algebra, casts to int/bool dtypes, ``np.prod`` through zeros;
+* text round trips (``float(str(x))``) and ``eval`` are refused before the user's code runs.
+
+Expected values are central finite differences of the functions themselves (tests/util.py),
+or closed forms: never s2sad compared with itself.  Every check runs optimized and not.
+"""
+import inspect
+import math
+
+import numpy as np
+import pytest
+
+import s2sad
+from s2sad.errors import UnsupportedSyntaxError
+from util import assert_close_tree, check_grad, fd_jacobian, fd_jvp
+
+OPT = pytest.mark.parametrize("optimize", [True, False], ids=["optimized", "unoptimized"])
+
+_wr = np.random.default_rng(7)
+W2 = _wr.standard_normal(2)
+W22 = _wr.standard_normal((2, 2))
+W23 = _wr.standard_normal((2, 3))
+W32 = _wr.standard_normal((3, 2))
+W223 = _wr.standard_normal((2, 2, 3))
+W233 = _wr.standard_normal((2, 3, 3))
+W322 = _wr.standard_normal((3, 2, 2))
+del _wr
+
+
+# --------------------------------------------------------------------------
+# checks in every mode
+
+def fd_hessian(f, x, h=1e-4):
+    """The Hessian of scalar ``f`` at array ``x`` by central second differences of ``f``."""
+    x = np.asarray(x, dtype=float)
+    n = x.size
+    H = np.zeros((n, n))
+    for i in range(n):
+        for j in range(n):
+            ei = np.zeros(n)
+            ej = np.zeros(n)
+            ei[i] = h
+            ej[j] = h
+            ei, ej = ei.reshape(x.shape), ej.reshape(x.shape)
+            H[i, j] = (f(x + ei + ej) - f(x + ei - ej) - f(x - ei + ej) + f(x - ei - ej)) / (4 * h * h)
+    return H.reshape(x.shape + x.shape)
+
+
+def check_all_modes(f, x, optimize, second_order=True, rtol=1e-5):
+    """Reverse (grad), forward (jvp), vector (jacfwd) and second order (hessian,
+    grad of grad for a float) against finite differences of ``f``."""
+    check_grad(f, x, optimize=optimize, rtol=rtol)
+    rng = np.random.default_rng(1)
+    t = float(rng.standard_normal()) if isinstance(x, float) else rng.standard_normal(np.shape(x))
+    value, tangent = s2sad.jvp(f, (x,), (t,), optimize=optimize)
+    assert_close_tree(value, f(x), what="jvp value")
+    assert_close_tree(tangent, fd_jvp(f, (x,), (t,)), rtol=rtol, atol=1e-6, what="jvp tangent")
+    if not isinstance(x, float):
+        jac = s2sad.jacfwd(f, optimize=optimize)(x)
+        assert_close_tree(jac, fd_jacobian(f, (x,), 0), rtol=rtol, atol=1e-6, what="jacfwd")
+    if second_order:
+        if isinstance(x, float):
+            gg = s2sad.grad(s2sad.grad(f, optimize=optimize), optimize=optimize)(x)
+            h = 1e-4
+            want = (f(x + h) - 2 * f(x) + f(x - h)) / (h * h)
+            assert gg == pytest.approx(want, rel=1e-4, abs=1e-5)
+        else:
+            hess = s2sad.hessian(f, optimize=optimize)(x)
+            assert_close_tree(hess, fd_hessian(f, x), rtol=1e-4, atol=1e-5, what="hessian")
+
+
+def lineno_of(fn, text):
+    """The file line number of the first line of ``fn``'s source containing ``text``."""
+    lines, start = inspect.getsourcelines(fn)
+    for k, line in enumerate(lines):
+        if text in line:
+            return start + k
+    raise AssertionError(f"{text!r} not in {fn.__name__}")
+
+
+def assert_refused(fn, x, text, modes=("grad", "jvp")):
+    """``fn`` is refused in every mode with UnsupportedSyntaxError at the line containing
+    ``text``, before its body runs (``fn`` appends to its ``ran`` list when it runs)."""
+    line = lineno_of(fn, text)
+    for mode in modes:
+        RAN.clear()
+        with pytest.raises(UnsupportedSyntaxError) as err:
+            if mode == "grad":
+                s2sad.grad(fn)(x)
+            else:
+                s2sad.jvp(fn, (x,), (1.0 if isinstance(x, float) else np.ones_like(x),))
+        assert f":{line}:" in str(err.value), str(err.value)
+        assert "hint" in str(err.value)
+        assert not RAN, "the function's body ran before it was refused"
+
+
+RAN = []
+
+
+# --------------------------------------------------------------------------
+# 1. array displays: each element gets its own part of the adjoint
+
+def disp_2x2(x):
+    a = np.sin(x[0])
+    b = x[1] * x[2]
+    m = np.array([[a, b], [x[2], 1.5]])
+    return np.sum(m * W22) + m[0, 1] * m[1, 0]
+
+
+def disp_scalar_row(x):
+    s = x[0] * x[1]
+    v = np.array([s, 2 * s, x[1]])
+    return np.sum(np.sin(v) * np.array([1.0, 10.0, -3.0]))
+
+
+def disp_of_arrays(x):
+    m = np.array([x, 2 * x, np.cos(x)])            # (3, 3) from three vectors
+    return np.sum(m * W32[:, :1] * np.arange(3.0)) + np.sum(m[1] ** 2)
+
+
+def disp_tuple_and_asarray(x):
+    m = np.asarray(((x[0], x[1]), (x[1] * x[0], 3.0)))
+    return np.sum(np.tanh(m) * W22)
+
+
+def disp_nested_names(x):
+    r0 = [x[0], x[1] ** 2]
+    r1 = [np.exp(x[2]), x[0]]
+    m = np.array([r0, r1])
+    return np.sum(m * W22) + m[1, 0] * m[0, 1]
+
+
+def disp_of_matrices(x):
+    A = np.reshape(x[:4], (2, 2))
+    B = A * x[4]
+    t = np.array([A, B, A @ B])                      # (3, 2, 2)
+    return np.sum(t * W322)
+
+
+def disp_depth3(x):
+    t = np.array([[[x[0], x[1]], [x[1], 2.0]], [[x[0] * x[1], 0.5], [np.sin(x[0]), x[1]]]])
+    return np.sum(t * W223[:, :, :2]) + t[1, 1, 0] ** 2
+
+
+def disp_0d_and_float(x):
+    c = np.sum(x)                                    # a 0-d value
+    p = float(x[0] * 3.0)                            # a Python float
+    v = np.array([c, p, 1.0, x[1]])
+    return np.sum(v * v * np.array([1.0, 2.0, 3.0, 4.0]))
+
+
+def disp_single(x):
+    v = np.array([x[0] * x[1]])                      # shape (1,)
+    return np.sum(v * 3.0) + v[0] ** 2
+
+
+def disp_repeated(x):
+    s = x[0] * x[1]
+    v = np.array([s, s, x[0], s])                    # one name, several elements
+    return np.sum(v * np.array([1.0, -2.0, 3.0, 0.5]) * v)
+
+
+def disp_in_loop(x):
+    rows = []
+    for k in range(3):
+        rows.append(x * (k + 1.0))
+    m = np.array(rows)
+    return np.sum(m * W32[:, :1]) + np.sum(np.stack(rows) ** 2)
+
+
+DISPLAYS = [disp_2x2, disp_scalar_row, disp_of_arrays, disp_tuple_and_asarray, disp_nested_names,
+            disp_depth3, disp_0d_and_float, disp_single, disp_repeated]
+
+
+@OPT
+@pytest.mark.parametrize("f", DISPLAYS, ids=lambda f: f.__name__)
+def test_display_all_modes(f, optimize):
+    x = np.array([0.4, -0.7, 1.3])
+    check_all_modes(f, x, optimize)
+
+
+@OPT
+def test_display_of_a_list_built_in_a_loop(optimize):
+    """(second order of a list-building loop is a documented limit: first order here)"""
+    check_all_modes(disp_in_loop, np.array([0.4, -0.7, 1.3]), optimize, second_order=False)
+
+
+@OPT
+def test_display_of_matrices(optimize):
+    x = np.array([0.4, -0.7, 1.3, 0.2, 0.9])
+    check_all_modes(disp_of_matrices, x, optimize, second_order=False)
+
+
+def disp_of_float(s):
+    v = np.array([s, 2 * s, s * s])
+    return np.sum(v * np.array([1.0, 10.0, 100.0]))
+
+
+@OPT
+def test_display_of_a_float_argument(optimize):
+    g = check_grad(disp_of_float, 0.3, optimize=optimize)
+    assert g == pytest.approx(1.0 + 20.0 + 60.0)
+    check_all_modes(disp_of_float, 0.3, optimize)
+
+
+def test_display_adjoint_is_per_element_in_source():
+    s2sad.grad(disp_2x2)(np.array([0.4, -0.7, 1.3]))
+    src = s2sad.source(s2sad.grad(disp_2x2))
+    assert "_bar[0]" in src and "_bar[1]" in src
+
+
+# dtypes of a display: float32 keeps the derivative, int/bool have none, object is refused
+
+def disp_float32(x):
+    m = np.array([x[0] * x[1], x[2]], dtype=np.float32)
+    return np.sum(m * np.array([2.0, 3.0])) + x[0]
+
+
+def disp_int(x):
+    m = np.array([x[0] * 3.7, x[2] * 7.3], dtype=int)
+    return np.sum(m * 1.0) + x[1] * x[0]
+
+
+def disp_bool(x):
+    m = np.asarray([x[0], x[1]], dtype=bool)
+    return np.sum(m * x[:2])
+
+
+@OPT
+def test_display_dtypes(optimize):
+    x = np.array([0.4, -0.7, 1.3])
+    g = s2sad.grad(disp_float32, optimize=optimize)(x)
+    np.testing.assert_allclose(g, [2.0 * x[1] + 1.0, 2.0 * x[0], 3.0], rtol=1e-6)
+    check_all_modes(disp_int, x, optimize)
+    np.testing.assert_array_equal(s2sad.grad(disp_int, optimize=optimize)(x), [x[1], x[0], 0.0])
+    check_all_modes(disp_bool, x, optimize)
+    np.testing.assert_array_equal(s2sad.grad(disp_bool, optimize=optimize)(x), [1.0, 1.0, 0.0])
+
+
+def disp_object(x):
+    RAN.append(1)
+    m = np.array([x[0], x[1]], dtype=object)
+    return float(np.sum(m))
+
+
+def test_display_object_dtype_is_refused():
+    assert_refused(disp_object, np.array([0.4, -0.7, 1.3]), "dtype=object")
+
+
+def disp_ragged(x):
+    m = np.array([[x[0], x[1]], [x[2]]])
+    return np.sum(m)
+
+
+def test_ragged_display_raises_like_the_function():
+    """NumPy refuses a ragged display itself: the derivative raises what ``f`` raises."""
+    x = np.array([0.4, -0.7, 1.3])
+    with pytest.raises(ValueError):
+        disp_ragged(x)
+    with pytest.raises(ValueError):
+        s2sad.grad(disp_ragged)(x)
+    with pytest.raises(ValueError):
+        s2sad.jvp(disp_ragged, (x,), (x,))
