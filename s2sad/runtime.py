@@ -12,7 +12,7 @@ __all__ = [
     "unbroadcast", "unreduce", "accumulate_at", "concat_part", "zeros_like",
     "matmul_vjp_a", "matmul_vjp_b", "extremum_mask", "norm_vjp", "untranspose", "solve_vjp_a",
     "zeros_list", "add_lists", "list_add_at", "unconcatenate", "batch_sum", "batch_zeros_list",
-    "cast_derivative",
+    "cast_derivative", "prod_others", "no_derivative",
 ]
 
 
@@ -141,6 +141,72 @@ def cast_derivative(g, dtype=None):
     if kind in "biu":
         return np.zeros(np.shape(g)) if np.ndim(g) else 0.0
     raise TypeError(f"s2sad: no derivative through a cast to dtype {dtype!r}")
+
+
+def prod_others(x, axis=None, t=None, u=None, w=None):
+    """For each element of ``x``, the product of the *other* elements of its group in
+    ``np.prod(x, axis)``: the derivative of the product, exact where elements are zero
+    (no division by ``x``).  Given tangents ``t`` (``u``, ``w``), its derivatives along
+    them: the sum over distinct other elements ``k`` (``k != l``, ...) of
+    ``t[k] (u[l] ...)`` times the product of the rest.  Tangents may carry leading axes
+    (vector mode); the result then has them too."""
+    x = np.asarray(x)
+    ts = [np.asarray(v) for v in (t, u, w) if v is not None]
+    nd = x.ndim
+    if axis is None:
+        axes = tuple(range(nd))
+    else:
+        axes = tuple(a % nd for a in (axis if isinstance(axis, (tuple, list)) else (axis,)))
+    keep = tuple(a for a in range(nd) if a not in axes)
+
+    def groups(v):
+        lead = v.ndim - nd
+        perm = tuple(range(lead)) + tuple(lead + a for a in keep + axes)
+        moved = np.transpose(v, perm)
+        return moved.reshape(moved.shape[:lead + len(keep)] + (-1,))
+
+    xg, tg = groups(x), [groups(v) for v in ts]
+    n, m = xg.shape[-1], len(ts)
+    full = (1 << m) - 1
+
+    def times(acc, j):
+        """``acc`` (coefficients by subset of tangents) times ``x_j + sum_l eps_l t_l[j]``."""
+        out = {}
+        for subset, value in acc.items():
+            out[subset] = out.get(subset, 0.0) + value * xg[..., j]
+            for l in range(m):
+                if not subset & (1 << l):
+                    out[subset | 1 << l] = out.get(subset | 1 << l, 0.0) + value * tg[l][..., j]
+        return out
+
+    left, acc = [], {0: 1.0}
+    for j in range(n):
+        left.append(acc)
+        acc = times(acc, j)
+    right, acc = [None] * n, {0: 1.0}
+    for j in reversed(range(n)):
+        right[j] = acc
+        acc = times(acc, j)
+    columns = []
+    for j in range(n):
+        total = 0.0
+        for a, value in left[j].items():
+            if full & ~a in right[j]:
+                total = total + value * right[j][full & ~a]
+        columns.append(total)
+    shape = np.broadcast_shapes(xg.shape, *[v.shape for v in tg])
+    out = np.stack([np.broadcast_to(c, shape[:-1]) for c in columns], axis=-1) if n \
+        else np.zeros(shape)
+    lead = len(shape) - xg.ndim
+    moved_shape = shape[:lead] + tuple(x.shape[a] for a in keep + axes)
+    out = out.reshape(moved_shape)
+    perm = tuple(range(lead)) + tuple(lead + a for a in keep + axes)
+    return np.transpose(out, np.argsort(perm))
+
+
+def no_derivative(what):
+    """Stands for a derivative s2sad does not provide (``what``): raises when reached."""
+    raise NotImplementedError(f"s2sad: no derivative for {what}")
 
 
 def zeros_list(xs):

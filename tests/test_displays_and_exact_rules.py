@@ -265,3 +265,74 @@ def test_ragged_display_raises_like_the_function():
         s2sad.grad(disp_ragged)(x)
     with pytest.raises(ValueError):
         s2sad.jvp(disp_ragged, (x,), (x,))
+
+
+# --------------------------------------------------------------------------
+# 2. np.prod through zeros: the product of the other factors, never y / x
+
+def prod_all(x):
+    return np.prod(x) + np.sum(x)
+
+
+def prod_axis0(x):
+    return np.sum(np.prod(x, axis=0) * W2)
+
+
+def prod_axis1_keepdims(x):
+    return np.sum(np.sin(x.prod(axis=1, keepdims=True)) * x)
+
+
+def prod_method(x):
+    return x.prod() * 2.0 + x[0, 0]
+
+
+def prod_axes(x):
+    return np.sum(np.prod(x, axis=(0, 1)) ** 2)
+
+
+PRODS = [(prod_all, (3, 2)), (prod_axis0, (3, 2)), (prod_axis1_keepdims, (3, 2)),
+         (prod_method, (3, 2)), (prod_axes, (2, 2, 2))]
+
+
+def with_zeros(shape, zeros):
+    x = np.random.default_rng(3).uniform(0.5, 1.5, shape) * np.array([1.0, -1.0]).repeat(
+        np.prod(shape) // 2).reshape(shape)
+    x.flat[list(zeros)] = 0.0
+    return x
+
+
+@OPT
+@pytest.mark.parametrize("zeros", [(), (0,), (0, 3), (1, 2)], ids=["no_zero", "one_zero", "two_zeros",
+                                                                  "two_zeros_same_group"])
+@pytest.mark.parametrize("f,shape", PRODS, ids=[f.__name__ for f, _ in PRODS])
+def test_prod_through_zeros(f, shape, zeros, optimize):
+    x = with_zeros(shape, zeros)
+    check_all_modes(f, x, optimize)
+    g = s2sad.grad(f, optimize=optimize)(x)
+    assert np.all(np.isfinite(g))
+
+
+@OPT
+def test_prod_gradient_closed_form_with_zeros(optimize):
+    x = np.array([2.0, 0.0, 3.0, 5.0])
+    np.testing.assert_array_equal(s2sad.grad(prod_all, optimize=optimize)(x) - 1.0, [0.0, 30.0, 0.0, 0.0])
+    x = np.array([2.0, 0.0, 3.0, 0.0])
+    np.testing.assert_array_equal(s2sad.grad(prod_all, optimize=optimize)(x) - 1.0, [0.0, 0.0, 0.0, 0.0])
+    # second order: d2/dx1 dx3 of the product with two zeros is the product of the rest (6)
+    H = s2sad.hessian(prod_all, optimize=optimize)(x)
+    want = np.zeros((4, 4))
+    want[1, 3] = want[3, 1] = 6.0
+    np.testing.assert_array_equal(H, want)
+
+
+def prod_scalar(s):
+    v = np.array([s, s - 1.0, 2.0])
+    return np.prod(v)
+
+
+@OPT
+def test_prod_of_a_display_at_a_zero(optimize):
+    check_all_modes(prod_scalar, 1.0, optimize)          # the factor s - 1 is zero
+    assert s2sad.grad(prod_scalar, optimize=optimize)(1.0) == pytest.approx(2.0)
+    assert s2sad.grad(s2sad.grad(prod_scalar, optimize=optimize), optimize=optimize)(1.0) == \
+        pytest.approx(4.0)

@@ -75,8 +75,10 @@ SPREAD = "unreduce(y_bar, x, axis, keepdims)"
 # tangents of reductions reduce the tangent; vector mode shifts the axes past the directions
 BATCH_SUM = "np.sum(x_dot, axis=batch_axis(axis, x), keepdims=keepdims)"
 BATCH_MEAN = "np.mean(x_dot, axis=batch_axis(axis, x), keepdims=keepdims)"
-PROD_DOT = "np.sum(x_dot * (unreduce(y, x, axis, keepdims) / x), axis=axis, keepdims=keepdims)"
-BATCH_PROD_DOT = "np.sum(x_dot * (unreduce(y, x, axis, keepdims) / x), axis=batch_axis(axis, x), keepdims=keepdims)"
+# a product's derivative is the product of the other factors: exact where some are zero
+PROD_BAR = "unreduce(y_bar, x, axis, keepdims) * prod_others(x, axis)"
+PROD_DOT = "np.sum(x_dot * prod_others(x, axis), axis=axis, keepdims=keepdims)"
+BATCH_PROD_DOT = "np.sum(x_dot * prod_others(x, axis), axis=batch_axis(axis, x), keepdims=keepdims)"
 RESHAPED = "np.reshape(a_dot, np.shape(y))"
 BATCH_RESHAPED = "np.reshape(a_dot, (len(a_dot),) + np.shape(y))"
 FULL_1D = dict(ndim=(1,), when=dict(axis=None, keepdims=False))
@@ -98,10 +100,10 @@ vjp("x.mean(axis=None, keepdims=False)", out=REDUCE, x=SPREAD + " * (np.size(y) 
 jvp("x.mean(axis=None, keepdims=False)", x="x_dot.mean(axis=axis, keepdims=keepdims)")
 jvp("x.mean(axis=None, keepdims=False)", when=dict(axis=None, keepdims=False), x="x_dot.mean()")
 jvp("x.mean(axis=None, keepdims=False)", batched=True, x=BATCH_MEAN)
-vjp("np.prod(x, axis=None, keepdims=False)", out=REDUCE, x="unreduce(y_bar * y, x, axis, keepdims) / x")
+vjp("np.prod(x, axis=None, keepdims=False)", out=REDUCE, x=PROD_BAR)
 jvp("np.prod(x, axis=None, keepdims=False)", x=PROD_DOT)
 jvp("np.prod(x, axis=None, keepdims=False)", batched=True, x=BATCH_PROD_DOT)
-vjp("x.prod(axis=None, keepdims=False)", out=REDUCE, x="unreduce(y_bar * y, x, axis, keepdims) / x")
+vjp("x.prod(axis=None, keepdims=False)", out=REDUCE, x=PROD_BAR)
 jvp("x.prod(axis=None, keepdims=False)", x=PROD_DOT)
 jvp("x.prod(axis=None, keepdims=False)", batched=True, x=BATCH_PROD_DOT)
 EXTREMUM = SPREAD + " * extremum_mask(y, x, axis, keepdims)"

@@ -60,6 +60,25 @@ vjp("np.swapaxes(a, axis1, axis2)", out=ARRAY, a="np.swapaxes(y_bar, axis1, axis
 jvp("np.swapaxes(a, axis1, axis2)", a="np.swapaxes(a_dot, axis1, axis2)")
 jvp("np.swapaxes(a, axis1, axis2)", batched=True,
     a="np.swapaxes(a_dot, batch_axis(axis1, a), batch_axis(axis2, a))")
+# prod_others is symmetric in its tangents and in the element it leaves out: each derivative
+# (tangent or adjoint alike) adds one more tangent
+PROD_OTHERS = "prod_others(x, axis=None, t=None, u=None, w=None)"
+for batched in (False, True):
+    jvp(PROD_OTHERS, batched=batched, when=dict(t=None), x="prod_others(x, axis, x_dot)")
+    jvp(PROD_OTHERS, batched=batched, when=dict(u=None), x="prod_others(x, axis, t, x_dot)",
+        t="prod_others(x, axis, t_dot)")
+    jvp(PROD_OTHERS, batched=batched, when=dict(w=None), x="prod_others(x, axis, t, u, x_dot)",
+        t="prod_others(x, axis, t_dot, u)", u="prod_others(x, axis, t, u_dot)")
+    jvp(PROD_OTHERS, batched=batched, x="no_derivative('np.prod beyond fourth order')",
+        t="prod_others(x, axis, t_dot, u, w)", u="prod_others(x, axis, t, u_dot, w)",
+        w="prod_others(x, axis, t, u, w_dot)")
+vjp(PROD_OTHERS, out=ARRAY, when=dict(t=None), x="prod_others(x, axis, y_bar)")
+vjp(PROD_OTHERS, when=dict(u=None), x="prod_others(x, axis, t, y_bar)", t="prod_others(x, axis, y_bar)")
+vjp(PROD_OTHERS, when=dict(w=None), x="prod_others(x, axis, t, u, y_bar)",
+    t="prod_others(x, axis, y_bar, u)", u="prod_others(x, axis, t, y_bar)")
+vjp(PROD_OTHERS, x="no_derivative('np.prod beyond fourth order')",
+    t="prod_others(x, axis, y_bar, u, w)", u="prod_others(x, axis, t, y_bar, w)",
+    w="prod_others(x, axis, t, u, y_bar)")
 vjp("cast_derivative(g, dtype=None)", out=ARRAY, g="cast_derivative(y_bar, dtype)")
 jvp("cast_derivative(g, dtype=None)", g="cast_derivative(g_dot, dtype)")
 jvp("cast_derivative(g, dtype=None)", batched=True, g="cast_derivative(g_dot, dtype)")
