@@ -12,7 +12,8 @@ __all__ = [
     "unbroadcast", "unreduce", "accumulate_at", "concat_part", "zeros_like",
     "matmul_vjp_a", "matmul_vjp_b", "extremum_mask", "norm_vjp", "untranspose", "solve_vjp_a",
     "zeros_list", "add_lists", "list_add_at", "unconcatenate", "batch_sum", "batch_zeros_list",
-    "cast_derivative", "prod_others", "no_derivative",
+    "cast_derivative", "prod_others", "no_derivative", "solve_vjp_b", "solve_vjp_a_along",
+    "solve_vjp_b_along", "solve_dot", "dot_vjp_a", "dot_vjp_b", "each_direction",
 ]
 
 
@@ -76,30 +77,51 @@ def zeros_like(x):
     return np.zeros(np.shape(x), dtype=np.result_type(x, np.float32) if np.ndim(x) else float)
 
 
-def matmul_vjp_a(g, a, b):
-    """Adjoint of ``a`` in ``a @ b`` for every combination of 1-D and 2-D+ operands."""
-    if np.ndim(a) == 0 or np.ndim(b) == 0:
-        return g * b
+def _matrices(g, a, b):
+    """``g``, ``a``, ``b`` of ``g = a @ b`` with a 1-d ``a`` as a row and a 1-d ``b`` as a
+    column (``g`` gains the axes matmul removed), as NumPy's matmul promotes them."""
     if np.ndim(b) == 1:
-        if np.ndim(a) == 1:
-            return g * b
-        return np.multiply.outer(g, b)
+        b, g = np.expand_dims(b, -1), np.expand_dims(g, -1)
     if np.ndim(a) == 1:
-        return b @ g
-    return g @ np.swapaxes(b, -1, -2)
+        a, g = np.expand_dims(a, -2), np.expand_dims(g, -2)
+    return g, a, b
+
+
+def matmul_vjp_a(g, a, b):
+    """Adjoint of ``a`` in ``a @ b``: ``g b^T`` on the last two axes, summed over the stack
+    axes ``a`` was broadcast along (1-d operands promoted as matmul does)."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return unbroadcast(g * b, a)
+    g, a1, b = _matrices(g, a, b)
+    return np.reshape(unbroadcast(g @ np.swapaxes(b, -1, -2), a1), np.shape(a))
 
 
 def matmul_vjp_b(g, a, b):
-    """Adjoint of ``b`` in ``a @ b`` for every combination of 1-D and 2-D+ operands."""
+    """Adjoint of ``b`` in ``a @ b``: ``a^T g`` on the last two axes, summed over the stack
+    axes ``b`` was broadcast along (1-d operands promoted as matmul does)."""
     if np.ndim(a) == 0 or np.ndim(b) == 0:
-        return g * a
-    if np.ndim(a) == 1:
-        if np.ndim(b) == 1:
-            return g * a
-        return np.multiply.outer(a, g)
-    if np.ndim(b) == 1:
-        return np.swapaxes(a, -1, -2) @ g
-    return np.swapaxes(a, -1, -2) @ g
+        return unbroadcast(g * a, b)
+    g, a, b1 = _matrices(g, a, b)
+    return np.reshape(unbroadcast(np.swapaxes(a, -1, -2) @ g, b1), np.shape(b))
+
+
+def batch_matmul(a, b, batched="a"):
+    """Vector mode: ``a @ b`` where ``a`` (``batched="a"``) or ``b`` carries one leading
+    axis of directions; the result has it first."""
+    na, nb = np.ndim(a) - (batched == "a"), np.ndim(b) - (batched == "b")
+    if nb == 1:
+        b = np.expand_dims(b, -1)
+    if na == 1:
+        a = np.expand_dims(a, -2)
+    ndim = 1 + max(na, nb, 2)            # directions, stack axes, two matrix axes
+    t = a if batched == "a" else b
+    t = np.reshape(t, np.shape(t)[:1] + (1,) * (ndim - np.ndim(t)) + np.shape(t)[1:])
+    y = t @ b if batched == "a" else a @ t
+    if nb == 1:
+        y = y[..., 0]
+    if na == 1:
+        y = y[..., 0, :] if nb != 1 else y[..., 0]
+    return y
 
 
 def norm_vjp(g, y, x, ord=None, axis=None, keepdims=False):
@@ -121,12 +143,92 @@ def untranspose(g, axes=None):
     return np.transpose(g, np.argsort(axes))
 
 
+def _solve_t(a, g, vector):
+    """``a^-T g`` on the last two axes (``g`` a stack of vectors when ``vector``)."""
+    at = np.swapaxes(a, -1, -2)
+    if vector:
+        return np.linalg.solve(at, np.expand_dims(g, -1))[..., 0]
+    return np.linalg.solve(at, g)
+
+
+def _outer(u, y, vector):
+    """``u y^T`` on the last two axes (of stacks of vectors when ``vector``)."""
+    if vector:
+        return np.expand_dims(u, -1) * np.expand_dims(y, -2)
+    return u @ np.swapaxes(y, -1, -2)
+
+
+def _solves_vectors(a, y):
+    """True when ``y = np.linalg.solve(a, b)`` solved for a vector ``b`` (1-d, NumPy 2)."""
+    return np.ndim(y) == np.ndim(a) - 1
+
+
 def solve_vjp_a(g, a, y):
-    """Adjoint of ``a`` in ``y = np.linalg.solve(a, b)``: ``-(a^-T g) y^T``."""
-    b_bar = np.linalg.solve(np.swapaxes(a, -1, -2), g)
-    if np.ndim(y) == 1:
-        return -np.outer(b_bar, y)
-    return -(b_bar @ np.swapaxes(y, -1, -2))
+    """Adjoint of ``a`` in ``y = np.linalg.solve(a, b)``: ``-(a^-T g) y^T``, summed over
+    the stack axes ``a`` was broadcast along."""
+    vector = _solves_vectors(a, y)
+    return unbroadcast(-_outer(_solve_t(a, g, vector), y, vector), a)
+
+
+def solve_vjp_b(g, a, b):
+    """Adjoint of ``b`` in ``np.linalg.solve(a, b)``: ``a^-T g``, summed over the stack
+    axes ``b`` was broadcast along."""
+    return unbroadcast(_solve_t(a, g, np.ndim(b) == 1), b)
+
+
+def solve_vjp_a_along(g, a, a_dot, y):
+    """The derivative of ``solve_vjp_a(g, a, y)`` along ``a_dot`` (``g`` and ``y`` fixed)."""
+    vector = _solves_vectors(a, y)
+    u = _solve_t(a, g, vector)
+    du = -_solve_t(a, _matvec_t(a_dot, u, vector), vector)
+    return unbroadcast(-_outer(du, y, vector), a)
+
+
+def solve_vjp_b_along(g, a, a_dot, b):
+    """The derivative of ``solve_vjp_b(g, a, b)`` along ``a_dot`` (``g`` fixed)."""
+    vector = np.ndim(b) == 1
+    u = _solve_t(a, g, vector)
+    return unbroadcast(-_solve_t(a, _matvec_t(a_dot, u, vector), vector), b)
+
+
+def _matvec_t(m, u, vector):
+    """``m^T u`` on the last two axes (``u`` a stack of vectors when ``vector``)."""
+    mt = np.swapaxes(m, -1, -2)
+    if vector:
+        return (mt @ np.expand_dims(u, -1))[..., 0]
+    return mt @ u
+
+
+def solve_dot(a, a_dot, y):
+    """The tangent of ``y = np.linalg.solve(a, b)`` along ``a_dot``, less its sign:
+    ``a^-1 (a_dot y)``."""
+    if _solves_vectors(a, y):
+        return np.linalg.solve(a, a_dot @ np.expand_dims(y, -1))[..., 0]
+    return np.linalg.solve(a, a_dot @ y)
+
+
+def dot_vjp_a(g, a, b):
+    """Adjoint of ``a`` in ``np.dot(a, b)`` (as matmul's but for two n-d operands, where
+    ``np.dot`` contracts ``a``'s last axis with ``b``'s second-to-last)."""
+    na, nb = np.ndim(a), np.ndim(b)
+    if na <= 1 or nb <= 1 or na == nb == 2:
+        return matmul_vjp_a(g, a, b)
+    return np.tensordot(g, b, axes=(list(range(na - 1, np.ndim(g))), list(range(nb - 2)) + [nb - 1]))
+
+
+def dot_vjp_b(g, a, b):
+    """Adjoint of ``b`` in ``np.dot(a, b)``."""
+    na, nb = np.ndim(a), np.ndim(b)
+    if na <= 1 or nb <= 1 or na == nb == 2:
+        return matmul_vjp_b(g, a, b)
+    return np.moveaxis(np.tensordot(a, g, axes=(list(range(na - 1)), list(range(na - 1)))), 0, -2)
+
+
+def each_direction(f, position, *args):
+    """Vector mode of a runtime helper ``f`` that is linear in ``args[position]``, whose
+    leading axis holds one tangent per direction: ``f`` applied per direction."""
+    t = args[position]
+    return np.stack([f(*args[:position], tk, *args[position + 1:]) for tk in t])
 
 
 def cast_derivative(g, dtype=None):
@@ -238,7 +340,7 @@ def unconcatenate(g, arrays, axis=0):
 # --- forward mode: tangents, and vector mode (one leading axis of directions) -------------------
 __all__ += [
     "tangent_like", "tangents_like", "lift_tangents", "batch_axis", "transpose_dims",
-    "batch_matmul_b", "batch_solve", "batch_array", "batch_full", "batch_unbroadcast",
+    "batch_matmul", "batch_solve", "batch_dot_b", "batch_array", "batch_full", "batch_unbroadcast",
     "batch_unreduce",
 ]
 
@@ -289,18 +391,22 @@ def transpose_dims(t, axes=None, batch_dims=0):
     return np.transpose(t, tuple(range(batch_dims)) + tuple(a % n + batch_dims for a in axes))
 
 
-def batch_matmul_b(a, b_dot):
-    """``a @ b_dot[k]`` for every direction ``k``."""
+def batch_solve(a, r, y):
+    """``np.linalg.solve(a, r[k])`` for every direction ``k`` (``r[k]`` has the shape of
+    the solution ``y``, or ``b``'s, which broadcasts to it)."""
+    r = np.reshape(r, np.shape(r)[:1] + (1,) * (np.ndim(y) + 1 - np.ndim(r)) + np.shape(r)[1:])
+    if _solves_vectors(a, y):
+        return np.linalg.solve(a, np.expand_dims(r, -1))[..., 0]
+    return np.linalg.solve(a, r)
+
+
+def batch_dot_b(a, b_dot):
+    """``np.dot(a, b_dot[k])`` for every direction ``k``, directions first."""
+    if np.ndim(a) == 0:
+        return a * b_dot
     if np.ndim(b_dot) == 2:                  # b is a vector
-        return b_dot @ (np.swapaxes(a, -1, -2) if np.ndim(a) >= 2 else a)
-    return a @ b_dot
-
-
-def batch_solve(a, b_dot):
-    """``np.linalg.solve(a, b_dot[k])`` for every direction ``k``."""
-    if np.ndim(b_dot) == np.ndim(a):         # b is a vector (or a stack of them)
-        return np.swapaxes(np.linalg.solve(a, np.swapaxes(b_dot, 0, -1)), 0, -1)
-    return np.linalg.solve(a, b_dot)
+        return np.moveaxis(np.dot(a, np.swapaxes(b_dot, 0, 1)), -1, 0)
+    return np.moveaxis(np.dot(a, b_dot), np.ndim(a) - 1, 0)
 
 
 def batch_array(t):

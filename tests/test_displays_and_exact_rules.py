@@ -192,7 +192,7 @@ def test_display_of_a_list_built_in_a_loop(optimize):
 @OPT
 def test_display_of_matrices(optimize):
     x = np.array([0.4, -0.7, 1.3, 0.2, 0.9])
-    check_all_modes(disp_of_matrices, x, optimize, second_order=False)
+    check_all_modes(disp_of_matrices, x, optimize)
 
 
 def disp_of_float(s):
@@ -336,3 +336,90 @@ def test_prod_of_a_display_at_a_zero(optimize):
     assert s2sad.grad(prod_scalar, optimize=optimize)(1.0) == pytest.approx(2.0)
     assert s2sad.grad(s2sad.grad(prod_scalar, optimize=optimize), optimize=optimize)(1.0) == \
         pytest.approx(4.0)
+
+
+# --------------------------------------------------------------------------
+# 3. stacked linear algebra: transpose the last two axes, follow NumPy's broadcasting
+
+def _well_conditioned(k, n, seed):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((k, n, n)) * 0.3 + 2.0 * np.eye(n)
+
+
+A3 = _well_conditioned(2, 3, 11)
+B3 = np.random.default_rng(12).standard_normal((2, 3, 3))
+M23 = np.random.default_rng(13).standard_normal((3, 2))
+V3 = np.random.default_rng(14).standard_normal(3)
+
+
+def la_inv(a):
+    return np.sum(np.linalg.inv(a) * W233)
+
+
+def la_det(a):
+    return np.sum(np.linalg.det(a) * W2)
+
+
+def la_det_log(a):
+    return np.sum(np.log(np.abs(np.linalg.det(a))))
+
+
+def la_solve_matrix(a):
+    return np.sum(np.linalg.solve(a, B3) * W233)
+
+
+def la_solve_vector(a):
+    return np.sum(np.linalg.solve(a, V3) * W23)
+
+
+def la_solve_wrt_b(b):
+    return np.sum(np.linalg.solve(A3, b) * W233)
+
+
+def la_solve_vector_wrt_b(b):
+    return np.sum(np.linalg.solve(A3, b) * W23)
+
+
+def la_solve_broadcast_b(b):
+    return np.sum(np.linalg.solve(A3, b) * W233)    # b (3, 3) against a stack of two
+
+
+def la_matmul_33(a):
+    return np.sum((a @ B3) * W233) + np.sum(np.matmul(B3, a) ** 2)
+
+
+def la_matmul_32(a):
+    return np.sum((a @ M23) ** 2) + np.sum(a @ V3)
+
+
+def la_matmul_23(b):
+    return np.sum(M23.T @ b) + np.sum(np.matmul(V3, b) ** 2)
+
+
+def la_matmul_broadcast(m):
+    return np.sum((A3 @ m) ** 2)                     # m (3, 2) against a stack of two
+
+
+def la_matmul_vector(v):
+    return np.sum((A3 @ v) ** 2) + np.sum(np.sin(v @ A3))
+
+
+def la_dot_nd(a):
+    return np.sum(np.dot(a, B3[:, :, :2]) * 0.3 * np.arange(24.0).reshape(2, 3, 2, 2)) + \
+        np.sum(a.dot(V3) ** 2)
+
+
+def la_dot_nd_wrt_b(b):
+    return np.sum(np.sin(np.dot(B3, b)))            # (2, 3, 3) . (2, 3, 2) -> (2, 3, 2, 2)
+
+
+STACKED = [(la_dot_nd, A3), (la_dot_nd_wrt_b, B3[:, :, :2] * 0.5), (la_inv, A3), (la_det, A3), (la_det_log, A3), (la_solve_matrix, A3), (la_solve_vector, A3),
+           (la_solve_wrt_b, B3), (la_solve_vector_wrt_b, V3), (la_solve_broadcast_b, B3[0]),
+           (la_matmul_33, B3 * 0.5), (la_matmul_32, B3), (la_matmul_23, B3[:, :, :2] * 0.7),
+           (la_matmul_broadcast, M23), (la_matmul_vector, V3)]
+
+
+@OPT
+@pytest.mark.parametrize("f,x", STACKED, ids=[f.__name__ for f, _ in STACKED])
+def test_stacked_linear_algebra(f, x, optimize):
+    check_all_modes(f, x.copy(), optimize, rtol=1e-4)

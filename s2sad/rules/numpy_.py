@@ -121,10 +121,17 @@ for pattern in ("np.max(x, axis=None, keepdims=False)", "np.amax(x, axis=None, k
     jvp(pattern, batched=True, x="np.sum(x_dot * extremum_mask(y, x, axis, keepdims), axis=batch_axis(axis, x), keepdims=keepdims)")
 
 # --- linear algebra and products ------------------------------------------------------------
+# matmul works on the last two axes of stacks; np.dot of n-d arrays contracts a's last axis
+# with b's second-to-last (the same for 1-d and 2-d operands)
+vjp("np.matmul(a, b)", out=ARRAY, a="matmul_vjp_a(y_bar, a, b)", b="matmul_vjp_b(y_bar, a, b)")
+jvp("np.matmul(a, b)", out=ARRAY, a="a_dot @ b", b="a @ b_dot")
+jvp("np.matmul(a, b)", batched=True, a="batch_matmul(a_dot, b, 'a')", b="batch_matmul(a, b_dot, 'b')")
+jvp("np.matmul(a, b)", batched=True, ndim=(2, 2), a="a_dot @ b", b="a @ b_dot")
+for f in ("np.dot(a, b)", "a.dot(b)"):
+    vjp(f, out=ARRAY, a="dot_vjp_a(y_bar, a, b)", b="dot_vjp_b(y_bar, a, b)")
+    jvp(f, out=ARRAY, a="np.dot(a_dot, b)", b="np.dot(a, b_dot)")
+    jvp(f, batched=True, a="np.dot(a_dot, b)", b="batch_dot_b(a, b_dot)")
 for f in ("np.dot(a, b)", "np.matmul(a, b)", "a.dot(b)"):
-    vjp(f, out=ARRAY, a="matmul_vjp_a(y_bar, a, b)", b="matmul_vjp_b(y_bar, a, b)")
-    jvp(f, out=ARRAY, a="a_dot @ b", b="a @ b_dot")
-    jvp(f, batched=True, a="a_dot @ b", b="batch_matmul_b(a, b_dot)")
     jvp(f, batched=True, ndim=(2, 1), a="a_dot @ b", b="b_dot @ a.T")
     vjp(f, ndim=(2, 1), a="np.outer(y_bar, b)", b="a.T @ y_bar")
     vjp(f, ndim=(1, 2), a="b @ y_bar", b="np.outer(a, y_bar)")
@@ -140,16 +147,21 @@ jvp("np.linalg.norm(x, ord=None, axis=None, keepdims=False)",
     x="np.sum(x_dot * norm_vjp(np.ones_like(y), y, x, ord, axis, keepdims), axis=axis, keepdims=keepdims)")
 jvp("np.linalg.norm(x, ord=None, axis=None, keepdims=False)", batched=True,
     x="np.sum(x_dot * norm_vjp(np.ones_like(y), y, x, ord, axis, keepdims), axis=batch_axis(axis, x), keepdims=keepdims)")
-vjp("np.linalg.solve(a, b)", out=ARRAY, a="solve_vjp_a(y_bar, a, y)",
-    b="np.linalg.solve(np.swapaxes(a, -1, -2), y_bar)")
-jvp("np.linalg.solve(a, b)", a="-np.linalg.solve(a, a_dot @ y)", b="np.linalg.solve(a, b_dot)")
-jvp("np.linalg.solve(a, b)", batched=True, a="-batch_solve(a, a_dot @ y)", b="batch_solve(a, b_dot)")
-vjp("np.linalg.inv(a)", out=ARRAY, a="-(y.T @ y_bar @ y.T)")
+# stacks of matrices: transposes swap the last two axes; b is a vector only when 1-d (NumPy 2)
+vjp("np.linalg.solve(a, b)", out=ARRAY, a="solve_vjp_a(y_bar, a, y)", b="solve_vjp_b(y_bar, a, b)")
+jvp("np.linalg.solve(a, b)", a="-solve_dot(a, a_dot, y)", b="np.linalg.solve(a, b_dot)")
+jvp("np.linalg.solve(a, b)", batched=True, a="-each_direction(solve_dot, 1, a, a_dot, y)",
+    b="batch_solve(a, b_dot, y)")
+vjp("np.linalg.inv(a)", out=ARRAY, a="-(np.swapaxes(y, -1, -2) @ y_bar @ np.swapaxes(y, -1, -2))")
+vjp("np.linalg.inv(a)", ndim=(2,), a="-(y.T @ y_bar @ y.T)")
 jvp("np.linalg.inv(a)", a="-(y @ a_dot @ y)")
 jvp("np.linalg.inv(a)", batched=True, a="-(y @ a_dot @ y)")
-vjp("np.linalg.det(a)", out=SCALAR, a="y_bar * y * np.linalg.inv(a).T")
-jvp("np.linalg.det(a)", a="y * np.sum(np.linalg.inv(a).T * a_dot, axis=(-2, -1))")
-jvp("np.linalg.det(a)", batched=True, a="y * np.sum(np.linalg.inv(a).T * a_dot, axis=(-2, -1))")
+vjp("np.linalg.det(a)", out=ARRAY,
+    a="np.expand_dims(y_bar * y, (-2, -1)) * np.swapaxes(np.linalg.inv(a), -1, -2)")
+vjp("np.linalg.det(a)", ndim=(2,), a="y_bar * y * np.linalg.inv(a).T")
+jvp("np.linalg.det(a)", a="y * np.sum(np.swapaxes(np.linalg.inv(a), -1, -2) * a_dot, axis=(-2, -1))")
+jvp("np.linalg.det(a)", batched=True,
+    a="y * np.sum(np.swapaxes(np.linalg.inv(a), -1, -2) * a_dot, axis=(-2, -1))")
 
 # --- shape manipulation ---------------------------------------------------------------------
 vjp("np.reshape(a, shape)", out=ARRAY, a="np.reshape(y_bar, np.shape(a))")

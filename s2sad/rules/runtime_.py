@@ -28,6 +28,17 @@ vjp("matmul_vjp_a(g, a, b)", out=ARRAY, g="np.matmul(y_bar, b)", b="matmul_vjp_b
 jvp("matmul_vjp_a(g, a, b)", g="matmul_vjp_a(g_dot, a, b)", b="matmul_vjp_a(g, a, b_dot)")
 vjp("matmul_vjp_b(g, a, b)", out=ARRAY, g="np.matmul(a, y_bar)", a="matmul_vjp_a(g, a, y_bar)")
 jvp("matmul_vjp_b(g, a, b)", g="matmul_vjp_b(g_dot, a, b)", a="matmul_vjp_b(g, a_dot, b)")
+vjp("dot_vjp_a(g, a, b)", out=ARRAY, g="np.dot(y_bar, b)", b="dot_vjp_b(g, y_bar, b)")
+jvp("dot_vjp_a(g, a, b)", g="dot_vjp_a(g_dot, a, b)", b="dot_vjp_a(g, a, b_dot)")
+vjp("dot_vjp_b(g, a, b)", out=ARRAY, g="np.dot(a, y_bar)", a="dot_vjp_a(g, a, y_bar)")
+jvp("dot_vjp_b(g, a, b)", g="dot_vjp_b(g_dot, a, b)", a="dot_vjp_b(g, a_dot, b)")
+# vector mode of these helpers: one call per direction (each is linear in the tangent)
+for helper in ("matmul_vjp_a", "dot_vjp_a"):
+    jvp(helper + "(g, a, b)", batched=True, g=f"each_direction({helper}, 0, g_dot, a, b)",
+        b=f"each_direction({helper}, 2, g, a, b_dot)")
+for helper in ("matmul_vjp_b", "dot_vjp_b"):
+    jvp(helper + "(g, a, b)", batched=True, g=f"each_direction({helper}, 0, g_dot, a, b)",
+        a=f"each_direction({helper}, 1, g, a_dot, b)")
 vjp("norm_vjp(g, r, x, ord=None, axis=None, keepdims=False)", out=ARRAY,
     g="np.sum(y_bar * norm_vjp(np.ones_like(r), r, x, ord, axis, keepdims), axis=axis, keepdims=keepdims)",
     x="norm_vjp(g, r, y_bar, ord, axis, keepdims)",
@@ -37,7 +48,13 @@ jvp("norm_vjp(g, r, x, ord=None, axis=None, keepdims=False)",
     r="-norm_vjp(g * r_dot, r * r, x, ord, axis, keepdims)")
 # (in patterns, a parameter must not be called y: y is the primitive's own result)
 jvp("solve_vjp_a(g, a, sol)", g="solve_vjp_a(g_dot, a, sol)", sol="solve_vjp_a(g, a, sol_dot)",
-    a="-solve_vjp_a(np.swapaxes(a_dot, -1, -2) @ np.linalg.solve(np.swapaxes(a, -1, -2), g), a, sol)")
+    a="solve_vjp_a_along(g, a, a_dot, sol)")
+jvp("solve_vjp_a(g, a, sol)", batched=True, g="each_direction(solve_vjp_a, 0, g_dot, a, sol)",
+    sol="each_direction(solve_vjp_a, 2, g, a, sol_dot)",
+    a="each_direction(solve_vjp_a_along, 2, g, a, a_dot, sol)")
+jvp("solve_vjp_b(g, a, b)", g="solve_vjp_b(g_dot, a, b)", a="solve_vjp_b_along(g, a, a_dot, b)")
+jvp("solve_vjp_b(g, a, b)", batched=True, g="each_direction(solve_vjp_b, 0, g_dot, a, b)",
+    a="each_direction(solve_vjp_b_along, 2, g, a, a_dot, b)")
 vjp("untranspose(g, axes=None)", out=ARRAY, g="transpose_dims(y_bar, axes)")
 jvp("untranspose(g, axes=None)", g="untranspose(g_dot, axes)")
 vjp("transpose_dims(t, axes=None, batch_dims=0)", out=ARRAY, t="untranspose(y_bar, axes)",
