@@ -423,3 +423,192 @@ STACKED = [(la_dot_nd, A3), (la_dot_nd_wrt_b, B3[:, :, :2] * 0.5), (la_inv, A3),
 @pytest.mark.parametrize("f,x", STACKED, ids=[f.__name__ for f, _ in STACKED])
 def test_stacked_linear_algebra(f, x, optimize):
     check_all_modes(f, x.copy(), optimize, rtol=1e-4)
+
+
+# --------------------------------------------------------------------------
+# 4. casts: an int or bool dtype has a zero derivative, a float dtype keeps it
+
+def cast_int(x):
+    return np.sum(x.astype(int) * x) + np.sum(np.sin(x))
+
+
+def cast_int32(x):
+    return np.sum(x.astype(np.int32) * 1.0) + np.sum(x * x)
+
+
+def cast_bool(x):
+    return np.sum(x.astype(bool) * x * x)
+
+
+def cast_float32(x):
+    return np.sum(np.sin(x.astype(np.float32)).astype(np.float64) * x)
+
+
+def cast_float(x):
+    return np.sum(x.astype(float) ** 3)
+
+
+@OPT
+@pytest.mark.parametrize("f", [cast_int, cast_int32, cast_bool, cast_float], ids=lambda f: f.__name__)
+def test_casts(f, optimize):
+    x = np.array([0.4, -1.7, 2.3, 1.6])
+    check_all_modes(f, x, optimize)
+
+
+@OPT
+def test_cast_float32_keeps_the_derivative(optimize):
+    x = np.array([0.4, -1.7, 2.3])
+    g = s2sad.grad(cast_float32, optimize=optimize)(x)
+    np.testing.assert_allclose(g, np.cos(x) * x + np.sin(x), rtol=1e-6)
+    _, t = s2sad.jvp(cast_float32, (x,), (np.ones(3),), optimize=optimize)
+    assert t == pytest.approx(np.sum(np.cos(x) * x + np.sin(x)), rel=1e-6)
+
+
+@OPT
+def test_cast_int_closed_form(optimize):
+    x = np.array([0.4, -1.7, 2.3])
+    np.testing.assert_array_equal(s2sad.grad(cast_int, optimize=optimize)(x), x.astype(int) + np.cos(x))
+    np.testing.assert_array_equal(s2sad.grad(cast_bool, optimize=optimize)(x), 2 * x)
+
+
+def cast_object(x):
+    RAN.append(1)
+    return float(np.sum(x.astype(object)))
+
+
+def test_cast_to_object_is_refused():
+    assert_refused(cast_object, np.array([0.4, -1.7]), "astype(object)")
+
+
+# --------------------------------------------------------------------------
+# 5. text round trips and eval are refused; int/round/floor have a true zero derivative
+
+def text_str(x):
+    RAN.append(1)
+    y = x * 2.0
+    return float(str(y)) + x
+
+
+def text_repr(x):
+    RAN.append(1)
+    return float(repr(x * 3.0))
+
+
+def text_format(x):
+    RAN.append(1)
+    return float(format(x, ".17g"))
+
+
+def text_method_format(x):
+    RAN.append(1)
+    return float("{:.17g}".format(x))
+
+
+def text_percent(x):
+    RAN.append(1)
+    return float("%.17g" % x)
+
+
+def text_percent_name(x):
+    RAN.append(1)
+    fmt = "%.17g"
+    return float(fmt % x) * 2.0
+
+
+def text_eval(x):
+    RAN.append(1)
+    return eval("x * 2.0")
+
+
+def text_eval_of_str(x):
+    RAN.append(1)
+    return eval(str(x))
+
+
+def text_exec(x):
+    RAN.append(1)
+    exec("y = 1")
+    return x
+
+
+def text_fstring(x):
+    RAN.append(1)
+    return float(f"{x}")
+
+
+def text_reversed(x):
+    RAN.append(1)
+    ys = list(reversed([x, 2.0 * x]))
+    return ys[0]
+
+
+def text_arange(x):
+    RAN.append(1)
+    return math.fsum(np.arange(x, x + 3.0))
+
+
+REFUSED = [(text_str, "str(y)"), (text_repr, "float(repr("), (text_format, "float(format("),
+           (text_method_format, ".format(x)"), (text_percent, '"%.17g" % x'),
+           (text_percent_name, "fmt % x"), (text_eval, "return eval("), (text_eval_of_str, "return eval("),
+           (text_exec, 'exec("'), (text_fstring, 'f"{x}"'), (text_reversed, "list(reversed("),
+           (text_arange, "np.arange(x")]
+
+
+@pytest.mark.parametrize("f,text", REFUSED, ids=[f.__name__ for f, _ in REFUSED])
+def test_text_and_eval_are_refused(f, text):
+    assert_refused(f, 0.7, text)
+
+
+def text_print(x):
+    print(str(x), repr(x), "%.3f" % x)             # text that does not reach the result
+    return x * 2.0
+
+
+def test_text_that_does_not_reach_the_output_is_fine(capsys):
+    assert s2sad.grad(text_print)(0.7) == 2.0
+    assert s2sad.jvp(text_print, (0.7,), (1.0,))[1] == 2.0
+
+
+def piecewise(x):
+    n = int(x * 3.0)
+    r = round(x * 5.0)
+    f = math.floor(x * 7.0)
+    return (n + r + f) * x + x * x
+
+
+@OPT
+@pytest.mark.parametrize("x", [0.31, 1.23])
+def test_int_round_floor_have_zero_derivative(x, optimize):
+    want = int(x * 3.0) + round(x * 5.0) + math.floor(x * 7.0) + 2 * x
+    assert s2sad.grad(piecewise, optimize=optimize)(x) == pytest.approx(want)
+    check_all_modes(piecewise, x, optimize)
+
+
+# --------------------------------------------------------------------------
+# 6. what was declared non-differentiable but is not: copysign, heaviside
+
+def copysign_f(x):
+    return math.copysign(x * x + 1.0, -1.0) * math.copysign(2.0, x) + math.copysign(x, 1.0)
+
+
+def heaviside_f(x):
+    return np.sum(np.heaviside(np.array([0.0, 1.0, -1.0, 0.0]), x * x) * np.array([1.0, 2.0, 3.0, 4.0]))
+
+
+def heaviside_array_f(x):
+    return np.sum(np.heaviside(x - x[0], np.sin(x)) * W2.sum() * x)
+
+
+@OPT
+@pytest.mark.parametrize("x", [0.7, -1.3])
+def test_copysign(x, optimize):
+    assert s2sad.grad(copysign_f, optimize=optimize)(x) == pytest.approx(-2 * x * math.copysign(2.0, x)
+                                                                           + math.copysign(1.0, x))
+    check_all_modes(copysign_f, x, optimize)
+
+
+@OPT
+def test_heaviside(optimize):
+    assert s2sad.grad(heaviside_f, optimize=optimize)(0.7) == pytest.approx(5 * 2 * 0.7)
+    check_all_modes(heaviside_f, 0.7, optimize)
+    check_all_modes(heaviside_array_f, np.array([0.3, 1.1, -0.4]), optimize)

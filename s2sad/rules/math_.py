@@ -48,14 +48,21 @@ jvp("sum(xs)", batched=True, xs="batch_sum(xs_dot)")
 vjp("abs(x)", out="elementwise", x="y_bar * np.sign(x)")
 jvp("abs(x)", out="elementwise", x="x_dot * np.sign(x)")
 
+# copysign(a, b) is |a| with the sign of b: a derivative in a, none in b (piecewise constant)
+vjp("math.copysign(a, b)", out=SCALAR, a="y_bar * (math.copysign(1.0, a) * math.copysign(1.0, b))")
+jvp("math.copysign(a, b)", out=SCALAR, a="a_dot * (math.copysign(1.0, a) * math.copysign(1.0, b))")
+
 nondifferentiable(
     "math.floor", "math.ceil", "math.trunc", "math.isnan", "math.isinf", "math.isfinite",
-    "math.copysign", "math.factorial", "math.gcd",
-    "len", "int", "bool", "round", "range", "print", "isinstance", "str",
+    "math.factorial", "math.gcd",
+    "len", "int", "bool", "round", "range", "print", "isinstance",
+    # text: refused below when a differentiated value's text reaches the output
+    "str", "repr", "format", "ascii", ".format",
 )
 
 # text round trips carry the value (float(str(x)) is x) but no rule can carry its derivative
 refuse("str", "repr", "format", "ascii", ".format",
        hint="keep numbers as numbers inside the differentiated function; format them outside it")
+refuse("reversed", hint="index the list backwards instead: xs[::-1]")
 refuse("eval", "exec", "locals", "globals", "vars", always=True,
        hint="write the expression itself; s2sad cannot see what evaluated code reads")

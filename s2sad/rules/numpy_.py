@@ -3,7 +3,7 @@
 Elementwise rules say ``elementwise=True`` and never undo broadcasting
 themselves; reductions spread their adjoint back with ``unreduce``.
 """
-from .registry import ARRAY, ELEMENTWISE, SAME, SCALAR, jvp, nondifferentiable, vjp
+from .registry import ARRAY, ELEMENTWISE, SAME, SCALAR, jvp, nondifferentiable, refuse, vjp
 
 E = dict(elementwise=True)
 
@@ -66,6 +66,9 @@ vjp("np.where(condition, a, b)", **E, a="np.where(condition, y_bar, 0.0)", b="np
 jvp("np.where(condition, a, b)", **E, a="np.where(condition, a_dot, 0.0)", b="np.where(condition, 0.0, b_dot)")
 vjp("np.clip(x, lo, hi)", **E, x="y_bar * (y == x)", lo="y_bar * (x < lo)", hi="y_bar * (x > hi)")
 jvp("np.clip(x, lo, hi)", **E, x="x_dot * (y == x)", lo="lo_dot * (x < lo)", hi="hi_dot * (x > hi)")
+# heaviside(x1, x2) is x2 where x1 == 0: its value there is x2's (a step elsewhere)
+vjp("np.heaviside(x1, x2)", **E, x2="y_bar * (x1 == 0)")
+jvp("np.heaviside(x1, x2)", **E, x2="x2_dot * (x1 == 0)")
 vjp("np.logaddexp(a, b)", **E, a="y_bar * np.exp(a - y)", b="y_bar * np.exp(b - y)")
 jvp("np.logaddexp(a, b)", **E, a="a_dot * np.exp(a - y)", b="b_dot * np.exp(b - y)")
 
@@ -226,6 +229,8 @@ nondifferentiable(
     "np.eye", "np.identity", "np.arange", "np.isnan", "np.isinf", "np.isfinite",
     "np.greater", "np.less", "np.equal", "np.not_equal", "np.greater_equal", "np.less_equal",
     "np.logical_and", "np.logical_or", "np.logical_not", "np.all", "np.any", "np.nonzero",
-    "np.count_nonzero", "np.floor_divide", "np.heaviside",
+    "np.count_nonzero", "np.floor_divide",
     ".shape", ".ndim", ".size", ".dtype", ".argmax", ".argmin", ".argsort", ".nonzero", ".all", ".any",
 )
+# np.arange(start, stop, step) varies with start and step (start + k * step)
+refuse("np.arange", hint="write start + step * np.arange(n) with an integer n (int(...) or len(...))")
