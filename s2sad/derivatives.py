@@ -222,9 +222,15 @@ class DerivativeTransformer:
 
     def check_cast(self, s, dtype) -> None:
         """A derivative through a cast to ``dtype`` is exact for float, complex, int and bool
-        dtypes (cast_derivative); refuse any other dtype, or one not known before running."""
+        dtypes (cast_derivative); refuse any other dtype, or one held in a variable (but an
+        array's ``.dtype``, which cast_derivative checks when it runs)."""
         if isinstance(dtype, ast.Constant) and dtype.value is None:
             return
+        if isinstance(dtype, ast.Name) and any(
+                isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Name)
+                and s.targets[0].id == dtype.id and isinstance(s.value, ast.Attribute)
+                and s.value.attr == "dtype" for s in iter_stmts(self.fn.body)):
+            return         # an array's dtype (x.astype(y.dtype)): cast_derivative decides when run
         value = dtype.value if isinstance(dtype, ast.Constant) else resolve_value(self.p, dtype)
         try:
             kind = np.dtype(value).kind

@@ -480,6 +480,35 @@ def test_cast_to_object_is_refused():
     assert_refused(cast_object, np.array([0.4, -1.7]), "astype(object)")
 
 
+def cast_like(x, n):
+    return np.sum(x.astype(n.dtype) * x)
+
+
+def cast_variable(x):
+    RAN.append(1)
+    kind = int
+    return np.sum(x.astype(kind))
+
+
+@OPT
+def test_cast_to_an_arrays_dtype(optimize):
+    x = np.array([0.4, -1.7, 2.3])
+    g = s2sad.grad(cast_like, optimize=optimize)(x, np.arange(3))
+    np.testing.assert_array_equal(g, x.astype(int))
+    g = s2sad.grad(cast_like, optimize=optimize)(x, np.ones(3, dtype=np.float32))
+    np.testing.assert_allclose(g, 2 * x, rtol=1e-6)
+    _, t = s2sad.jvp(lambda_free_cast_like_int, (x,), (np.ones(3),), optimize=optimize)
+    assert t == pytest.approx(np.sum(x.astype(int)))
+
+
+def lambda_free_cast_like_int(x):
+    return cast_like(x, np.arange(3))
+
+
+def test_cast_to_a_dtype_in_a_variable_is_refused():
+    assert_refused(cast_variable, np.array([0.4, -1.7]), "x.astype(kind)")
+
+
 # --------------------------------------------------------------------------
 # 5. text round trips and eval are refused; int/round/floor have a true zero derivative
 
