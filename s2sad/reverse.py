@@ -409,8 +409,7 @@ class ReverseTransformer(DerivativeTransformer):
         mapping = dict(bound)
         mapping["y"] = name(v)
         mapping["y_bar"] = name(self.adj(v))
-        elementwise_args = [a for p, a in bound.items() if not isinstance(a, (ast.Tuple, ast.List))
-                            and p in rule.params] if rule.elementwise else []
+        elementwise_args = [a for p, a in bound.items() if p in rule.params] if rule.elementwise else []
         for param, template in rule.templates("vjp", bound, self.nd.get).items():
             atom = bound.get(param)
             if isinstance(atom, ast.Name) and atom.id in self.seqs:
@@ -423,15 +422,14 @@ class ReverseTransformer(DerivativeTransformer):
                     raise self.error(MissingRuleError, s, f"no derivative rule for {what} of a list "
                                      "variable", hint="pass a literal list, e.g. np.stack([a, b])")
                 else:
-                    expr = call("list", instantiate(template, mapping))
+                    expr = instantiate(template, mapping)
+                    if rule.elementwise:
+                        expr = call("unbroadcast", expr, copy.deepcopy(atom))
+                    expr = call("list", expr)
                 self.accumulate(atom.id, expr, st, out)
                 continue
             if isinstance(atom, (ast.Tuple, ast.List)):
-                template = rule.vjp_each.get(param, template)
-                for k, e in enumerate(atom.elts):
-                    if self.is_active(e):
-                        expr = instantiate(template, {**mapping, "i": ast.Constant(value=k)})
-                        self.accumulate(e.id, expr, st, out)
+                self.rev_display(atom, template, mapping, rule, v, st, out)
                 continue
             if not self.is_active(atom):
                 continue
@@ -439,6 +437,38 @@ class ReverseTransformer(DerivativeTransformer):
             if rule.elementwise:
                 expr = self.unbroadcast(expr, atom, v, elementwise_args)
             self.accumulate(atom.id, expr, st, out)
+
+    def rev_display(self, atom, template, mapping, rule, v, st, out) -> None:
+        """The adjoints of the elements of a list display passed as one parameter.
+
+        A sequence rule (``np.stack([a, b])``) writes element ``i``'s part with ``i``.  Any
+        other rule sees the display as the array NumPy makes of it: its adjoint has that
+        array's shape (broadcasting undone), and element ``k`` gets row ``k`` of it."""
+        if "i" in names_in(template):
+            for k, e in enumerate(atom.elts):
+                if self.is_active(e):
+                    self.accumulate(e.id, instantiate(template, {**mapping, "i": ast.Constant(value=k)}),
+                                    st, out)
+            return
+        whole = instantiate(template, mapping)
+        if rule.elementwise:
+            whole = call("unbroadcast", whole, copy.deepcopy(atom))
+        self.reads(whole)
+        if not isinstance(whole, ast.Name):
+            parts = self.fresh(f"{v}_parts")
+            self.locals.add(parts)
+            out.append(assign(parts, whole))
+            whole = name(parts)
+        appended = {c.func.value.id for c in ast.walk(self.fn) if isinstance(c, ast.Call)
+                    and isinstance(c.func, ast.Attribute) and c.func.attr == "append"
+                    and isinstance(c.func.value, ast.Name)}
+        for k, e in enumerate(atom.elts):
+            if self.is_active(e):
+                row = ast.Subscript(value=copy.deepcopy(whole), slice=ast.Constant(value=k),
+                                    ctx=ast.Load())
+                # a nested display's adjoint may stay an array row; a list the function
+                # appends to has its adjoint popped: a list
+                self.accumulate(e.id, call("list", row) if e.id in appended else row, st, out)
 
     def rev_if(self, s, st: State, out: list, in_loop: bool) -> None:
         st_then, st_else = st.copy(), st.copy()

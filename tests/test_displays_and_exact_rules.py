@@ -183,10 +183,84 @@ def test_display_all_modes(f, optimize):
     check_all_modes(f, x, optimize)
 
 
+# a display passed straight to a function that expects an array: NumPy makes an array of it
+
+def lit_np_sum(x):
+    return np.sum([x[0], x[1] * 2.0]) * 3.0
+
+
+def lit_builtin_sum(x):
+    return sum([x[0], x[1] * 2.0, x[2] ** 2]) * 3.0
+
+
+def lit_builtin_sum_arrays(x):
+    return np.sum(sum([x, 2.0 * x]) * W32[:, 0])
+
+
+def lit_sin(x):
+    return np.sum(np.sin([x[0], x[1] * 2.0]) * np.array([1.0, 5.0]))
+
+
+def lit_max(x):
+    return np.max([x[0], x[1] * 2.0, 0.5 * x[2]])
+
+
+def lit_mean_tuple(x):
+    return np.mean((x[0], x[1] * 2.0, 1.0)) ** 2
+
+
+def lit_dot(x):
+    return np.dot([x[0], x[1]], [x[1], 3.0]) + np.dot([[x[0], 1.0], [x[2], x[1]]], [x[2], 2.0])[1]
+
+
+def lit_prod(x):
+    return np.prod([x[0], x[1], 2.0]) * x[2]
+
+
+def lit_broadcast(x):
+    return np.sum(np.add([x[0], x[1]], np.ones((3, 2))) ** 2 * W32)
+
+
+def lit_nested_mean(x):
+    return np.sum(np.mean([[x[0], x[1]], [x[2], x[0] * x[1]]], axis=0) * W2)
+
+
+LITERALS = [lit_np_sum, lit_builtin_sum, lit_builtin_sum_arrays, lit_sin, lit_max, lit_mean_tuple,
+            lit_dot, lit_prod, lit_broadcast, lit_nested_mean]
+
+
+@OPT
+@pytest.mark.parametrize("f", LITERALS, ids=lambda f: f.__name__)
+def test_display_passed_to_a_function(f, optimize):
+    check_all_modes(f, np.array([0.4, -0.7, 1.3]), optimize)
+
+
 @OPT
 def test_display_of_a_list_built_in_a_loop(optimize):
     """(second order of a list-building loop is a documented limit: first order here)"""
     check_all_modes(disp_in_loop, np.array([0.4, -0.7, 1.3]), optimize, second_order=False)
+
+
+def disp_appended_row(x):
+    xs = []
+    for k in range(3):
+        xs.append(x[k] * (k + 1.0))
+    m = np.array([xs, [1.0, 2.0, 3.0]])
+    return np.sum(m * W23)
+
+
+def disp_appended_twice(x):
+    xs = []
+    for k in range(3):
+        xs.append(x * (k + 1.0))
+    m = np.array([xs, xs])
+    return np.sum(m * np.arange(18.0).reshape(2, 3, 3))
+
+
+@OPT
+@pytest.mark.parametrize("f", [disp_appended_row, disp_appended_twice], ids=lambda f: f.__name__)
+def test_display_of_a_list_variable(f, optimize):
+    check_all_modes(f, np.array([0.4, -0.7, 1.3]), optimize)
 
 
 @OPT

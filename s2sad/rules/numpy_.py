@@ -205,11 +205,9 @@ vjp("np.stack(arrays, axis=0)", out=ARRAY, arrays="np.take(y_bar, i, axis)",
     arrays_whole="list(np.moveaxis(y_bar, axis, 0))")
 jvp("np.stack(arrays, axis=0)", arrays="np.stack(arrays_dot, axis=axis)")
 jvp("np.stack(arrays, axis=0)", batched=True, arrays="np.stack(arrays_dot, axis=batch_axis(axis, y))")
-# a list display's element i gets row i of the adjoint; a cast to an int or bool dtype has
-# a zero derivative (cast_derivative(g, None) is folded to g)
+# a cast to an int or bool dtype has a zero derivative (cast_derivative(g, None) is folded to g)
 for f in ("np.array(x, dtype=None)", "np.asarray(x, dtype=None)"):
-    vjp(f, out=ARRAY, x="cast_derivative(y_bar, dtype)", x_each="cast_derivative(y_bar[i], dtype)",
-        x_whole="list(cast_derivative(y_bar, dtype))")
+    vjp(f, out=ARRAY, x="cast_derivative(y_bar, dtype)", x_whole="list(cast_derivative(y_bar, dtype))")
     jvp(f, x="cast_derivative(" + f.split("(")[0] + "(x_dot), dtype)")
     jvp(f, batched=True, x="cast_derivative(batch_array(x_dot), dtype)")
 vjp("a.copy()", out=SAME, a="y_bar")

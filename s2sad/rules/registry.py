@@ -12,10 +12,9 @@ the parameter of that name, as a Python expression::
 A parameter that takes a sequence (``np.stack(arrays)``) has a template per
 element, using ``i`` for the element's position, used when the call site
 passes a literal list or tuple; ``<param>_whole`` gives the adjoint of the
-whole sequence as a list, used when it passes a list variable.  A parameter
-that takes either an array or a sequence (``np.array(x)``) gives the
-general template for an array and ``<param>_each`` for element ``i`` of a
-literal list (``x_each="y_bar[i]"``).
+whole sequence as a list, used when it passes a list variable.  Any other
+parameter given a literal list (``np.sum([a, b])``, ``np.array([[a, b], [c, d]])``)
+sees the array NumPy makes of it: element ``k`` gets row ``k`` of its adjoint.
 
 In a template, ``y`` is the primitive's result, ``y_bar`` its adjoint, a
 parameter name stands for the argument passed, and ``<param>_dot`` for its
@@ -83,8 +82,6 @@ class Rule:
     jvp_batched: dict = field(default_factory=dict)
     jvp_batched_cases: list = field(default_factory=list)
     jvp_whole: dict[str, ast.expr] = field(default_factory=dict)
-    vjp_each: dict[str, ast.expr] = field(default_factory=dict)
-    jvp_each: dict[str, ast.expr] = field(default_factory=dict)
 
     def templates(self, mode: str, bound: dict, ndim_of) -> dict:
         """The templates of ``mode`` ("vjp", "jvp", "jvp_batched") for one call site.
@@ -183,14 +180,10 @@ def _templates(rule: Rule, templates: dict[str, str]) -> dict[str, ast.expr]:
 
 def _register(mode, pattern, elementwise, out, ndim, when, templates, function=None):
     rule = _rule(pattern, ELEMENTWISE if elementwise else out, function)
-    # "<param>_whole": the adjoint of a list *variable* passed as <param>, as one list;
-    # "<param>_each": the contribution of element ``i`` of a list *display* passed as <param>
-    # (the general template serves both when neither is given)
-    for suffix in ("_whole", "_each"):
-        part = {k[:-len(suffix)]: v for k, v in templates.items() if k.endswith(suffix)}
-        templates = {k: v for k, v in templates.items() if not k.endswith(suffix)}
-        if part:
-            getattr(rule, mode + suffix).update(_templates(rule, part))
+    whole = {k[:-len("_whole")]: v for k, v in templates.items() if k.endswith("_whole")}
+    templates = {k: v for k, v in templates.items() if not k.endswith("_whole")}
+    if whole:
+        getattr(rule, mode + "_whole").update(_templates(rule, whole))
     parsed = _templates(rule, templates)
     if ndim is None and when is None:
         getattr(rule, mode).update(parsed)
@@ -255,8 +248,8 @@ REFUSED: dict = {}
 def refuse(*patterns: str, hint: str, always: bool = False) -> None:
     """Functions and methods no rule can differentiate exactly and no zero derivative fits
     (``str``: ``float(str(x))`` is ``x``): a call whose result depends on a differentiated
-    input and reaches the output is refused with UnsupportedSyntaxError; ``always``: refused
-    even then (``eval`` reads any local by name)."""
+    input and reaches the output is refused with UnsupportedSyntaxError; ``always``: any call
+    is refused (``eval`` reads any local by name)."""
     for pattern in patterns:
         if pattern.startswith("."):
             key = ("method", pattern[1:])
