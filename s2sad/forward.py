@@ -299,6 +299,10 @@ class ForwardTransformer(DerivativeTransformer):
             out.append(s)
             self.set_tangent(v, None, st, out)
             return
+        if self.vector and any(atoms[p].id in self.seqs | self.nested for p in wrt):
+            raise self.error(UnsupportedSyntaxError, rhs, f"a list passed to {callee.name} in vector "
+                             "mode (jacfwd, hessian)",
+                             hint="pass the elements as separate arguments or an array, or use jacrev")
         ndims = {p: self.nd.get(a) for p, a in atoms.items() if isinstance(self.nd.get(a), int)}
         fname = self.callee_jvp(callee.user, norm, tuple(wrt), ndims)
         keywords = [ast.keyword(arg=p, value=copy.deepcopy(a)) for p, a in atoms.items()]

@@ -38,9 +38,9 @@ import copy
 import types
 from dataclasses import dataclass, field
 
-from . import runtime
+from . import rules, runtime
 from .errors import UnsupportedSyntaxError
-from .parse import Opaque, Parsed
+from .parse import Opaque, Parsed, StaticFunction
 
 # Names the generated code reserves for itself.
 RESERVED = {"np", "math", "s2sad"} | set(runtime.__all__)
@@ -1141,13 +1141,31 @@ class _Normalizer:
         else:
             raise unsupported(self.p, e, "a call of a computed function",
                               hint="call a named function")
-        args = [self.arg(a) for a in e.args]
+        # a user function receives a list as one value: a display passed to it is named first
+        # (its adjoint is then a list, spread over the elements where the display is built)
+        arg = self.atom if self.is_user_function(func) else self.arg
+        args = [arg(a) for a in e.args]
         keywords = []
         for kw in e.keywords:
             if kw.arg is None:
                 raise unsupported(self.p, kw.value, "`**` arguments", hint="pass keywords one by one")
-            keywords.append(ast.keyword(arg=kw.arg, value=self.arg(kw.value)))
+            keywords.append(ast.keyword(arg=kw.arg, value=arg(kw.value)))
         return ast.Call(func=func, args=args, keywords=keywords)
+
+    def is_user_function(self, func) -> bool:
+        """True when ``func`` names a module-level Python function without a derivative rule
+        (s2sad transforms its source)."""
+        chain = []
+        while isinstance(func, ast.Attribute):
+            chain.append(func.attr)
+            func = func.value
+        if not isinstance(func, ast.Name) or func.id in self.locals:
+            return False
+        value = self.p.resolve(func.id)
+        for attr in reversed(chain):
+            value = getattr(value, attr, None)
+        return isinstance(value, (types.FunctionType, StaticFunction)) \
+            and rules.lookup(value) is None and not rules.is_nondifferentiable(value)
 
 
 def _local_function_nodes(fn) -> set:

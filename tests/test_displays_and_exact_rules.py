@@ -235,6 +235,27 @@ def test_display_passed_to_a_function(f, optimize):
     check_all_modes(f, np.array([0.4, -0.7, 1.3]), optimize)
 
 
+def takes_a_list(v):
+    return v[0] * v[1] + np.sum(np.array(v) * W2)
+
+
+def display_to_helper(x):
+    return takes_a_list([x[0], x[1] * 2.0]) + x[2]
+
+
+@OPT
+def test_display_passed_to_a_user_function(optimize):
+    """(it was silently given a zero derivative)"""
+    x = np.array([0.4, -0.7, 1.3])
+    check_grad(display_to_helper, x, optimize=optimize)
+    t = np.array([0.3, -1.1, 0.6])
+    _, tangent = s2sad.jvp(display_to_helper, (x,), (t,), optimize=optimize)
+    assert tangent == pytest.approx(fd_jvp(display_to_helper, (x,), (t,)), rel=1e-6)
+    with pytest.raises(UnsupportedSyntaxError) as err:       # vector mode: refused, not wrong
+        s2sad.jacfwd(display_to_helper, optimize=optimize)(x)
+    assert f":{lineno_of(display_to_helper, 'takes_a_list([')}:" in str(err.value)
+
+
 @OPT
 def test_display_of_a_list_built_in_a_loop(optimize):
     """(second order of a list-building loop is a documented limit: first order here)"""
