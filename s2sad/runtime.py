@@ -269,6 +269,13 @@ def prod_others(x, axis=None, t=None, u=None, w=None):
 
     xg, tg = groups(x), [groups(v) for v in ts]
     n, m = xg.shape[-1], len(ts)
+    if m == 0 and n:
+        # exclusive products from the left and from the right, one cumprod each
+        ones = np.ones(xg.shape[:-1] + (1,), dtype=np.result_type(xg, float))
+        left = np.cumprod(np.concatenate([ones, xg[..., :-1]], axis=-1), axis=-1)
+        right = np.cumprod(np.concatenate([ones, xg[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+        out = (left * right).reshape(tuple(x.shape[a] for a in keep + axes))
+        return np.transpose(out, np.argsort(keep + axes))
     full = (1 << m) - 1
 
     def times(acc, j):
