@@ -433,6 +433,17 @@ def test_prod_of_a_display_at_a_zero(optimize):
         pytest.approx(4.0)
 
 
+def prod_cubic(s):
+    v = np.array([s, s - 1.0, s * s, 2.0])
+    return np.prod(v)                                # 2 s^4 - 2 s^3
+
+
+@pytest.mark.parametrize("s", [1.0, 0.0, 0.7])
+def test_prod_third_order_through_zeros(s):
+    g3 = s2sad.grad(s2sad.grad(s2sad.grad(prod_cubic)))(s)
+    assert g3 == pytest.approx(48 * s - 12, abs=1e-12)
+
+
 # --------------------------------------------------------------------------
 # 3. stacked linear algebra: transpose the last two axes, follow NumPy's broadcasting
 
