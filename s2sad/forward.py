@@ -404,7 +404,7 @@ class ForwardTransformer(DerivativeTransformer):
             if template is None:
                 continue                            # the result does not vary with this parameter
             dot = self.tangent_of(atom, st)
-            if self.vector and isinstance(atom, (ast.Tuple, ast.List)) and param not in rule.vjp_whole:
+            if self.vector and isinstance(atom, (ast.Tuple, ast.List)) and not rule.takes_sequence(param):
                 # a display given where an array is expected (np.sum([a, b])): the array of its
                 # elements' tangents, directions first (sequence parameters take the list)
                 dot = call("batch_array", dot)

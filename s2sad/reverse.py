@@ -429,7 +429,7 @@ class ReverseTransformer(DerivativeTransformer):
                 self.accumulate(atom.id, expr, st, out)
                 continue
             if isinstance(atom, (ast.Tuple, ast.List)):
-                self.rev_display(atom, template, mapping, rule, v, st, out)
+                self.rev_display(atom, param, template, mapping, rule, v, st, out)
                 continue
             if not self.is_active(atom):
                 continue
@@ -438,13 +438,13 @@ class ReverseTransformer(DerivativeTransformer):
                 expr = self.unbroadcast(expr, atom, v, elementwise_args)
             self.accumulate(atom.id, expr, st, out)
 
-    def rev_display(self, atom, template, mapping, rule, v, st, out) -> None:
+    def rev_display(self, atom, param, template, mapping, rule, v, st, out) -> None:
         """The adjoints of the elements of a list display passed as one parameter.
 
         A sequence rule (``np.stack([a, b])``) writes element ``i``'s part with ``i``.  Any
         other rule sees the display as the array NumPy makes of it: its adjoint has that
         array's shape (broadcasting undone), and element ``k`` gets row ``k`` of it."""
-        if "i" in names_in(template):
+        if rule.takes_sequence(param):
             for k, e in enumerate(atom.elts):
                 if self.is_active(e):
                     self.accumulate(e.id, instantiate(template, {**mapping, "i": ast.Constant(value=k)}),
@@ -456,7 +456,6 @@ class ReverseTransformer(DerivativeTransformer):
         self.reads(whole)
         if not isinstance(whole, ast.Name):
             parts = self.fresh(f"{v}_parts")
-            self.locals.add(parts)
             out.append(assign(parts, whole))
             whole = name(parts)
         appended = {c.func.value.id for c in ast.walk(self.fn) if isinstance(c, ast.Call)

@@ -225,7 +225,15 @@ def lit_nested_mean(x):
     return np.sum(np.mean([[x[0], x[1]], [x[2], x[0] * x[1]]], axis=0) * W2)
 
 
-LITERALS = [lit_np_sum, lit_builtin_sum, lit_builtin_sum_arrays, lit_sin, lit_max, lit_mean_tuple,
+def lit_in_loop(x):
+    t = 0.0
+    for k in range(3):
+        a = x[k] * 2.0
+        t = t + np.sum(np.sin([a, x[0], t])) + np.prod(np.array([[a, t], [1.0, x[1]]]))
+    return t
+
+
+LITERALS = [lit_in_loop, lit_np_sum, lit_builtin_sum, lit_builtin_sum_arrays, lit_sin, lit_max, lit_mean_tuple,
             lit_dot, lit_prod, lit_broadcast, lit_nested_mean]
 
 

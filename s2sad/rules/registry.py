@@ -95,6 +95,14 @@ class Rule:
                 return {**general, **case.templates}
         return general
 
+    def takes_sequence(self, param: str) -> bool:
+        """True when ``param`` takes a list of arrays (``np.stack(arrays)``): its adjoint
+        template writes element ``i``'s part.  Other parameters given a list
+        (``np.sum([a, b])``) see the array NumPy makes of it."""
+        template = self.vjp.get(param)
+        return template is not None and any(isinstance(n, ast.Name) and n.id == "i"
+                                            for n in ast.walk(template))
+
     @property
     def elementwise(self) -> bool:
         return self.out == ELEMENTWISE
