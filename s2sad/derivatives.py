@@ -200,7 +200,7 @@ class DerivativeTransformer:
         output, and ``eval``/``exec`` (they read locals no analysis sees)."""
         strings = {s.targets[0].id for s in iter_stmts(self.fn.body)
                    if isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Name)
-                   and isinstance(s.value, ast.Constant) and isinstance(s.value.value, str)}
+                   and isinstance(s.value, ast.Constant) and isinstance(s.value.value, (str, bytes))}
         for s in iter_stmts(self.fn.body):
             value = s.value if isinstance(s, (ast.Assign, ast.Expr)) else None
             target = s.targets[0] if isinstance(s, ast.Assign) else None
@@ -213,7 +213,7 @@ class DerivativeTransformer:
                                      f"s2sad does not differentiate through {callee.name.rstrip('()')}()",
                                      hint=refused[0])
             if useful and isinstance(value, ast.BinOp) and isinstance(value.op, ast.Mod) and (
-                    isinstance(value.left, ast.Constant) and isinstance(value.left.value, str)
+                    isinstance(value.left, ast.Constant) and isinstance(value.left.value, (str, bytes))
                     or isinstance(value.left, ast.Name) and value.left.id in strings):
                 raise self.error(UnsupportedSyntaxError, value,
                                  "s2sad does not differentiate through %-formatting",
@@ -231,16 +231,24 @@ class DerivativeTransformer:
                 and s.targets[0].id == dtype.id and isinstance(s.value, ast.Attribute)
                 and s.value.attr == "dtype" for s in iter_stmts(self.fn.body)):
             return         # an array's dtype (x.astype(y.dtype)): cast_derivative decides when run
-        value = dtype.value if isinstance(dtype, ast.Constant) else resolve_value(self.p, dtype)
-        try:
-            kind = np.dtype(value).kind
-        except TypeError:
-            kind = None
-        if kind not in tuple("fcbiu"):
+        if self.dtype_kind(dtype) not in tuple("fcbiu"):
             raise self.error(UnsupportedSyntaxError, s, "s2sad does not differentiate through a cast "
                              f"to dtype {ast.unparse(dtype)}",
                              hint="cast to a float dtype (np.float64, np.float32) named in the call, "
                                   "or to an int or bool dtype for a zero derivative")
+
+    def dtype_kind(self, dtype):
+        """The NumPy kind (``"f"``, ``"i"`` ...) of a dtype atom known before running, or None."""
+        value = dtype.value if isinstance(dtype, ast.Constant) else resolve_value(self.p, dtype)
+        try:
+            return np.dtype(value).kind if value is not None else None
+        except TypeError:
+            return None
+
+    def integer_cast(self, bound) -> bool:
+        """True when a call casts to an int or bool dtype named in it: no derivative at all."""
+        dtype = bound.get("dtype")
+        return dtype is not None and self.dtype_kind(dtype) in tuple("biu")
 
     def error(self, cls, node, message, hint=None):
         return self.p.error(cls, node, message, hint=hint)

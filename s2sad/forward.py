@@ -374,6 +374,8 @@ class ForwardTransformer(DerivativeTransformer):
     def apply_rule(self, s, rule, what, args, keywords, v, st):
         """The tangent of ``v = rule(args)``: the sum of its active parameters' contributions."""
         bound = self.bind_rule(s, rule, what, args, keywords, "jvp")
+        if self.integer_cast(bound):
+            return None                             # x.astype(int): piecewise constant
         batch_safe = rule.out in (rules.ELEMENTWISE, rules.SCALAR)
         mode = "jvp"
         if self.vector and (rule.jvp_batched or rule.jvp_batched_cases or not batch_safe):

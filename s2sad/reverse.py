@@ -406,6 +406,8 @@ class ReverseTransformer(DerivativeTransformer):
     def apply_rule(self, s, rule, what, args, keywords, v, st, out):
         bound = self.bind_rule(s, rule if rule is not None and rule.vjp else None, what, args,
                                keywords, "vjp")
+        if self.integer_cast(bound):
+            return                                  # x.astype(int): piecewise constant
         mapping = dict(bound)
         mapping["y"] = name(v)
         mapping["y_bar"] = name(self.adj(v))

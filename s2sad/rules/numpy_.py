@@ -109,6 +109,9 @@ jvp("np.prod(x, axis=None, keepdims=False)", batched=True, x=BATCH_PROD_DOT)
 vjp("x.prod(axis=None, keepdims=False)", out=REDUCE, x=PROD_BAR)
 jvp("x.prod(axis=None, keepdims=False)", x=PROD_DOT)
 jvp("x.prod(axis=None, keepdims=False)", batched=True, x=BATCH_PROD_DOT)
+for f in ("np.prod(x, axis=None, keepdims=False)", "x.prod(axis=None, keepdims=False)"):
+    vjp(f, when=dict(axis=None, keepdims=False), x="y_bar * prod_others(x)")
+    jvp(f, when=dict(axis=None, keepdims=False), x="np.sum(x_dot * prod_others(x))")
 EXTREMUM = SPREAD + " * extremum_mask(y, x, axis, keepdims)"
 # a full reduction of an array: its adjoint is a scalar, spread evenly
 FULL = dict(ndim=("+",), when=dict(axis=None, keepdims=False))
