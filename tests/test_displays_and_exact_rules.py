@@ -316,6 +316,18 @@ def test_display_adjoint_is_per_element_in_source():
     assert "_bar[0]" in src and "_bar[1]" in src
 
 
+def display_output(x):
+    return np.array([[np.sin(x[0]), x[1] * x[0]], [x[1], 2.0]])
+
+
+@OPT
+@pytest.mark.parametrize("mode", ["jacrev", "jacfwd"])
+def test_display_as_the_output(mode, optimize):
+    x = np.array([0.4, -0.7, 1.3])
+    jac = getattr(s2sad, mode)(display_output, optimize=optimize)(x)
+    assert_close_tree(jac, fd_jacobian(display_output, (x,), 0), atol=1e-6)
+
+
 # dtypes of a display: float32 keeps the derivative, int/bool have none, object is refused
 
 def disp_float32(x):
