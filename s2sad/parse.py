@@ -12,9 +12,13 @@ from __future__ import annotations
 import ast
 import builtins
 import importlib
+import importlib.util
 import inspect
 import linecache
+import os
+import sys
 import textwrap
+import tokenize
 import types
 from dataclasses import dataclass, field
 
@@ -133,7 +137,7 @@ def parse_file(filename: str, name: str) -> Parsed:
     Names are resolved from the file's own imports (numeric modules only) and
     top-level ``def`` statements; anything else is :class:`Opaque`.
     """
-    with open(filename, encoding="utf-8") as f:
+    with tokenize.open(filename) as f:    # a BOM or a PEP 263 coding line, as Python reads it
         text = f.read()
     module = ast.parse(text, filename=filename)
     lines = text.splitlines(keepends=True)
@@ -168,13 +172,43 @@ def parse_any(fn, namespace: dict | None = None) -> Parsed:
     return parse_function(fn)
 
 
-def _safe_import(modname: str):
-    if modname.split(".")[0] not in SAFE_MODULES:
+def _user_dirs(filename: str) -> list:
+    """Directories a module must not come from: the file's own and the current one."""
+    dirs = [os.path.realpath(os.getcwd())]
+    if filename:
+        dirs.append(os.path.realpath(os.path.dirname(os.path.abspath(filename))))
+    return dirs
+
+
+def _under(path, dirs) -> bool:
+    if not path:
+        return False
+    path = os.path.realpath(path)
+    return any(path == d or path.startswith(d.rstrip(os.sep) + os.sep) for d in dirs)
+
+
+def _safe_import(modname: str, filename: str = ""):
+    """Import a numeric library to resolve a name, never a module of the user's: a module
+    found in the file's directory or the current one (a local ``numpy.py``) is not run."""
+    top = modname.split(".")[0]
+    if top not in SAFE_MODULES:
         return None
+    dirs = _user_dirs(filename)
+    loaded = sys.modules.get(top)
     try:
-        return importlib.import_module(modname)
-    except ImportError:
+        if loaded is None:
+            spec = importlib.util.find_spec(top)    # locates, does not run
+            if spec is None or _under(spec.origin, dirs) or \
+                    any(_under(p, dirs) for p in (spec.submodule_search_locations or ())):
+                return None
+        elif _under(getattr(loaded, "__file__", None), dirs):
+            return None
+        module = importlib.import_module(modname)
+    except (ImportError, ValueError):
         return None
+    if _under(getattr(module, "__file__", None), dirs):
+        return None
+    return module
 
 
 def _bind_top_level(stmt, namespace, filename, lines):
@@ -182,19 +216,19 @@ def _bind_top_level(stmt, namespace, filename, lines):
     if isinstance(stmt, ast.Import):
         for alias in stmt.names:
             if alias.asname:
-                module = _safe_import(alias.name)
+                module = _safe_import(alias.name, filename)
                 namespace[alias.asname] = module if module is not None else Opaque(alias.asname)
             else:
                 top = alias.name.split(".")[0]
-                module = _safe_import(top)
+                module = _safe_import(top, filename)
                 namespace[top] = module if module is not None else Opaque(top)
     elif isinstance(stmt, ast.ImportFrom):
-        module = _safe_import(stmt.module or "") if not stmt.level else None
+        module = _safe_import(stmt.module or "", filename) if not stmt.level else None
         for alias in stmt.names:
             bound = alias.asname or alias.name
             value = getattr(module, alias.name, None) if module is not None else None
             if value is None and module is not None:
-                value = _safe_import(f"{stmt.module}.{alias.name}")
+                value = _safe_import(f"{stmt.module}.{alias.name}", filename)
             namespace[bound] = value if value is not None else Opaque(bound)
     elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
         namespace[stmt.name] = StaticFunction(stmt.name, stmt, filename, lines)
