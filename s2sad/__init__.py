@@ -23,10 +23,12 @@ def _drop_user_path() -> None:
 
 _drop_user_path()
 from .api import grad, hessian, jacfwd, jacrev, jvp, source, value_and_grad, vjp
-from .errors import (MissingRuleError, NotDifferentiableError, S2SADError, SourceUnavailableError,
+from .errors import (ArgumentError, GeneratedCodeError, MissingRuleError, NotDifferentiableError, S2SADError, SourceUnavailableError,
                      UnsupportedSyntaxError)
+from .parse import transparent
 from . import rules
 
-__all__ = ["grad", "value_and_grad", "jvp", "vjp", "jacfwd", "jacrev", "hessian", "source", "rules",
-           "S2SADError", "UnsupportedSyntaxError", "MissingRuleError", "SourceUnavailableError", "NotDifferentiableError"]
+__all__ = ["grad", "value_and_grad", "jvp", "vjp", "jacfwd", "jacrev", "hessian", "source", "rules", "transparent",
+           "S2SADError", "UnsupportedSyntaxError", "MissingRuleError", "SourceUnavailableError", "NotDifferentiableError",
+           "ArgumentError", "GeneratedCodeError"]
 __version__ = "0.1.0"

@@ -53,6 +53,7 @@ class Parsed:
     function: object = None            # the live function, when there is one
     col_shift: int = 0                 # indentation removed by dedent
     closure: dict = field(default_factory=dict)
+    bound: str | None = None           # a bound method's `self` / `cls`, bound in `closure`
 
     @property
     def name(self) -> str:
@@ -82,9 +83,149 @@ _NO_SOURCE_HINT = ("define it with `def` in a .py file (or a notebook cell) and 
                    "function; s2sad reads and transforms the source text")
 
 
+# Decorators that leave the function's mathematics alone: s2sad differentiates the function
+# they wrap.  Users may add theirs with :func:`transparent`; keep this list short.
+_TRANSPARENT_DECORATORS: list = []
+_S2SAD_DECORATORS = ("grad", "value_and_grad", "jacfwd", "jacrev", "hessian")
+
+
+def transparent(decorator):
+    """Declare ``decorator`` transparent: a function it wraps computes the same values as the
+    function it returns (a cache, a logger, a registry).  s2sad then differentiates the wrapped
+    function's source.  Returns ``decorator``, so it can itself be used as a decorator."""
+    if not callable(decorator):
+        raise TypeError(f"s2sad.transparent needs a decorator (a callable), not {decorator!r}")
+    if not any(d is decorator for d in _TRANSPARENT_DECORATORS):
+        _TRANSPARENT_DECORATORS.append(decorator)
+    return decorator
+
+
+def _builtin_transparent(value) -> bool:
+    import functools
+    if value is functools.lru_cache or value is getattr(functools, "cache", None):
+        return True
+    return getattr(value, "__module__", None) == "s2sad.api" and \
+        getattr(value, "__name__", None) in _S2SAD_DECORATORS
+
+
+def _decorator_value(expr, resolve):
+    """The object a decorator expression names (``deco``, ``mod.deco``, ``deco(args)``)."""
+    if isinstance(expr, ast.Call):
+        expr = expr.func
+    if isinstance(expr, ast.Name):
+        return resolve(expr.id)
+    if isinstance(expr, ast.Attribute):
+        base = _decorator_value(expr.value, resolve)
+        return None if base is None or isinstance(base, Opaque) else getattr(base, expr.attr, None)
+    return None
+
+
+def _decorator_kinds(parsed: Parsed, node, in_class: bool) -> list:
+    """Check each decorator of ``node``: return, per decorator, "builtin" or "user" (a
+    user-declared transparent one); refuse any other at its line."""
+    kinds = []
+    for expr in node.decorator_list:
+        value = _decorator_value(expr, lambda n: parsed.resolve(n, None))
+        if value is not None and not isinstance(value, Opaque) and (
+                _builtin_transparent(value) or (in_class and value in (staticmethod, classmethod))):
+            kinds.append("builtin")
+        elif value is not None and any(d is value for d in _TRANSPARENT_DECORATORS):
+            kinds.append("user")
+        else:
+            raise parsed.error(
+                UnsupportedSyntaxError, expr,
+                f"{node.name} is decorated with `{ast.unparse(expr)}`: the function that runs is "
+                f"what that decorator returned, not the `def` s2sad can read",
+                hint="differentiate the undecorated function (define it without the decorator "
+                     "and decorate a second name), or, if the decorator does not change the "
+                     "values the function computes, declare it with "
+                     "`s2sad.transparent(decorator)`")
+    return kinds
+
+
+def _code_shape(code):
+    """What of a code object its source determines, independent of where it was compiled:
+    names (globals, attributes, free variables), constants, nested code, parameters."""
+    consts = tuple(_code_shape(c) if isinstance(c, types.CodeType) else (type(c).__name__, repr(c))
+                   for c in code.co_consts)
+    names = frozenset(code.co_names) | frozenset(code.co_freevars)
+    nparams = code.co_argcount + code.co_kwonlyargcount + \
+        bool(code.co_flags & inspect.CO_VARARGS) + bool(code.co_flags & inspect.CO_VARKEYWORDS)
+    return code.co_name, names, consts, code.co_varnames[:nparams], code.co_posonlyargcount
+
+
+def _recompile(node, code, filename):
+    """Compile the parsed ``def`` as the original was: inside a function binding its free
+    variables (closures compile to other instructions than globals) and, for a method, inside
+    a class of the same name (private names are mangled by class)."""
+    bare = ast.FunctionDef(name=node.name, args=node.args, body=node.body, decorator_list=[],
+                           returns=None, type_comment=None)
+    stmt = bare
+    qualname = code.co_qualname.split(".") if hasattr(code, "co_qualname") else []
+    if len(qualname) > 1 and qualname[-2] != "<locals>":
+        stmt = ast.ClassDef(name=qualname[-2], bases=[], keywords=[], body=[bare], decorator_list=[])
+    free = [ast.Assign(targets=[ast.Name(id=n, ctx=ast.Store())], value=ast.Constant(value=None))
+            for n in code.co_freevars if n != "__class__"]
+    outer = ast.FunctionDef(name="__s2sad_outer__", args=ast.arguments(
+        posonlyargs=[], args=[], kwonlyargs=[], kw_defaults=[], defaults=[]),
+        body=free + [stmt], decorator_list=[], returns=None, type_comment=None)
+    module = ast.fix_missing_locations(ast.Module(body=[outer], type_ignores=[]))
+    try:
+        compiled = compile(module, filename, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError, TypeError):     # pragma: no cover
+        return None
+    todo = [compiled]
+    while todo:
+        c = todo.pop()
+        if c.co_name == code.co_name and c is not compiled and c.co_firstlineno == node.lineno:
+            return c
+        todo.extend(k for k in c.co_consts if isinstance(k, types.CodeType))
+    return None                                      # pragma: no cover
+
+
+def _check_source_matches(fn, node, filename) -> None:
+    """The source read from ``filename`` must be the source ``fn`` was compiled from: a file
+    edited since its module was imported would have s2sad differentiate other code."""
+    code = fn.__code__
+    first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+    problem = None
+    if node.name != code.co_name:
+        problem = f"the `def` at line {node.lineno} is named {node.name!r}"
+    elif first != code.co_firstlineno:
+        problem = f"it now starts at line {first}, not {code.co_firstlineno}"
+    else:
+        fresh = _recompile(node, code, filename)
+        if fresh is not None and (_code_shape(fresh) != _code_shape(code)
+                                  or fresh.co_code != code.co_code):
+            problem = "its text differs from the code that runs"
+    if problem is not None:
+        raise SourceUnavailableError(
+            f"the source of {fn.__qualname__!r} in {filename} does not match the function that "
+            f"runs ({problem}): the file changed after the module was imported. Hint: reload the "
+            f"module (importlib.reload, or restart the kernel) so the function and its file agree.")
+
+
+def _unwrap(fn):
+    """Follow ``__wrapped__`` to the function a ``def`` made; return it and the wrappers passed."""
+    layers = []
+    while hasattr(fn, "__wrapped__") and not hasattr(fn, "_s2sad_wrapped") and len(layers) < 100:
+        layers.append(fn)
+        fn = fn.__wrapped__
+    return fn, layers
+
+
 def parse_function(fn) -> Parsed:
-    """Read and parse the source of the live function ``fn``."""
-    fn = inspect.unwrap(fn, stop=lambda f: hasattr(f, "_s2sad_wrapped"))
+    """Read and parse the source of the live function ``fn``.
+
+    The function that runs must be the function parsed: a wrapper made by a decorator is
+    followed (``__wrapped__``) only through decorators known to be transparent, and the source
+    read must match the code object that runs.  A bound method is parsed with ``self`` (or
+    ``cls``) bound to its object: see :attr:`Parsed.bound`."""
+    bound = None
+    if isinstance(fn, types.MethodType):
+        bound, fn = fn.__self__, fn.__func__
+    given = fn
+    fn, layers = _unwrap(fn)
     if isinstance(fn, (types.BuiltinFunctionType, types.BuiltinMethodType)) or not hasattr(fn, "__code__"):
         raise SourceUnavailableError(
             f"s2sad cannot read the source of {getattr(fn, '__name__', fn)!r}: it is a builtin or "
@@ -115,6 +256,7 @@ def parse_function(fn) -> Parsed:
         raise SourceUnavailableError(
             f"the source of {fn.__qualname__!r} is not a `def` statement. Hint: {_NO_SOURCE_HINT}.")
     ast.increment_lineno(module, start - 1)
+    _check_source_matches(fn, node, filename)
     closure = {}
     if fn.__closure__:
         for name, cell in zip(fn.__code__.co_freevars, fn.__closure__):
@@ -127,8 +269,63 @@ def parse_function(fn) -> Parsed:
     if isinstance(node, ast.AsyncFunctionDef):
         raise parsed.error(UnsupportedSyntaxError, node, "async functions cannot be differentiated",
                            hint="make it a plain `def` function")
+    qualname = fn.__qualname__.split(".")
+    in_class = len(qualname) > 1 and qualname[-2] != "<locals>"
+    if in_class:
+        _mangle_private_names(node, qualname[-2])
+    if layers:
+        kinds = _decorator_kinds(parsed, node, in_class)
+        import functools
+        plain = [w for w in layers if not isinstance(w, functools._lru_cache_wrapper)]
+        if not node.decorator_list or len(plain) > kinds.count("user"):
+            outer = layers[0]
+            raise parsed.error(
+                UnsupportedSyntaxError, node,
+                f"{getattr(outer, '__qualname__', outer)!r} wraps {fn.__qualname__}: s2sad would "
+                f"differentiate the wrapped `def`, not the wrapper that runs",
+                hint="pass the function itself, or declare the wrapping decorator with "
+                     "`s2sad.transparent(decorator)` if it does not change the values computed")
     node.decorator_list = []
+    if bound is not None:
+        _bind_first_parameter(parsed, bound, given)
     return parsed
+
+
+def _mangle_private_names(node, class_name: str) -> None:
+    """Inside a class body Python renames ``__name`` to ``_Class__name``; the derivative is
+    compiled outside the class, so its source must say what the method's code says."""
+    prefix = "_" + class_name.lstrip("_")
+    if prefix == "_":
+        return
+
+    def mangled(name):
+        return prefix + name if name.startswith("__") and not name.endswith("__") else name
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Attribute):
+            sub.attr = mangled(sub.attr)
+        elif isinstance(sub, ast.Name):
+            sub.id = mangled(sub.id)
+        elif isinstance(sub, ast.arg):
+            sub.arg = mangled(sub.arg)
+
+
+def _bind_first_parameter(parsed: Parsed, obj, fn) -> None:
+    """A bound method: its first parameter (``self`` or ``cls``) becomes a constant bound to
+    the object, so the derivative takes the arguments the caller passes."""
+    args = parsed.node.args
+    if args.posonlyargs:
+        first = args.posonlyargs.pop(0)
+    elif args.args:
+        first = args.args.pop(0)
+    else:
+        raise parsed.error(UnsupportedSyntaxError, parsed.node,
+                           f"the method {fn.__qualname__} takes no parameter for its object",
+                           hint="give it a `self` parameter, or make it a staticmethod")
+    defaults = args.defaults
+    if len(defaults) > len(args.posonlyargs) + len(args.args):
+        args.defaults = defaults[1:]
+    parsed.closure[first.arg] = obj
+    parsed.bound = first.arg
 
 
 def parse_file(filename: str, name: str) -> Parsed:
