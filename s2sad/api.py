@@ -229,6 +229,26 @@ def _conform(g, like):
     return g
 
 
+def _guards(norm):
+    """Module globals the function reads that are numbers or arrays, and a bound method's
+    ``self.attr`` reads: the derivative is specialised on their kinds too (rebinding one to
+    another ndim re-transforms)."""
+    ns = norm.parsed.namespace
+    local = set(norm.params) | {n.id for n in ast.walk(norm.node)
+                                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    names = sorted({n.id for n in ast.walk(norm.node) if isinstance(n, ast.Name)
+                    and n.id not in local and n.id not in norm.parsed.closure})
+    guards = [(ns, n) for n in names if n in ns and ndim_of_value(ns[n]) is not None]
+    bound = norm.parsed.bound
+    if bound is not None:
+        obj = _Attributes(norm.parsed.closure[bound])
+        guards += [(obj, a) for a in sorted({n.attr for n in ast.walk(norm.node)
+                                             if isinstance(n, ast.Attribute)
+                                             and isinstance(n.value, ast.Name)
+                                             and n.value.id == bound})]
+    return tuple(guards)
+
+
 class _Attributes:
     """An object's attributes read like a namespace (``.get``), for specialisation guards."""
     __slots__ = ("obj",)
@@ -355,23 +375,7 @@ class Derivative:
         return entry
 
     def _global_guards(self):
-        """Module globals the function reads that are numbers or arrays: the derivative
-        is specialised on their kinds too (rebinding one to another ndim re-transforms)."""
-        if self.norm is None:
-            return ()
-        ns = self.norm.parsed.namespace
-        local = set(self.params) | {n.id for n in ast.walk(self.norm.node)
-                                    if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-        names = sorted({n.id for n in ast.walk(self.norm.node) if isinstance(n, ast.Name)
-                        and n.id not in local and n.id not in self.norm.parsed.closure})
-        guards = [(ns, n) for n in names if n in ns and ndim_of_value(ns[n]) is not None]
-        bound = self.norm.parsed.bound
-        if bound is not None:          # a bound method: `self.attr` reads are constants too
-            obj = self.norm.parsed.closure[bound]
-            attrs = sorted({n.attr for n in ast.walk(self.norm.node) if isinstance(n, ast.Attribute)
-                            and isinstance(n.value, ast.Name) and n.value.id == bound})
-            guards += [(_Attributes(obj), a) for a in attrs]
-        return tuple(guards)
+        return () if self.norm is None else _guards(self.norm)
 
     def __call__(self, *args, **kwargs):
         if kwargs or len(args) != self._nparams:
@@ -580,6 +584,11 @@ def _transformed(fun, mode: str, wrt_nums: tuple, args, optimize: bool, vector: 
         per_fun = _TRANSFORMED.setdefault(fun, {})
     except TypeError:
         per_fun = {}
+    guards = per_fun.get("guards")
+    if guards is None:
+        guards = per_fun["guards"] = () if isinstance(fun, Derivative) else _guards(_normalized(fun))
+    if guards:
+        cache_key += tuple(_arg_key(ns.get(n)) for ns, n in guards)
     entry = per_fun.get(cache_key)
     if entry is not None:
         return entry

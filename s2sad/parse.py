@@ -120,13 +120,18 @@ def _decorator_value(expr, resolve):
     return None
 
 
-def _decorator_kinds(parsed: Parsed, node, in_class: bool) -> list:
+def _decorator_kinds(parsed: Parsed, node, in_class: bool, static: bool = False) -> list:
     """Check each decorator of ``node``: return, per decorator, "builtin" or "user" (a
-    user-declared transparent one); refuse any other at its line."""
+    user-declared transparent one); refuse any other at its line.  ``static``: a file the CLI
+    reads, whose names are resolved without running it (``s2sad.grad`` is known by name)."""
     kinds = []
     for expr in node.decorator_list:
         value = _decorator_value(expr, lambda n: parsed.resolve(n, None))
-        if value is not None and not isinstance(value, Opaque) and (
+        target = expr.func if isinstance(expr, ast.Call) else expr
+        if static and isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) \
+                and target.value.id == "s2sad" and target.attr in _S2SAD_DECORATORS:
+            kinds.append("builtin")
+        elif value is not None and not isinstance(value, Opaque) and (
                 _builtin_transparent(value) or (in_class and value in (staticmethod, classmethod))):
             kinds.append("builtin")
         elif value is not None and any(d is value for d in _TRANSPARENT_DECORATORS):
@@ -350,6 +355,7 @@ def parse_file(filename: str, name: str) -> Parsed:
     if isinstance(target, ast.AsyncFunctionDef):
         raise parsed.error(UnsupportedSyntaxError, target, "async functions cannot be differentiated",
                            hint="make it a plain `def` function")
+    _decorator_kinds(parsed, target, in_class=False, static=True)
     target.decorator_list = []
     return parsed
 
@@ -358,8 +364,10 @@ def parse_static(fn: StaticFunction, namespace: dict) -> Parsed:
     """A function of a file read by the CLI, with the file's namespace."""
     import copy
     node = copy.deepcopy(fn.node)
+    parsed = Parsed(node=node, filename=fn.filename, lines=fn.lines, namespace=namespace)
+    _decorator_kinds(parsed, node, in_class=False, static=True)
     node.decorator_list = []
-    return Parsed(node=node, filename=fn.filename, lines=fn.lines, namespace=namespace)
+    return parsed
 
 
 def parse_any(fn, namespace: dict | None = None) -> Parsed:

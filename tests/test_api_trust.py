@@ -450,3 +450,68 @@ def test_generated_code_failure_is_reported():
     message = str(info.value)
     assert "total" in message and "line 3" in message and "stack.pop()" in message
     assert isinstance(info.value.__cause__, IndexError)
+
+
+OFFSET = 0.5
+
+
+def shifted(x):
+    return np.sum((x - OFFSET) ** 2)
+
+
+def test_forward_and_vjp_respecialise_on_globals_and_attributes():
+    global OFFSET
+    OFFSET = 0.5
+    assert s2sad.vjp(shifted, 1.0)[1](1.0)[0] == pytest.approx(1.0)
+    OFFSET = np.array([0.0, 1.0])                   # now an array: the adjoint must sum
+    try:
+        (ct,) = s2sad.vjp(shifted, 1.0)[1](1.0)
+        assert ct == pytest.approx(2 * (1.0 - 0.0) + 2 * (1.0 - 1.0))
+        assert s2sad.jvp(shifted, (1.0,), (1.0,))[1] == pytest.approx(2.0)
+    finally:
+        OFFSET = 0.5
+    spring = Spring(3.0, 0.5)
+    assert s2sad.vjp(spring.energy, 1.0, 1.0)[1](1.0)[0] == pytest.approx(1.5)
+    spring.rest = np.array([0.0, 1.0])
+    assert s2sad.vjp(spring.energy, 1.0, 1.0)[1](1.0)[0] == pytest.approx(3.0)
+
+
+# --- rules that hold for some constant parameters only -------------------------------------------
+
+def norm_1(x):
+    CALLS.append("norm_1")
+    return np.linalg.norm(x, ord=1)
+
+
+def norm_inf(x):
+    return np.linalg.norm(x, ord=np.inf) * 2.0
+
+
+def norm_variable(x, o):
+    return np.linalg.norm(x, ord=o)
+
+
+def norm_fro(x):
+    return np.linalg.norm(x, "fro") + np.linalg.norm(x[0], ord=2.0) + np.linalg.norm(x, axis=1)[0]
+
+
+@pytest.mark.parametrize("fn,text", [(norm_1, "ord=1"), (norm_inf, "ord=np.inf"),
+                                     (norm_variable, "ord=o")])
+def test_norm_without_a_rule_is_refused_when_transforming(fn, text):
+    from s2sad.errors import MissingRuleError
+    CALLS.clear()
+    args = (np.ones(3),) if fn is not norm_variable else (np.ones(3), 2)
+    tangents = (np.ones(3),) + (0,) * (len(args) - 1)
+    for transform in (lambda: s2sad.grad(fn)(*args), lambda: s2sad.jvp(fn, args, tangents),
+                      lambda: s2sad.jacrev(fn)(*args)):
+        with pytest.raises(MissingRuleError) as info:
+            transform()
+        assert f":{line_of(fn, 'np.linalg.norm')}:" in str(info.value) and text in str(info.value)
+    assert CALLS == []
+
+
+@OPT
+def test_norm_with_a_rule(optimize):
+    x = np.array([[1.0, -2.0], [0.5, 3.0]])
+    check_grad(norm_fro, x, optimize=optimize)
+    assert_close_tree(s2sad.jacfwd(norm_fro, optimize=optimize)(x), fd_jacobian(norm_fro, (x,), 0))

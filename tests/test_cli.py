@@ -197,3 +197,18 @@ def test_not_python_is_one_line_error(tmp_path, content):
     path.write_bytes(content)
     result = run_cli(path, "f", cwd=tmp_path)
     assert_one_line_error(result)
+
+
+def test_decorators_in_a_file(tmp_path):
+    path = tmp_path / "deco.py"
+    path.write_text("import functools\nimport numpy as np\nimport s2sad\nfrom mylib import twice\n\n\n"
+                    "@functools.lru_cache(maxsize=None)\ndef cached(x):\n    return np.sin(x)\n\n\n"
+                    "@s2sad.grad\ndef graded(x):\n    return x * x\n\n\n"
+                    "@twice\ndef doubled(x):\n    return x * x\n\n\n"
+                    "def calls_doubled(x):\n    return doubled(x) + x\n")
+    for name in ("cached", "graded"):
+        assert_printed_python(run_cli(path, name, cwd=tmp_path))
+    for name in ("doubled", "calls_doubled"):
+        result = run_cli(path, name, cwd=tmp_path)
+        assert result.returncode == 1, result.stderr
+        assert f"{path}:17:" in result.stderr and "twice" in result.stderr
