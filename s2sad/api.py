@@ -21,7 +21,7 @@ import weakref
 import numpy as np
 
 from . import emit
-from .analysis import NDims, ndim_of_value
+from .analysis import NDims, ndim_of_value, sequences
 from .errors import ArgumentError, GeneratedCodeError, NotDifferentiableError, S2SADError
 from .normalize import normalize
 from .optimize import optimize as optimize_tree
@@ -160,7 +160,7 @@ def _kind_problem(value, kind):
 
 def _check_differentiable(value, i, fname):
     """Refuse, before anything runs, a differentiated argument that is not a float or float array."""
-    if value is None:             # building the general version, before any call
+    if value is _GENERAL:         # building the general version, before any call
         return
     kind = _arg_kind(value)
     if kind != "float":
@@ -169,6 +169,9 @@ def _check_differentiable(value, i, fname):
         if kind in ("int", "bool"):
             raise NotDifferentiableError(message, hint=hint)
         raise ArgumentError(f"{message}. Hint: {hint}")
+
+
+_GENERAL = object()                # source() before any call: no argument to check
 
 
 def _check_constant_args(args, skip, fname):
@@ -353,6 +356,10 @@ class Derivative:
         for i in self.argnums:
             _check_differentiable(args[i], i, self.fun.__name__)
         _check_constant_args(args, self.argnums, self.fun.__name__)
+        if self.inner is None and self.norm.result in sequences(self.norm.node)[0]:
+            raise self._located(f"grad needs a scalar output, but {self.fun.__name__} returns a "
+                                f"tuple or list", hint="return one number (e.g. the sum), or use "
+                                "a Jacobian (jacrev / jacfwd) or vjp for several outputs")
         norm = self.norm if self.inner is None else _normalized_for(self.inner, key, args)
         arg_ndims = {p: _ndim_from_key(k) for p, k in zip(self.params, key)
                      if _ndim_from_key(k) is not None}
@@ -461,7 +468,7 @@ class Derivative:
 
     def source(self) -> str:
         if self._last is None:
-            self._get(tuple("any" for _ in self.params), [None] * len(self.params))
+            self._get(tuple("any" for _ in self.params), [_GENERAL] * len(self.params))
         return self._last[1]
 
     def __repr__(self):

@@ -515,3 +515,28 @@ def test_norm_with_a_rule(optimize):
     x = np.array([[1.0, -2.0], [0.5, 3.0]])
     check_grad(norm_fro, x, optimize=optimize)
     assert_close_tree(s2sad.jacfwd(norm_fro, optimize=optimize)(x), fd_jacobian(norm_fro, (x,), 0))
+
+
+def tuple_out(x):
+    CALLS.append("tuple_out")
+    return (x, x * x)
+
+
+@pytest.mark.filterwarnings("error::SyntaxWarning")
+def test_tuple_output_is_refused_before_generating_code():
+    # the seed 1.0 used to be folded into `(1.0)[0]` (a SyntaxWarning, then a bare error)
+    CALLS.clear()
+    for make in (s2sad.grad, s2sad.value_and_grad):
+        with pytest.raises(NotDifferentiableError) as info:
+            make(tuple_out)(2.0)
+        assert f":{line_of(tuple_out, 'return')}:" in str(info.value)
+    assert CALLS == []
+    assert_close_tree(s2sad.jacfwd(tuple_out)(2.0), (1.0, 4.0))
+
+
+def test_source_before_any_call_and_none_argument():
+    assert "def grad_total" in s2sad.source(s2sad.grad(total))
+    with pytest.raises(ArgumentError):
+        s2sad.grad(total)(None)
+    with pytest.raises(ArgumentError):
+        s2sad.grad(total)("1.0")
