@@ -540,3 +540,38 @@ def test_source_before_any_call_and_none_argument():
         s2sad.grad(total)(None)
     with pytest.raises(ArgumentError):
         s2sad.grad(total)("1.0")
+
+
+# --- helpers that close over the same name with different values ---------------------------------
+
+SOFT, STIFF = Spring(1.0, 0.0), Spring(10.0, 0.0)
+
+
+def two_springs(x):
+    return SOFT.energy(x, 1.0) + STIFF.energy(x, 1.0)
+
+
+def make_scaled(c):
+    def scaled_square(x):
+        return c * x * x
+    return scaled_square
+
+
+BY_TWO, BY_THREE = make_scaled(2.0), make_scaled(3.0)
+
+
+def two_closures(x):
+    return BY_TWO(x) + BY_THREE(x)
+
+
+@OPT
+@pytest.mark.parametrize("fn,want", [(two_springs, 11.0), (two_closures, 10.0)])
+def test_helpers_closing_over_one_name_keep_their_own_values(fn, want, optimize):
+    # used to compile both helpers' derivatives with one value of `self` / `c`: silently wrong
+    x = 1.0
+    assert s2sad.grad(fn, optimize=optimize)(x) == pytest.approx(want * x)
+    check_grad(fn, 0.7, optimize=optimize)
+    assert s2sad.jvp(fn, (x,), (1.0,), optimize=optimize)[1] == pytest.approx(want)
+    assert s2sad.vjp(fn, x, optimize=optimize)[1](1.0)[0] == pytest.approx(want)
+    assert s2sad.hessian(fn, optimize=optimize)(x) == pytest.approx(want)
+    assert s2sad.grad(s2sad.grad(fn, optimize=optimize), optimize=optimize)(x) == pytest.approx(want)
