@@ -12,7 +12,8 @@ def _drop_user_path() -> None:
     ``__main__`` runs, so a local ``numpy.py`` would run.  Only when s2sad itself is run
     with ``-m`` (while ``-m`` locates it, ``sys.argv[0]`` is ``"-m"``)."""
     orig = getattr(_sys, "orig_argv", None) or []
-    run_as_main = any(a == "-m" and b == __name__ or a == "-m" + __name__
+    mine = (__name__, __name__ + ".cli", __name__ + ".__main__")
+    run_as_main = any(a == "-m" and b in mine or a in ["-m" + m for m in mine]
                       for a, b in zip(orig, orig[1:] + [""]))
     if _sys.argv[:1] == ["-m"] and run_as_main:
         import os

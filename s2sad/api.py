@@ -268,7 +268,8 @@ def _generated_failure(exc, fun, args, fname):
     to let ``exc`` propagate unchanged.
 
     The innermost frame that is generated code or the user's own (NumPy's and s2sad's runtime's
-    frames are skipped) decides: the user's code raising propagates.  A generated line raising
+    frames are skipped) decides: the user's code raising propagates; with neither, the failure
+    is s2sad's own (giving a gradient its argument's shape, say).  A generated line raising
     may be one of the user's statements copied into the derivative: the original function is run
     once more (on this failure path only) and, if it raises the same kind of error, that error
     propagates; otherwise the failure is s2sad's and is reported as a GeneratedCodeError."""
@@ -278,7 +279,12 @@ def _generated_failure(exc, fun, args, fname):
         if filename.startswith("<s2sad-") or not _is_library(filename):
             culprit = tb
         tb = tb.tb_next
-    if culprit is None or not culprit.tb_frame.f_code.co_filename.startswith("<s2sad-"):
+    if culprit is None:             # only s2sad's and NumPy's frames: s2sad's own failure
+        return GeneratedCodeError(
+            f"internal error in s2sad while computing the derivative of {fname}: "
+            f"{type(exc).__name__}: {exc}. This is a bug in s2sad, not in your code; please "
+            f"report it with the function's source")
+    if not culprit.tb_frame.f_code.co_filename.startswith("<s2sad-"):
         return None
     try:
         fun(*args)

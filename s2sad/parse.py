@@ -165,6 +165,8 @@ def _recompile(node, code, filename):
     a class of the same name (private names are mangled by class)."""
     bare = ast.FunctionDef(name=node.name, args=node.args, body=node.body, decorator_list=[],
                            returns=None, type_comment=None)
+    if hasattr(node, "type_params"):                 # Python 3.12+
+        bare.type_params = node.type_params
     stmt = bare
     qualname = code.co_qualname.split(".") if hasattr(code, "co_qualname") else []
     if len(qualname) > 1 and qualname[-2] != "<locals>":

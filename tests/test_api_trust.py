@@ -575,3 +575,19 @@ def test_helpers_closing_over_one_name_keep_their_own_values(fn, want, optimize)
     assert s2sad.vjp(fn, x, optimize=optimize)[1](1.0)[0] == pytest.approx(want)
     assert s2sad.hessian(fn, optimize=optimize)(x) == pytest.approx(want)
     assert s2sad.grad(s2sad.grad(fn, optimize=optimize), optimize=optimize)(x) == pytest.approx(want)
+
+
+def test_a_failure_in_s2sad_itself_is_an_s2sad_error(monkeypatch):
+    g = s2sad.grad(total)
+
+    # stand in for a bug in s2sad's own code (compiled as if it were in s2sad/api.py)
+    namespace = {"np": np}
+    exec(compile("def bad_conform(grad, like):\n"
+                 "    return np.broadcast_to(np.ones(7), np.shape(like))\n", api.__file__, "exec"),
+         namespace)
+    monkeypatch.setattr(api, "_conform", namespace["bad_conform"])
+    api._DERIVATIVES.clear()
+    with pytest.raises(GeneratedCodeError, match="internal error") as info:
+        s2sad.grad(total)(np.ones(3))
+    assert isinstance(info.value.__cause__, ValueError)
+    del g
