@@ -659,7 +659,7 @@ def jvp(fun, primals, tangents, *, optimize: bool = True):
     """
     primals, tangents = tuple(primals), tuple(tangents)
     if len(primals) != len(tangents):
-        raise ValueError(f"jvp needs one tangent per primal: got {len(primals)} primals and "
+        raise ArgumentError(f"jvp needs one tangent per primal: got {len(primals)} primals and "
                          f"{len(tangents)} tangents")
     args = _full_args(fun, primals)
     wrt = _wrt_all(fun, primals, "jvp")
@@ -675,7 +675,7 @@ def jvp(fun, primals, tangents, *, optimize: bool = True):
     for i in wrt:
         t = tangents[i]
         if np.shape(t) != np.shape(primals[i]):
-            raise ValueError(f"tangent {i} has shape {np.shape(t)} but its primal has shape "
+            raise ArgumentError(f"tangent {i} has shape {np.shape(t)} but its primal has shape "
                              f"{np.shape(primals[i])}")
         dots.append(float(t) if isinstance(primals[i], float) else np.asarray(t, dtype=np.result_type(primals[i], float)))
     out, out_dot = _call_checked(lambda: fn(*args, *dots), fun, args,

@@ -22,7 +22,7 @@ import tokenize
 import types
 from dataclasses import dataclass, field
 
-from .errors import SourceUnavailableError, UnsupportedSyntaxError
+from .errors import ArgumentError, SourceUnavailableError, UnsupportedSyntaxError
 
 # Modules the CLI may import to resolve names: numeric libraries, never user code.
 SAFE_MODULES = ("numpy", "math", "cmath", "scipy", "operator", "functools")
@@ -94,7 +94,7 @@ def transparent(decorator):
     function it returns (a cache, a logger, a registry).  s2sad then differentiates the wrapped
     function's source.  Returns ``decorator``, so it can itself be used as a decorator."""
     if not callable(decorator):
-        raise TypeError(f"s2sad.transparent needs a decorator (a callable), not {decorator!r}")
+        raise ArgumentError(f"s2sad.transparent needs a decorator (a callable), not {decorator!r}")
     if not any(d is decorator for d in _TRANSPARENT_DECORATORS):
         _TRANSPARENT_DECORATORS.append(decorator)
     return decorator

@@ -151,8 +151,15 @@ def test_transparent_decorators(fn, x, optimize):
 
 
 def test_transparent_needs_a_callable():
-    with pytest.raises(TypeError):
+    with pytest.raises(ArgumentError):
         s2sad.transparent(3)
+
+
+def test_jvp_tangent_mismatch_is_an_s2sad_error():
+    with pytest.raises(ArgumentError):
+        s2sad.jvp(two, (1.0, 2.0), (1.0,))
+    with pytest.raises(ArgumentError):
+        s2sad.jvp(total, (np.ones(3),), (np.ones(2),))
 
 
 @s2sad.grad

@@ -145,10 +145,15 @@ def _shadowing_dir(directory, marker):
     return path
 
 
-def test_local_modules_in_cwd_are_never_imported(tmp_path):
+@pytest.mark.parametrize("module", ["s2sad", "s2sad.cli"])
+def test_local_modules_in_cwd_are_never_imported(tmp_path, module):
     marker = tmp_path / "MARKER"
     path = _shadowing_dir(tmp_path / "user", marker)
-    result = run_cli(path.name, "f", cwd=path.parent)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(REPO_ROOT)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+    result = subprocess.run([sys.executable, "-m", module, path.name, "f"], cwd=path.parent,
+                            env=env, capture_output=True, text=True, timeout=60)
     assert_printed_python(result)
     assert "np.cos" in result.stdout          # numpy was the real one
     assert not marker.exists(), "the CLI imported a module from the user's directory"
