@@ -15,6 +15,7 @@ import functools
 import inspect
 import linecache
 import numbers
+import types
 import os
 import weakref
 
@@ -488,6 +489,10 @@ def _derivative(fun, argnums, optimize, with_value) -> Derivative:
     """One Derivative per function and options: ``grad(f)`` twice transforms once."""
     key = (tuple(argnums) if isinstance(argnums, (list, tuple)) else argnums,
            isinstance(argnums, (list, tuple)), bool(optimize), with_value)
+    if isinstance(fun, types.MethodType):
+        # not cached: the cache's value (the Derivative) would keep its key, and so the object,
+        # alive for ever; `g = grad(obj.method)` once, then call g
+        return Derivative(fun, argnums=argnums, optimize=optimize, with_value=with_value)
     try:
         per_fun = _DERIVATIVES.setdefault(fun, {})
     except TypeError:

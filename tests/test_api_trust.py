@@ -598,3 +598,15 @@ def test_a_failure_in_s2sad_itself_is_an_s2sad_error(monkeypatch):
         s2sad.grad(total)(np.ones(3))
     assert isinstance(info.value.__cause__, ValueError)
     del g
+
+
+def test_grad_of_a_method_does_not_keep_the_object_alive():
+    import gc
+    import weakref
+    spring = Spring(2.0, 0.0)
+    g = s2sad.grad(spring.energy)
+    assert g(1.0, 1.0) == pytest.approx(2.0)
+    ref = weakref.ref(spring)
+    del g, spring
+    gc.collect()
+    assert ref() is None
