@@ -610,3 +610,27 @@ def test_grad_of_a_method_does_not_keep_the_object_alive():
     del g, spring
     gc.collect()
     assert ref() is None
+
+
+def test_the_source_check_is_active_for_every_kind_of_function():
+    """The check compiles the parsed `def` again and compares it with the running code: it must
+    find that code (else it would silently check nothing)."""
+    import ast
+    import textwrap
+    from s2sad.parse import _code_shape, _recompile
+    scale = 2.0
+
+    def closure(x):
+        return scale * x
+
+    class Local:
+        def method(self, x):
+            return super().__hash__() * x
+    for fn in (total, closure, Local.method, Spring.energy, Spring.cube.__func__, Spring.square,
+               doubled.__wrapped__, cached.__wrapped__, norm_fro):
+        lines, start = inspect.getsourcelines(fn)
+        node = ast.parse(textwrap.dedent("".join(lines))).body[0]
+        ast.increment_lineno(node, start - 1)
+        fresh = _recompile(node, fn.__code__, fn.__code__.co_filename)
+        assert fresh is not None, fn
+        assert _code_shape(fresh) == _code_shape(fn.__code__), fn
