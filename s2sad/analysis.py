@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import numbers
 import types
 
@@ -53,6 +54,14 @@ def resolve_value(parsed: Parsed, node):
     return Opaque("<expr>")
 
 
+def _user_function_like(value) -> bool:
+    """A user's function reached through a cache (``functools.lru_cache``) or bound to an
+    object (a bound method): parsed like a function; parse_function checks its decorators."""
+    if isinstance(value, types.MethodType):
+        return isinstance(value.__func__, types.FunctionType) and rules.lookup(value) is None
+    return isinstance(value, functools._lru_cache_wrapper) and rules.lookup(value) is None
+
+
 def resolve_callee(parsed: Parsed, call: ast.Call, local_names) -> Callee:
     func = call.func
     name = dotted(func)
@@ -62,7 +71,7 @@ def resolve_callee(parsed: Parsed, call: ast.Call, local_names) -> Callee:
         return Callee(key=key, rule=rules.lookup(key), nondiff=rules.is_nondifferentiable(key),
                       name="." + func.attr + "()", receiver=func.value)
     value = resolve_value(parsed, func)
-    if isinstance(value, (types.FunctionType, StaticFunction)):
+    if isinstance(value, (types.FunctionType, StaticFunction)) or _user_function_like(value):
         rule = rules.lookup(value)
         if rule is not None:
             return Callee(key=value, rule=rule, name=name)

@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import dataclasses
 import functools
 import inspect
+import linecache
 import numbers
+import types
+import os
 import weakref
 
 import numpy as np
 
 from . import emit
-from .analysis import NDims, ndim_of_value
-from .errors import NotDifferentiableError, S2SADError
+from .analysis import NDims, ndim_of_value, sequences
+from .errors import ArgumentError, GeneratedCodeError, NotDifferentiableError, S2SADError
 from .normalize import normalize
 from .optimize import optimize as optimize_tree
 from .parse import parse_function
@@ -83,6 +87,12 @@ def _arg_key(value):
         return "bool"
     if isinstance(value, numbers.Integral):
         return "int"
+    if isinstance(value, np.floating):
+        return 0
+    if isinstance(value, np.ndarray):          # a subclass (np.matrix, a masked array)
+        return ("subclass", value.ndim, t.__name__)
+    if isinstance(value, numbers.Number) and not isinstance(value, numbers.Real):
+        return t.__name__                      # complex: never shares a float's specialisation
     nd = ndim_of_value(value)
     return nd if nd is not None else t.__name__
 
@@ -91,21 +101,114 @@ def _ndim_from_key(key):
     if isinstance(key, int):
         return key
     if isinstance(key, tuple):
-        return key[0]
+        return key[1] if key[0] == "subclass" else key[0]
     return 0 if key == "int" else None
 
 
+def _arg_kind(value) -> str:
+    """What s2sad makes of an argument: "float" (a float, a NumPy float scalar, a float ndarray
+    of any ndim), "int", "bool", "complex", "subclass" (of ndarray), "container" (list, tuple,
+    dict, dataclass), "foreign" (another library's array), "none" or "other"."""
+    t = type(value)
+    if t is float or (t is np.ndarray and value.dtype.kind == "f"):
+        return "float"
+    if isinstance(value, (bool, np.bool_)):
+        return "bool"
+    if isinstance(value, numbers.Integral):
+        return "int"
+    if isinstance(value, np.floating):
+        return "float"
+    if isinstance(value, np.ndarray):
+        if t is not np.ndarray:
+            return "subclass"
+        return {"i": "int", "u": "int", "b": "bool", "c": "complex"}.get(value.dtype.kind, "other")
+    if isinstance(value, numbers.Complex) and not isinstance(value, numbers.Real):
+        return "complex"
+    if isinstance(value, (list, tuple, dict)) or (dataclasses.is_dataclass(value)
+                                                  and not isinstance(value, type)):
+        return "container"
+    if any(hasattr(t, a) for a in ("__array_function__", "__array__", "__array_interface__")):
+        return "foreign"
+    if value is None:
+        return "none"
+    return "other"
+
+
+def _kind_problem(value, kind):
+    """Why an argument of this kind cannot be differentiated with respect to, and what to pass."""
+    name = type(value).__name__
+    if kind == "complex":
+        return (f"a complex {'array' if isinstance(value, np.ndarray) else 'number'}",
+                "s2sad differentiates real functions of real arguments: pass the real and imaginary "
+                "parts as two float arguments")
+    if kind == "subclass":
+        return (f"a {type(value).__module__}.{name} (an ndarray subclass, whose operators mean "
+                f"other things: np.matrix multiplies with *, a masked array skips masked entries)",
+                "pass np.asarray(x) (for a masked array, x.filled(value) or x.compressed())")
+    if kind == "container":
+        return (f"a {name}", "containers (list, tuple, dict, dataclass) are not supported as "
+                "differentiated arguments yet: pass a float array (np.array(x)) or one argument "
+                "per value, or leave it out of argnums")
+    if kind == "foreign":
+        return (f"a {type(value).__module__}.{name} (not a NumPy array)",
+                "s2sad differentiates Python floats and NumPy float arrays: pass np.asarray(x)")
+    if kind in ("int", "bool"):
+        what = f"{value.dtype} array" if isinstance(value, np.ndarray) else name
+        return (f"an {what}", "pass a float (e.g. 2.0 instead of 2) or a float array, or leave "
+                "the argument out of argnums")
+    return (f"a {name}", "pass a float or a NumPy float array")
+
+
 def _check_differentiable(value, i, fname):
-    if value is None:             # building the general version, before any call
+    """Refuse, before anything runs, a differentiated argument that is not a float or float array."""
+    if value is _GENERAL:         # building the general version, before any call
         return
-    bad = isinstance(value, (bool, np.bool_, numbers.Integral)) or (
-        isinstance(value, np.ndarray) and not np.issubdtype(value.dtype, np.inexact))
-    if bad:
-        kind = type(value).__name__ if not isinstance(value, np.ndarray) else f"{value.dtype} array"
-        raise NotDifferentiableError(
-            f"cannot differentiate {fname} with respect to argument {i}: it is an {kind}",
-            hint="pass a float (e.g. 2.0 instead of 2) or a float array, or leave the argument "
-                 "out of argnums")
+    kind = _arg_kind(value)
+    if kind != "float":
+        what, hint = _kind_problem(value, kind)
+        message = f"cannot differentiate {fname} with respect to argument {i}: it is {what}"
+        if kind in ("int", "bool"):
+            raise NotDifferentiableError(message, hint=hint)
+        raise ArgumentError(f"{message}. Hint: {hint}")
+
+
+_GENERAL = object()                # source() before any call: no argument to check
+
+
+def _check_constant_args(args, skip, fname):
+    """Arguments not differentiated are constants, but an ndarray subclass is refused anyway: the
+    derivative's rules are NumPy's (``*`` is elementwise), not the subclass's."""
+    for i, value in enumerate(args):
+        if i not in skip and isinstance(value, np.ndarray) and type(value) is not np.ndarray:
+            what, hint = _kind_problem(value, "subclass")
+            raise ArgumentError(f"cannot differentiate {fname}: argument {i} is {what}. Hint: {hint}")
+
+
+def _check_argnums(argnums, nparams, fname):
+    """``argnums`` is an int or a tuple of ints, each in range: else an ArgumentError."""
+    nums = tuple(argnums) if isinstance(argnums, (tuple, list)) else (argnums,)
+    for i in nums:
+        if isinstance(i, (bool, np.bool_)) or not isinstance(i, (int, np.integer)):
+            raise ArgumentError(f"argnums must be an int or a tuple of ints, not {argnums!r} "
+                                f"(for {fname})")
+        if nparams is not None and not -nparams <= i < nparams:
+            raise ArgumentError(f"argnums {argnums!r} out of range for {fname} with {nparams} "
+                                f"parameter{'s' if nparams != 1 else ''}")
+    if not nums:
+        raise ArgumentError(f"argnums is empty (for {fname}): name at least one argument")
+
+
+def _nparams(fun):
+    """How many arguments ``fun`` takes positionally (None: any number)."""
+    if isinstance(fun, Derivative):
+        return fun._nparams
+    try:
+        params = inspect.signature(fun).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind == p.VAR_POSITIONAL for p in params):
+        return None
+    return sum(1 for p in params if p.kind != p.VAR_KEYWORD)
 
 
 def _conform(g, like):
@@ -130,6 +233,103 @@ def _conform(g, like):
     return g
 
 
+def _guards(norm):
+    """Module globals the function reads that are numbers or arrays, and a bound method's
+    ``self.attr`` reads: the derivative is specialised on their kinds too (rebinding one to
+    another ndim re-transforms)."""
+    ns = norm.parsed.namespace
+    local = set(norm.params) | {n.id for n in ast.walk(norm.node)
+                                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    names = sorted({n.id for n in ast.walk(norm.node) if isinstance(n, ast.Name)
+                    and n.id not in local and n.id not in norm.parsed.closure})
+    guards = [(ns, n) for n in names if n in ns and ndim_of_value(ns[n]) is not None]
+    bound = norm.parsed.bound
+    if bound is not None:
+        obj = _Attributes(norm.parsed.closure[bound])
+        guards += [(obj, a) for a in sorted({n.attr for n in ast.walk(norm.node)
+                                             if isinstance(n, ast.Attribute)
+                                             and isinstance(n.value, ast.Name)
+                                             and n.value.id == bound})]
+    return tuple(guards)
+
+
+class _Attributes:
+    """An object's attributes read like a namespace (``.get``), for specialisation guards."""
+    __slots__ = ("obj",)
+
+    def __init__(self, obj):
+        self.obj = obj
+
+    def get(self, name):
+        return getattr(self.obj, name, None)
+
+
+def _generated_failure(exc, fun, args, fname):
+    """An exception escaped a derivative's call.  Return the exception to raise instead, or None
+    to let ``exc`` propagate unchanged.
+
+    The innermost frame that is generated code or the user's own (NumPy's and s2sad's runtime's
+    frames are skipped) decides: the user's code raising propagates; with neither, the failure
+    is s2sad's own (giving a gradient its argument's shape, say).  A generated line raising
+    may be one of the user's statements copied into the derivative: the original function is run
+    once more (on this failure path only) and, if it raises the same kind of error, that error
+    propagates; otherwise the failure is s2sad's and is reported as a GeneratedCodeError."""
+    tb, culprit = exc.__traceback__, None
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.startswith("<s2sad-") or not _is_library(filename):
+            culprit = tb
+        tb = tb.tb_next
+    if culprit is None:             # only s2sad's and NumPy's frames: s2sad's own failure
+        return GeneratedCodeError(
+            f"internal error in s2sad while computing the derivative of {fname}: "
+            f"{type(exc).__name__}: {exc}. This is a bug in s2sad, not in your code; please "
+            f"report it with the function's source")
+    if not culprit.tb_frame.f_code.co_filename.startswith("<s2sad-"):
+        return None
+    try:
+        fun(*args)
+    except type(exc) as original:
+        return original
+    except Exception:
+        pass
+    filename, lineno = culprit.tb_frame.f_code.co_filename, culprit.tb_lineno
+    text = linecache.getline(filename, lineno).strip()
+    return GeneratedCodeError(
+        f"the derivative of {fname} failed in code s2sad generated, not in your code: "
+        f"{type(exc).__name__}: {exc}\n    {filename}, line {lineno} (in "
+        f"{culprit.tb_frame.f_code.co_name}): {text}\nThis is a bug in s2sad or in a derivative "
+        f"rule; please report it with the function's source (s2sad.source shows the derivative)")
+
+
+_LIBRARY_DIRS = tuple(os.path.dirname(m.__file__) + os.sep for m in (np,)) + \
+    (os.path.dirname(os.path.abspath(__file__)) + os.sep,)
+
+
+def _is_library(filename: str) -> bool:
+    """NumPy's, s2sad's own (runtime, rules) or Python's internals: not the user's code."""
+    return filename.startswith(_LIBRARY_DIRS) or filename.startswith("<frozen") or \
+        filename.startswith(_STDLIB)
+
+
+_STDLIB = os.path.dirname(os.__file__) + os.sep
+
+
+def _call_checked(call, fun, args, fname):
+    """``call()``; an exception from generated code becomes a GeneratedCodeError."""
+    try:
+        return call()
+    except S2SADError:
+        raise
+    except Exception as exc:
+        replacement = _generated_failure(exc, fun, args, fname)
+        if replacement is None:
+            raise
+        if isinstance(replacement, GeneratedCodeError):
+            raise replacement from exc
+        raise replacement
+
+
 class Derivative:
     """A derivative of a Python function: call it like the function."""
 
@@ -143,10 +343,7 @@ class Derivative:
         self.with_value = with_value
         self.norm = _normalized(fun) if self.inner is None else None
         self.params = self.norm.params if self.inner is None else self.inner.params
-        for i in self.argnums:
-            if not isinstance(i, int) or not -len(self.params) <= i < len(self.params):
-                raise ValueError(f"argnums {argnums!r} out of range for {fun.__name__} "
-                                 f"with {len(self.params)} parameters")
+        _check_argnums(argnums, len(self.params), getattr(fun, "__name__", "the function"))
         self.argnums = tuple(i % len(self.params) for i in self.argnums)
         self.signature = inspect.signature(fun)
         self._nparams = len(self.params)
@@ -165,6 +362,11 @@ class Derivative:
     def _build(self, key, args):
         for i in self.argnums:
             _check_differentiable(args[i], i, self.fun.__name__)
+        _check_constant_args(args, self.argnums, self.fun.__name__)
+        if self.inner is None and self.norm.result in sequences(self.norm.node)[0]:
+            raise self._located(f"grad needs a scalar output, but {self.fun.__name__} returns a "
+                                f"tuple or list", hint="return one number (e.g. the sum), or use "
+                                "a Jacobian (jacrev / jacfwd) or vjp for several outputs")
         norm = self.norm if self.inner is None else _normalized_for(self.inner, key, args)
         arg_ndims = {p: _ndim_from_key(k) for p, k in zip(self.params, key)
                      if _ndim_from_key(k) is not None}
@@ -187,16 +389,7 @@ class Derivative:
         return entry
 
     def _global_guards(self):
-        """Module globals the function reads that are numbers or arrays: the derivative
-        is specialised on their kinds too (rebinding one to another ndim re-transforms)."""
-        if self.norm is None:
-            return ()
-        ns = self.norm.parsed.namespace
-        local = set(self.params) | {n.id for n in ast.walk(self.norm.node)
-                                    if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-        names = sorted({n.id for n in ast.walk(self.norm.node) if isinstance(n, ast.Name)
-                        and n.id not in local and n.id not in self.norm.parsed.closure})
-        return tuple((ns, n) for n in names if n in ns and ndim_of_value(ns[n]) is not None)
+        return () if self.norm is None else _guards(self.norm)
 
     def __call__(self, *args, **kwargs):
         if kwargs or len(args) != self._nparams:
@@ -208,7 +401,17 @@ class Derivative:
         if entry is None:
             entry = self._get(key, args)
         self._last = entry
-        return entry[3](args)
+        try:
+            return entry[3](args)
+        except S2SADError:
+            raise
+        except Exception as exc:
+            replacement = _generated_failure(exc, self.fun, args, self.__name__)
+            if replacement is None:
+                raise
+            if isinstance(replacement, GeneratedCodeError):
+                raise replacement from exc
+            raise replacement
 
     def _runner(self, fn, out_nd):
         """The per-specialisation call path: run ``fn``, give each gradient its argument's type."""
@@ -237,10 +440,31 @@ class Derivative:
 
     def _require_scalar(self, value):
         if np.ndim(value) != 0 or not isinstance(value, (numbers.Number, np.ndarray, np.generic)):
-            shape = np.shape(value) if isinstance(value, (np.ndarray, list, tuple)) else type(value).__name__
-            raise NotDifferentiableError(
-                f"grad needs a scalar output, but {self.fun.__name__} returned {shape}",
+            if isinstance(value, np.ndarray):
+                what = f"an array of shape {value.shape}"
+            elif isinstance(value, (list, tuple)):
+                what = f"a {type(value).__name__} of {len(value)} items"
+            else:
+                what = f"a {type(value).__name__}"
+            raise self._located(
+                f"grad needs a scalar output, but {self.fun.__name__} returned {what}",
                 hint="reduce the output (e.g. np.sum) or use a Jacobian (jacrev / jacfwd)")
+
+    def _located(self, message, hint):
+        """A NotDifferentiableError at the function's return statement (its file and line)."""
+        root = self
+        while root.inner is not None:
+            root = root.inner
+        if root is not self:
+            message += " (the derivative of a derivative: use hessian or jacfwd for an array)"
+        parsed = root.norm.parsed
+        returns = [n for n in ast.walk(parsed.node) if isinstance(n, ast.Return)]
+        message += f" (def {parsed.name} at {parsed.filename}:{parsed.node.lineno}"
+        if len(returns) > 1:
+            message += "; returns at lines " + ", ".join(str(r.lineno) for r in returns)
+        message += ")"
+        return parsed.error(NotDifferentiableError, returns[-1] if returns else parsed.node,
+                            message, hint=hint)
 
     def _conform_all(self, grads, args):
         if not self.multi:
@@ -251,7 +475,7 @@ class Derivative:
 
     def source(self) -> str:
         if self._last is None:
-            self._get(tuple("any" for _ in self.params), [None] * len(self.params))
+            self._get(tuple("any" for _ in self.params), [_GENERAL] * len(self.params))
         return self._last[1]
 
     def __repr__(self):
@@ -265,6 +489,10 @@ def _derivative(fun, argnums, optimize, with_value) -> Derivative:
     """One Derivative per function and options: ``grad(f)`` twice transforms once."""
     key = (tuple(argnums) if isinstance(argnums, (list, tuple)) else argnums,
            isinstance(argnums, (list, tuple)), bool(optimize), with_value)
+    if isinstance(fun, types.MethodType):
+        # not cached: the cache's value (the Derivative) would keep its key, and so the object,
+        # alive for ever; `g = grad(obj.method)` once, then call g
+        return Derivative(fun, argnums=argnums, optimize=optimize, with_value=with_value)
     try:
         per_fun = _DERIVATIVES.setdefault(fun, {})
     except TypeError:
@@ -341,11 +569,25 @@ def _positional(fn, norm):
 
 
 def _differentiable(value) -> bool:
-    if isinstance(value, (bool, np.bool_, numbers.Integral)):
-        return False
-    if isinstance(value, np.ndarray):
-        return np.issubdtype(value.dtype, np.inexact)
-    return isinstance(value, (numbers.Real, np.generic)) and not isinstance(value, np.bool_)
+    return _arg_kind(value) == "float"
+
+
+def _wrt_all(fun, primals, what):
+    """jvp and vjp differentiate with respect to every float argument; an int or bool one is a
+    constant, and one s2sad does not know (a list, a complex, an ndarray subclass, another
+    library's array) is refused rather than silently held constant."""
+    fname = getattr(fun, "__name__", "the function")
+    wrt = []
+    for i, value in enumerate(primals):
+        kind = _arg_kind(value)
+        if kind == "float":
+            wrt.append(i)
+        elif kind not in ("int", "bool", "none", "other"):
+            problem, hint = _kind_problem(value, kind)
+            raise ArgumentError(f"{what} of {fname}: argument {i} is {problem}. Hint: {hint}; "
+                                f"to hold it constant, close over it (functools.partial or a "
+                                f"default value)")
+    return tuple(wrt)
 
 
 _TRANSFORMED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
@@ -360,6 +602,11 @@ def _transformed(fun, mode: str, wrt_nums: tuple, args, optimize: bool, vector: 
         per_fun = _TRANSFORMED.setdefault(fun, {})
     except TypeError:
         per_fun = {}
+    guards = per_fun.get("guards")
+    if guards is None:
+        guards = per_fun["guards"] = () if isinstance(fun, Derivative) else _guards(_normalized(fun))
+    if guards:
+        cache_key += tuple(_arg_key(ns.get(n)) for ns, n in guards)
     entry = per_fun.get(cache_key)
     if entry is not None:
         return entry
@@ -404,6 +651,8 @@ def _conform_tangent(t, out):
         return t
     if isinstance(out, numbers.Real) and not isinstance(out, np.generic):
         return float(t)
+    if isinstance(out, np.floating) and np.ndim(t) == 0:
+        return out.dtype.type(t)
     return t
 
 
@@ -415,19 +664,27 @@ def jvp(fun, primals, tangents, *, optimize: bool = True):
     """
     primals, tangents = tuple(primals), tuple(tangents)
     if len(primals) != len(tangents):
-        raise ValueError(f"jvp needs one tangent per primal: got {len(primals)} primals and "
+        raise ArgumentError(f"jvp needs one tangent per primal: got {len(primals)} primals and "
                          f"{len(tangents)} tangents")
     args = _full_args(fun, primals)
-    wrt = tuple(i for i in range(len(primals)) if _differentiable(primals[i]))
+    wrt = _wrt_all(fun, primals, "jvp")
+    for i, t in enumerate(tangents):
+        if i not in wrt and _arg_kind(primals[i]) in ("int", "bool") and np.any(np.asarray(t) != 0):
+            raise NotDifferentiableError(
+                f"jvp of {getattr(fun, '__name__', 'the function')}: argument {i} is an "
+                f"{_arg_kind(primals[i])}, a constant, but its tangent is not zero",
+                hint="pass a float (e.g. 2.0 instead of 2) to differentiate along it, or a zero "
+                     "tangent")
     fn = _transformed(fun, "jvp", wrt, args, optimize)
     dots = []
     for i in wrt:
         t = tangents[i]
         if np.shape(t) != np.shape(primals[i]):
-            raise ValueError(f"tangent {i} has shape {np.shape(t)} but its primal has shape "
+            raise ArgumentError(f"tangent {i} has shape {np.shape(t)} but its primal has shape "
                              f"{np.shape(primals[i])}")
         dots.append(float(t) if isinstance(primals[i], float) else np.asarray(t, dtype=np.result_type(primals[i], float)))
-    out, out_dot = fn(*args, *dots)
+    out, out_dot = _call_checked(lambda: fn(*args, *dots), fun, args,
+                                 getattr(fun, "__name__", "the function"))
     return out, _conform_tangent(out_dot, out)
 
 
@@ -439,12 +696,13 @@ def vjp(fun, *primals, optimize: bool = True):
     returns a tuple).  Each call of ``vjp_fn`` runs the adjoint program once.
     """
     args = _full_args(fun, primals)
-    wrt = tuple(i for i in range(len(primals)) if _differentiable(primals[i]))
+    wrt = _wrt_all(fun, primals, "vjp")
     fn = _transformed(fun, "vjp", wrt, args, optimize)
     out = fun(*args)
 
     def vjp_fn(cotangent):
-        grads = fn(*args, **{fn.__s2sad_seed__: cotangent}) if wrt else ()
+        grads = _call_checked(lambda: fn(*args, **{fn.__s2sad_seed__: cotangent}), fun, args,
+                              getattr(fun, "__name__", "the function")) if wrt else ()
         result = [None] * len(primals)
         for i, g in zip(wrt, grads):
             result[i] = _conform(g, primals[i])
@@ -465,6 +723,7 @@ class Jacobian:
 
     def __init__(self, fun, argnums=0, mode="forward", optimize=True):
         self.fun = fun
+        _check_argnums(argnums, _nparams(fun), getattr(fun, "__name__", "the function"))
         self.multi, self.argnums = _argnums(fun, argnums)
         self.mode = mode
         self.optimize = optimize
@@ -475,10 +734,13 @@ class Jacobian:
         args = _full_args(self.fun, args)
         n = len(args)
         nums = tuple(i % n for i in self.argnums)
+        fname = getattr(self.fun, "__name__", "the function")
         for i in nums:
-            _check_differentiable(args[i], i, getattr(self.fun, "__name__", "f"))
-        jac = self._forward(args, nums) if self.mode == "forward" else self._reverse(args, nums)
-        return jac
+            _check_differentiable(args[i], i, fname)
+        _check_constant_args(args, nums, fname)
+        if self.mode == "forward":
+            return _call_checked(lambda: self._forward(args, nums), self.fun, args, fname)
+        return _call_checked(lambda: self._reverse(args, nums), self.fun, args, fname)
 
     def _forward(self, args, nums):
         """One sweep in vector mode: the tangent of argument i is a block of the identity."""

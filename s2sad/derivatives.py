@@ -19,6 +19,7 @@ from .analysis import (Activity, assigned_names, iter_stmts, refined_ndims, reso
                        resolve_value)
 from .errors import MissingRuleError, SourceUnavailableError, UnsupportedSyntaxError
 from .normalize import RESERVED, normalized
+from .parse import Opaque
 from .templates import bind
 
 
@@ -190,6 +191,23 @@ class DerivativeTransformer:
         except TypeError as exc:
             raise self.error(MissingRuleError, s, f"no derivative rule for this call of {what}: {exc}",
                              hint="call it as the rule's pattern does: " + rule.pattern)
+        for param, allowed in rule.supported.items():
+            atom = bound.get(param, rule.defaults.get(param))
+            root = atom
+            while isinstance(root, ast.Attribute):
+                root = root.value
+            if isinstance(atom, ast.Constant):
+                value = atom.value
+            elif isinstance(root, ast.Name) and root.id not in getattr(self, "locals", ()):
+                value = resolve_value(self.p, atom)      # a module constant such as np.inf
+            else:
+                value = Opaque("?")                      # known only when the code runs
+            if not any(_same_constant(value, a) for a in allowed):
+                shown = ast.unparse(atom) if isinstance(atom, ast.AST) else repr(atom)
+                raise self.error(MissingRuleError, s, f"no derivative rule for {what} with "
+                                 f"{param}={shown}",
+                                 hint=f"the rule covers {param} = " + ", ".join(map(repr, allowed))
+                                 + " (a constant); register another with s2sad.rules")
         if "dtype" in bound:
             self.check_cast(s, bound["dtype"])
         return bound
@@ -266,3 +284,14 @@ class DerivativeTransformer:
             if isinstance(self.nd.get(name(n)), int):
                 fn._s2sad_ndims[n] = self.nd.get(name(n))       # a global array or number
         fn._s2sad_elementwise = self.is_elementwise_func
+
+
+def _same_constant(value, allowed) -> bool:
+    """``value`` is the constant ``allowed`` (2 and 2.0 are; True and 1 are not)."""
+    def number(v):
+        return isinstance(v, (int, float)) and not isinstance(v, bool)
+    try:
+        return (type(value) is type(allowed) or (number(value) and number(allowed))) \
+            and bool(value == allowed)
+    except Exception:               # an array or an object without a plain ==
+        return False

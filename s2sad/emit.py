@@ -134,6 +134,31 @@ def _take_defaults(derivative, original) -> None:
         derivative.__kwdefaults__ = {**(derivative.__kwdefaults__ or {}), **original.__kwdefaults__}
 
 
+def _bind_closure(tree, closure: dict, bound: dict):
+    """Add a callee's closure values to those its group of functions is compiled with.  Two
+    callees may close over the same name with different values (two objects' methods both
+    reading ``self``, two closures made by one factory): the callee's name is then renamed in
+    its derivative (a copy), so each reads its own value.  Returns the tree to compile."""
+    taken = None
+    for name, value in closure.items():
+        if name not in bound or bound[name] is value:
+            bound[name] = value
+            continue
+        if taken is None:
+            tree = _plain_copy(tree)
+            taken = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} | set(bound)
+        k = 1
+        while f"{name}_{k}" in taken:
+            k += 1
+        fresh = f"{name}_{k}"
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name) and node.id == name:
+                node.id = fresh
+        taken.add(fresh)
+        bound[fresh] = value
+    return tree
+
+
 def compile_derivative(tree: ast.FunctionDef, parsed, label: str = "derivative"):
     """Compile a derivative and the derivatives of the helpers it calls.
 
@@ -142,12 +167,12 @@ def compile_derivative(tree: ast.FunctionDef, parsed, label: str = "derivative")
     """
     callees = [entry for entry in getattr(tree, "_s2sad_callees", {}).values() if entry[1] is not None]
     groups: dict = {}
+    main_key = id(parsed.namespace)
+    groups[main_key] = (parsed.namespace, dict(parsed.closure), [])
     for fname, ctree, norm in callees:
         ns = norm.parsed.namespace
         groups.setdefault(id(ns), (ns, {}, []))
-        groups[id(ns)][1].update(norm.parsed.closure)
-        groups[id(ns)][2].append(ctree)
-    main_key = id(parsed.namespace)
+        groups[id(ns)][2].append(_bind_closure(ctree, norm.parsed.closure, groups[id(ns)][1]))
     compiled: dict = {}
     for key, (ns, closure, trees) in groups.items():
         if key != main_key:

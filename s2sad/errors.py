@@ -61,3 +61,14 @@ class SourceUnavailableError(S2SADError):
 class NotDifferentiableError(_LocatedError):
     """A gradient was asked for something that has none (int/bool argument,
     non-scalar output of ``grad``)."""
+
+
+class ArgumentError(S2SADError):
+    """An argument s2sad cannot differentiate with respect to (a container, a complex number, an
+    ndarray subclass, another library's array), or a bad ``argnums``: the message says what to
+    pass instead."""
+
+
+class GeneratedCodeError(S2SADError):
+    """An exception raised inside the code s2sad generated for a derivative (not in the user's
+    own code): a bug in s2sad or a rule; the message names the function and the generated line."""

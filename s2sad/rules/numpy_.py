@@ -3,7 +3,7 @@
 Elementwise rules say ``elementwise=True`` and never undo broadcasting
 themselves; reductions spread their adjoint back with ``unreduce``.
 """
-from .registry import ARRAY, ELEMENTWISE, SAME, SCALAR, jvp, nondifferentiable, refuse, vjp
+from .registry import ARRAY, ELEMENTWISE, SAME, SCALAR, jvp, nondifferentiable, refuse, supported, vjp
 
 E = dict(elementwise=True)
 
@@ -151,6 +151,7 @@ vjp("np.linalg.norm(x, ord=None, axis=None, keepdims=False)", out=REDUCE,
     x="norm_vjp(y_bar, y, x, ord, axis, keepdims)")
 jvp("np.linalg.norm(x, ord=None, axis=None, keepdims=False)",
     x="np.sum(x_dot * norm_vjp(np.ones_like(y), y, x, ord, axis, keepdims), axis=axis, keepdims=keepdims)")
+supported("np.linalg.norm(x, ord=None, axis=None, keepdims=False)", ord=(None, 2, "fro"))
 jvp("np.linalg.norm(x, ord=None, axis=None, keepdims=False)", batched=True,
     x="np.sum(x_dot * norm_vjp(np.ones_like(y), y, x, ord, axis, keepdims), axis=batch_axis(axis, x), keepdims=keepdims)")
 # stacks of matrices: transposes swap the last two axes; b is a vector only when 1-d (NumPy 2)

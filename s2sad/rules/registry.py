@@ -82,6 +82,7 @@ class Rule:
     jvp_batched: dict = field(default_factory=dict)
     jvp_batched_cases: list = field(default_factory=list)
     jvp_whole: dict[str, ast.expr] = field(default_factory=dict)
+    supported: dict[str, tuple] = field(default_factory=dict)   # parameter -> constants with a rule
 
     def templates(self, mode: str, bound: dict, ndim_of) -> dict:
         """The templates of ``mode`` ("vjp", "jvp", "jvp_batched") for one call site.
@@ -207,6 +208,19 @@ def vjp(pattern: str, *, elementwise: bool = False, out: str | None = None,
     function=scipy.special.expit, x="y_bar * y * (1.0 - y)")``.
     """
     _register("vjp", pattern, elementwise, out, ndim, when, templates, function)
+
+
+def supported(pattern: str, **values: tuple) -> None:
+    """Declare the only constant values a parameter may take for the rule to hold (other values,
+    or a value not known when transforming, are refused at the call's line)::
+
+        supported("np.linalg.norm(x, ord=None, axis=None, keepdims=False)", ord=(None, 2, "fro"))
+    """
+    rule = _rule(pattern, None)
+    for name, allowed in values.items():
+        if name not in rule.params:
+            raise ValueError(f"rule {rule.pattern!r} has no parameter {name!r}")
+        rule.supported[name] = tuple(allowed)
 
 
 def jvp(pattern: str, *, elementwise: bool = False, out: str | None = None,

@@ -5,7 +5,7 @@ runtime helpers (:mod:`s2sad.runtime`), the NumPy calls adjoint templates
 write (``np.full``, ``np.outer``, ``np.broadcast_to`` ...) and the forward
 sweep's stack need rules in both modes, like any primitive.
 """
-from .registry import ARRAY, inplace, jvp, nondifferentiable, vjp
+from .registry import ARRAY, inplace, jvp, nondifferentiable, supported, vjp
 
 # --- undoing broadcasting and reductions (linear in g; x gives only a shape) -----------------
 vjp("unbroadcast(g, x)", out=ARRAY, g="np.broadcast_to(y_bar, np.shape(g))")
@@ -43,6 +43,7 @@ vjp("norm_vjp(g, r, x, ord=None, axis=None, keepdims=False)", out=ARRAY,
     g="np.sum(y_bar * norm_vjp(np.ones_like(r), r, x, ord, axis, keepdims), axis=axis, keepdims=keepdims)",
     x="norm_vjp(g, r, y_bar, ord, axis, keepdims)",
     r="-np.sum(y_bar * norm_vjp(g, r * r, x, ord, axis, keepdims), axis=axis, keepdims=keepdims)")
+supported("norm_vjp(g, r, x, ord=None, axis=None, keepdims=False)", ord=(None, 2, "fro"))
 jvp("norm_vjp(g, r, x, ord=None, axis=None, keepdims=False)",
     g="norm_vjp(g_dot, r, x, ord, axis, keepdims)", x="norm_vjp(g, r, x_dot, ord, axis, keepdims)",
     r="-norm_vjp(g * r_dot, r * r, x, ord, axis, keepdims)")
