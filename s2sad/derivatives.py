@@ -13,7 +13,7 @@ import inspect
 from collections import Counter
 
 from . import rules
-from .analysis import Activity, assigned_names, iter_stmts, refined_ndims, resolve_value
+from .analysis import Activity, Effects, assigned_names, iter_stmts, refined_ndims, resolve_value, sequences
 from .errors import MissingRuleError, SourceUnavailableError, UnsupportedSyntaxError
 from .normalize import RESERVED, normalized
 from .templates import bind
@@ -95,6 +95,10 @@ class DerivativeTransformer:
         self.result = norm.result
         self.act = Activity(self.fn, self.p, set(self.wrt), {self.result})
         self.nd = refined_ndims(self.fn, self.p, arg_ndims or {})
+        seqs, nested = sequences(self.fn)
+        # refuses, at file:line, the writes and calls whose effects neither transformer follows
+        self.effects = Effects(self.fn, self.p, self.nd, varied=self.act.varied, params=norm.params,
+                               seqs=seqs | nested | {n for n, d in self.nd.ndim.items() if isinstance(d, tuple)})
         self.locals = self.act.locals
         self.loop_names = set(norm.loop_names)
         self.init_names(self.fn)

@@ -319,10 +319,7 @@ class ReverseTransformer(DerivativeTransformer):
         self.reads(index)
         if bar in st.init:
             if self.is_active(v):
-                slot = ast.Subscript(value=name(bar), slice=copy.deepcopy(index), ctx=ast.Load())
-                if self.nd.get(v) != 0:
-                    slot = call("np.copy", slot)
-                self.accumulate(v.id, slot, st, out)
+                self.accumulate(v.id, self.written_adjoint(a, bar, index, v), st, out)
             if bar not in st.owned:
                 out.append(assign(bar, call("np.copy", name(bar))))
                 st.owned.add(bar)
@@ -333,6 +330,25 @@ class ReverseTransformer(DerivativeTransformer):
         self.locals.add(old)
         out.append(ast.Assign(targets=[ast.Subscript(value=name(a), slice=copy.deepcopy(index),
                                                      ctx=ast.Store())], value=name(old)))
+
+    def written_adjoint(self, a, bar, index, v) -> ast.expr:
+        """The adjoint of ``v`` in ``a[index] = v``: the slot's adjoint where the write
+        lasted (a repeated fancy index keeps only its last write, as NumPy does), summed
+        over the positions ``v`` was broadcast to."""
+        slot = ast.Subscript(value=name(bar), slice=copy.deepcopy(index), ctx=ast.Load())
+        fancy = not self.basic_index(index)
+        if fancy:
+            slot = ast.BinOp(left=slot, op=ast.Mult(), right=call("last_writes", name(bar),
+                                                                   _index_value(index)))
+        nd_v = self.nd.get(v)
+        nd_slot = self.nd.of(ast.Subscript(value=name(a), slice=copy.deepcopy(index), ctx=ast.Load()))
+        if nd_v == 0:
+            return slot if nd_slot == 0 else call("np.sum", slot)
+        if not fancy:
+            slot = call("np.copy", slot)          # the slot of the adjoint is zeroed next
+        # equal ranks may still broadcast a size-1 axis: unbroadcast decides at run time
+        self.needed.add(v.id)
+        return call("unbroadcast", slot, name(v.id))
 
     def rev_call(self, s, rhs, v, st, out):
         callee = resolve_callee(self.p, rhs, self.locals)
@@ -621,7 +637,7 @@ class ReverseTransformer(DerivativeTransformer):
         """``A_old = A[idx]`` before an in-place write (a copy where the slot is an array)."""
         target = s.targets[0]
         slot = ast.Subscript(value=name(target.value.id), slice=copy.deepcopy(target.slice), ctx=ast.Load())
-        if self.nd.get(s.value) != 0:
+        if self.nd.get(s.value) != 0 or self.nd.of(slot) != 0:     # a row is a view: copy it
             slot = call("np.copy", slot)
         return assign(self.slots[id(s)], slot)
 
@@ -691,12 +707,6 @@ class ReverseTransformer(DerivativeTransformer):
 
     # --- the whole function ------------------------------------------------------------------
     def transform(self) -> ast.FunctionDef:
-        for stmt in iter_stmts(self.fn.body):
-            alias = getattr(stmt, "_s2sad_inplace_on", None)
-            if alias is not None and (self.nd.get(name(alias)) or 0) >= 1:
-                raise self.error(UnsupportedSyntaxError, stmt, "an augmented assignment to an array "
-                                 "argument (or a view of one): on an array it changes the caller's data",
-                                 hint=f"write `{alias} = {alias} + ...` (a new array) or copy it first")
         body = list(self.fn.body)
         ret = body.pop()
         assert isinstance(ret, ast.Return)
