@@ -69,6 +69,8 @@ def resolve_callee(parsed: Parsed, call: ast.Call, local_names) -> Callee:
             return Callee(key=value, rule=rule, name=name)
         if rules.is_nondifferentiable(value):      # a runtime helper such as zeros_like
             return Callee(key=value, nondiff=True, name=name)
+        if value in rules.INPLACE:                 # accumulate_at: an effect with its own handling
+            return Callee(key=value, name=name)
         return Callee(user=value, name=name)
     return Callee(key=value, rule=rules.lookup(value), nondiff=rules.is_nondifferentiable(value),
                   name=name)
@@ -223,9 +225,13 @@ class NDims:
         self.ndim = dict(arg_ndims)
         assigns = {}
         self.appends = {}            # list name -> values appended to it
+        self.shape_of = {}           # s -> t for `s = t.shape`
         for s in iter_stmts(fn.body):
             if isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Name):
                 assigns.setdefault(s.targets[0].id, []).append(s.value)
+                if isinstance(s.value, ast.Attribute) and s.value.attr == "shape" \
+                        and isinstance(s.value.value, ast.Name):
+                    self.shape_of[s.targets[0].id] = s.value.value.id
                 if isinstance(s.value, (ast.List, ast.Tuple)):
                     self.appends.setdefault(s.targets[0].id, []).extend(s.value.elts)
             elif isinstance(s, ast.Expr) and isinstance(s.value, ast.Call) \
@@ -402,6 +408,10 @@ def _created_ndim(nd: NDims, key, call: ast.Call):
                 return len(shape.elts)
             if isinstance(shape, ast.Constant) and isinstance(shape.value, int):
                 return 1
+            if isinstance(shape, ast.Attribute) and shape.attr == "shape":
+                return nd.get(shape.value)          # np.full(t.shape, 1.0)
+            if isinstance(shape, ast.Name) and shape.id in nd.shape_of:
+                return nd.get(ast.Name(nd.shape_of[shape.id], ast.Load()))   # s = t.shape
             return 1 if nd.get(shape) == 0 else None
         if key in _LIKE and call.args:
             return nd.get(call.args[0])
@@ -820,7 +830,8 @@ class Effects:
         if inplace is not None and not self.scalar(ast.Name(inplace, ast.Load())):
             # `h += v` (or `out=h`): Python writes into h's memory; the normalized code
             # makes a new array, which is right only when no other name sees the old one
-            self.write(s, inplace, flow, values=[rhs], what="an augmented assignment (or out=)",
+            self.objects(s, rhs, flow)          # (its own checks)
+            self.write(s, inplace, flow, values=[rhs], what="an augmented assignment",
                        rebinds=(t,))
             if t != inplace and self.is_varied([inplace, t] + names_in(rhs)):
                 flow.stale.setdefault(inplace, (s, inplace))     # the old name holds old values
@@ -845,6 +856,8 @@ class Effects:
             return new, self.reach_of_args(rhs.elts, flow)
         if isinstance(rhs, ast.Subscript) and isinstance(rhs.value, ast.Name):
             top, contents = self.objects_of_atom(rhs.value, flow)
+            if self.scalar(rhs):
+                return new, frozenset()         # a number: a copy
             if rhs.value.id in self.seqs:
                 if isinstance(rhs.slice, ast.Slice):
                     return new, contents
@@ -859,6 +872,11 @@ class Effects:
                 return self.objects_of_atom(rhs.value, flow)
             return new, frozenset()
         if isinstance(rhs, ast.BinOp):
+            seq = [a.id for a in (rhs.left, rhs.right) if isinstance(a, ast.Name) and a.id in self.seqs]
+            if seq and isinstance(rhs.op, (ast.Add, ast.Mult)) and self.is_varied(names_in(rhs)):
+                raise self.error(s, "s2sad does not support concatenating or repeating a "
+                                 "differentiated list here",
+                                 hint=f"append the items one by one: `{seq[0]}.append(v)`")
             # arrays: a new array; lists: a new list holding the same items
             return new, self.objects_of_atom(rhs.left, flow)[1] | self.objects_of_atom(rhs.right, flow)[1]
         if isinstance(rhs, ast.Call):
@@ -895,7 +913,7 @@ class Effects:
                 self.write(s, r, flow, values=c.args, what="appending")
                 flow.contents[r] = flow.contents.get(r, frozenset()) | self.reach_of_args(c.args, flow)
                 return new, frozenset()
-            if m == "pop" and r in self.seqs:
+            if m == "pop":
                 self.write(s, r, flow, what="popping")
                 items = flow.contents.get(r, frozenset())
                 return items, items
@@ -946,12 +964,12 @@ class Effects:
             self.write(s, c.args[0].id, flow, values=c.args[1:], what="accumulating")
             return self.objects_of_atom(c.args[0], flow)
         if isinstance(value, (types.FunctionType, StaticFunction)) and rules.lookup(value) is None \
-                and not rules.is_nondifferentiable(value):
+                and not rules.is_nondifferentiable(value) and not _is_runtime(value):
             self.user_call(s, c, value, arg_names, flow)
             # a helper's result may be (a view of) one of its arguments
             reach = self.reach_of_args(atoms, flow)
             return new | reach, reach
-        if rules.lookup(value) is not None or rules.is_nondifferentiable(value):
+        if rules.lookup(value) is not None or rules.is_nondifferentiable(value) or _is_runtime(value):
             return new, frozenset()
         # an unknown callable: its result may share memory with its arguments
         reach = self.reach_of_args(atoms, flow)
@@ -968,6 +986,13 @@ class Effects:
         from .normalize import normalized
         try:
             norm = normalized(fn, self.p.namespace)
+        except UnsupportedSyntaxError as exc:
+            if "into an argument" not in str(exc).splitlines()[0]:
+                return          # reported where the transformer needs the callee
+            raise self.error(s, f"s2sad does not support calling {dotted(c.func)}() here: it writes "
+                             f"into an argument ({str(exc).splitlines()[0]})",
+                             hint=f"make {dotted(c.func)}() return a new array instead of writing "
+                                  "into its parameter")
         except S2SADError:
             return              # reported where the transformer needs the callee
         import inspect
@@ -995,3 +1020,9 @@ class Effects:
 
 
 _EFFECTS_IN_PROGRESS: set = set()
+
+
+def _is_runtime(value) -> bool:
+    """A helper of s2sad.runtime that makes a new value (generated code calls them)."""
+    from . import runtime
+    return any(value is getattr(runtime, n) for n in runtime.__all__ if n not in _RUNTIME_VIEWS)

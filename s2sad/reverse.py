@@ -219,6 +219,19 @@ class ReverseTransformer(DerivativeTransformer):
     def rev_effect(self, s, st, out):
         """``xs.append(v)``: undo it on the list and on its adjoint; other calls have no adjoint."""
         c = s.value
+        try:
+            inplace = resolve_callee(self.p, c, self.locals).key in rules.INPLACE
+        except TypeError:
+            inplace = False
+        if inplace and len(c.args) == 3 and isinstance(c.args[0], ast.Name) and self.is_active(c.args[2]):
+            # accumulate_at(A, idx, g): A's adjoint passes through; g's is A's at idx
+            bar = self.adj(c.args[0].id)
+            if bar in st.init:
+                g = c.args[2]
+                self.needed.add(g.id)
+                self.accumulate(g.id, call("unbroadcast", ast.Subscript(
+                    value=name(bar), slice=_index_value(c.args[1]), ctx=ast.Load()), name(g.id)), st, out)
+            return
         if not (isinstance(c.func, ast.Attribute) and c.func.attr == "append"
                 and isinstance(c.func.value, ast.Name) and len(c.args) == 1):
             return
