@@ -658,7 +658,7 @@ class Effects:
     """
 
     def __init__(self, fn: ast.FunctionDef, parsed: Parsed, nd, varied=None, params=None,
-                 seqs=frozenset(), check_callees=True):
+                 seqs=frozenset(), check_callees=True, callee=False):
         self.fn = fn
         self.p = parsed
         self.nd = nd
@@ -668,6 +668,7 @@ class Effects:
         self.varied = set(varied) if varied is not None else None
         self.seqs = set(seqs)
         self.check_callees = check_callees
+        self.callee = callee          # checking a called helper: only writes outside it matter
         self.writes: dict = {}
         self.reads_at: dict = {}
         flow = _Flow()
@@ -943,6 +944,17 @@ class Effects:
         if is_view and c.args:
             top, contents = self.objects_of_atom(c.args[0], flow)
             return top | new, contents
+        owner = getattr(value, "__self__", None)
+        if isinstance(owner, (np.ndarray, list)) and isinstance(f, ast.Attribute):
+            # a method of a module-level array or list (`G.fill(v)`, `G.append(v)`)
+            m = f.attr
+            if m in MUTATING_METHODS or m == "append" or not (
+                    m in PURE_METHODS or m in VIEW_METHODS or rules.lookup(("method", m)) is not None
+                    or rules.is_nondifferentiable(("method", m))):
+                if self.callee or self.is_varied(arg_names):
+                    raise self.error(s, f"s2sad does not support `{dotted(f)}()` here: it writes "
+                                     "into a module-level array or list",
+                                     hint="keep the values in a local variable and return them")
         mutated = _mutated_argument(value)
         if mutated is not None:
             pos, hint = mutated
@@ -988,7 +1000,7 @@ class Effects:
             norm = normalized(fn, self.p.namespace)
         except UnsupportedSyntaxError as exc:
             if "into an argument" not in str(exc).splitlines()[0]:
-                return          # reported where the transformer needs the callee
+                raise           # (a call kept only for its effect is never transformed)
             raise self.error(s, f"s2sad does not support calling {dotted(c.func)}() here: it writes "
                              f"into an argument ({str(exc).splitlines()[0]})",
                              hint=f"make {dotted(c.func)}() return a new array instead of writing "
@@ -1008,7 +1020,7 @@ class Effects:
         try:
             # only writes into its parameters (the caller's arrays) matter here
             Effects(norm.node, norm.parsed, refined_ndims(norm.node, norm.parsed, ndims),
-                    varied=set(), params=norm.params, seqs=set().union(*sequences(norm.node)))
+                    varied=set(), params=norm.params, seqs=set().union(*sequences(norm.node)), callee=True)
         except UnsupportedSyntaxError as exc:
             inner = str(exc).splitlines()[0]
             raise self.error(s, f"s2sad does not support calling {dotted(c.func)}() here: it writes "

@@ -1191,6 +1191,8 @@ class _Normalizer:
         if isinstance(out, ast.Tuple) and len(out.elts) == 1:
             out = out.elts[0]
         out = out.id if isinstance(out, ast.Name) and out.id in self.env else None
+        if any(kw.arg == "where" for kw in e.keywords):
+            out = None          # where= keeps h's other elements: left to the effects analysis
         args = [self.arg(a) for a in e.args]
         keywords = []
         for kw in e.keywords:

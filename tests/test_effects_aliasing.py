@@ -961,3 +961,109 @@ def test_branches_both_sides(x):
 def test_reverse_over_reverse_through_writes():
     for f in (multiply_out, scalar_into_row, repeated_index_add, broadcast_into_slice, fill_local):
         assert np.allclose(s2sad.jacrev(s2sad.grad(f))(X3), fd_hessian(f, X3), rtol=1e-4, atol=1e-4), f.__name__
+
+
+# =============================================================================================
+# module-level data, helpers kept for their effect, out= with where=
+
+GLOBAL_LIST = []
+
+
+def global_fill(x):
+    RAN.append(1)
+    GLOBAL_H.fill(x[0])                   # <-
+    return np.sum(GLOBAL_H * x)
+
+
+def global_append(x):
+    RAN.append(1)
+    GLOBAL_LIST.append(x[0] * 2.0)        # <-
+    return x[1] * x[2]
+
+
+def write_global(v):
+    GLOBAL_H[0] = v
+    return None
+
+
+def helper_writes_global(x):
+    RAN.append(1)
+    write_global(x[0])
+    return np.sum(GLOBAL_H * x)
+
+
+def out_with_where(x):
+    RAN.append(1)
+    h = np.ones(3)
+    np.multiply(x, x, out=h, where=x > 0.0)   # <-
+    return np.sum(h * x)
+
+
+def identity(a):
+    return a
+
+
+def alias_through_helper(x):
+    RAN.append(1)
+    h = np.zeros(3)
+    g = identity(h)
+    g[0] = x[0]                           # <-
+    return np.sum(h * x)
+
+
+def view_augassign(x):
+    RAN.append(1)
+    h = np.ones(3)
+    v = h[0:2]
+    v += x[0:2]                           # <-
+    return np.sum(h * x)
+
+
+def row_loop_view_write(x):
+    RAN.append(1)
+    h = np.zeros((3, 2))
+    for row in h:
+        row[0] = x[0]                     # <-
+    return np.sum(h * h)
+
+
+def array_inside_list_written(x):
+    RAN.append(1)
+    h = np.zeros(3)
+    xs = [h]
+    h[0] = x[0]                           # <-
+    return np.sum(xs[0] * x)
+
+
+@pytest.mark.parametrize("f", [global_fill, global_append, out_with_where, alias_through_helper, view_augassign,
+                               row_loop_view_write, array_inside_list_written],
+                         ids=lambda f: f.__name__)
+def test_refused_hidden_writes(f):
+    assert_refused(f)
+
+
+def test_helper_writing_a_global_is_refused():
+    for build in (lambda: s2sad.grad(helper_writes_global)(X3),
+                  lambda: s2sad.jvp(helper_writes_global, (X3,), (np.ones(3),))):
+        RAN.clear()
+        with pytest.raises(UnsupportedSyntaxError) as info:
+            build()
+        assert "write_global" in str(info.value) or "GLOBAL_H" in str(info.value)
+        assert RAN == []
+
+
+def global_append_inactive(x):
+    GLOBAL_LIST.append(1)
+    return np.sum(x * x)
+
+
+def view_augassign_dead(x):
+    h = np.ones(3)
+    v = h[0:2]
+    v += x[0:2] * x[1]
+    return np.sum(v * x[1:3])
+
+
+@pytest.mark.parametrize("f", [global_append_inactive, view_augassign_dead], ids=lambda f: f.__name__)
+def test_supported_hidden_writes(f):
+    check_all(f, X3)
