@@ -670,7 +670,16 @@ class Effects:
         self.check_callees = check_callees
         self.callee = callee          # checking a called helper: only writes outside it matter
         self.writes: dict = {}
-        self.reads_at: dict = {}
+        self.saved_slots = {}        # A_old -> (A, index) for `A_old = A[index]` / `np.copy(A[index])`
+        for st in iter_stmts(fn.body):
+            if isinstance(st, ast.Assign) and isinstance(st.targets[0], ast.Name):
+                v = st.value
+                if isinstance(v, ast.Call) and dotted(v.func) == "np.copy" and len(v.args) == 1:
+                    v = v.args[0]
+                    if isinstance(v, ast.Name) and v.id in self.saved_slots:   # t = A[i]; np.copy(t)
+                        self.saved_slots[st.targets[0].id] = self.saved_slots[v.id]
+                if isinstance(v, ast.Subscript) and isinstance(v.value, ast.Name):
+                    self.saved_slots[st.targets[0].id] = (v.value.id, ast.dump(v.slice))
         flow = _Flow()
         for p in self.params:
             flow.top[p] = frozenset([("arg", p)])
@@ -715,7 +724,7 @@ class Effects:
             s = flow.stale.get(n)
             if s is None:
                 continue
-            written, via = s
+            written, via = s[0], s[1]
             raise self.error(written, f"s2sad does not support writing into {n!r} through {via!r} "
                              f"here: they share memory, and {n!r} is read again at line "
                              f"{getattr(node, 'lineno', '?')}",
@@ -723,7 +732,7 @@ class Effects:
                                   f"{n!r} before the write")
 
     # --- writes ------------------------------------------------------------------------------
-    def write(self, s, target: str, flow, values=(), what=None, rebinds=()):
+    def write(self, s, target: str, flow, values=(), what=None, rebinds=(), key=None):
         """``s`` writes in place into the memory of ``target``."""
         self.writes.setdefault(id(s), set()).add(target)
         objs = flow.top.get(target, frozenset()) if target in self.locals \
@@ -741,7 +750,7 @@ class Effects:
         if not self.is_varied(involved):
             return
         for n in sharing:
-            flow.stale.setdefault(n, (s, target))
+            flow.stale.setdefault(n, (s, target, key))
 
     def refuse_call(self, s, what, hint, receiver_names, arg_names, flow):
         names = list(receiver_names) + list(arg_names)
@@ -771,7 +780,16 @@ class Effects:
                 self.assign(s, target.id, s.value, flow)
             elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
                 a = target.value.id
-                self.write(s, a, flow, values=[s.value], what="writing")
+                key = (a, ast.dump(target.slice))
+                if isinstance(s.value, ast.Name) and self.saved_slots.get(s.value.id) == key:
+                    # `A[idx] = A_old` with `A_old = np.copy(A[idx])` saved before: it undoes the
+                    # writes at A[idx], so the names they made stale see their values again
+                    undone = [n for n, st in flow.stale.items() if st[2] == key]
+                    self.write(s, a, flow, values=[s.value], what="writing", key=key)
+                    for n in undone:
+                        flow.stale.pop(n, None)
+                    return flow
+                self.write(s, a, flow, values=[s.value], what="writing", key=key)
                 if a in self.seqs and not self.scalar(s.value):
                     _, add = self.objects_of_atom(s.value, flow)
                     flow.contents[a] = flow.contents.get(a, frozenset()) | add | \
@@ -835,7 +853,7 @@ class Effects:
             self.write(s, inplace, flow, values=[rhs], what="an augmented assignment",
                        rebinds=(t,))
             if t != inplace and self.is_varied([inplace, t] + names_in(rhs)):
-                flow.stale.setdefault(inplace, (s, inplace))     # the old name holds old values
+                flow.stale.setdefault(inplace, (s, inplace, None))   # the old name holds old values
             top, contents = flow.top.get(inplace, frozenset()), flow.contents.get(inplace, frozenset())
             flow.top[t] = top | frozenset([("site", id(s))])
             flow.contents[t] = contents

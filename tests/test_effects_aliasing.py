@@ -1067,3 +1067,59 @@ def view_augassign_dead(x):
 @pytest.mark.parametrize("f", [global_append_inactive, view_augassign_dead], ids=lambda f: f.__name__)
 def test_supported_hidden_writes(f):
     check_all(f, X3)
+
+
+# =============================================================================================
+# masks, 2-d fancy indices, strided slices, nested loops: all modes and second order
+
+MASK = np.array([True, False, True])
+
+
+def mask_write(x):
+    h = np.ones(3)
+    h[MASK] = x[0:2] * x[2]
+    return np.sum(h * h * x)
+
+
+def fancy_2d_repeated(x):
+    h = np.zeros((2, 2))
+    h[[0, 0], [1, 1]] = x[0:2]
+    h[1] = x[2]
+    return np.sum(h * h) * x[0]
+
+
+def strided_then_added(x):
+    h = np.zeros(4)
+    h[::-2] = x[0:2]
+    h[0:3] += x
+    return np.sum(h * h * h)
+
+
+def one_element_into_row(x):
+    h = np.zeros((2, 3))
+    h[0] = x[0:1] * 3.0
+    return np.sum(h * h)
+
+
+def nested_loop_rows(x):
+    h = np.zeros((3, 3))
+    for i in range(3):
+        for j in range(3):
+            h[i, j] = x[i] * x[j]
+        h[i] += x[i]
+    return np.sum(h @ h)
+
+
+def out_in_while(x):
+    h = np.zeros(3)
+    i = 0
+    while i < 3:
+        np.multiply(x[i], x, out=h)
+        i = i + 1
+    return np.sum(h * h)
+
+
+@pytest.mark.parametrize("f", [mask_write, fancy_2d_repeated, strided_then_added, one_element_into_row,
+                               nested_loop_rows, out_in_while], ids=lambda f: f.__name__)
+def test_more_writes(f):
+    check_all(f, X3)
