@@ -597,26 +597,54 @@ def _mutated_argument(value):
 class _Flow:
     """The abstract state at one program point: for each name the objects it may be
     (``top``: itself or the array it is a view of) and the objects it may contain
-    (``contents``: a list's items); and the names whose binding an in-place write
-    through another name made stale (name -> the writing statement)."""
+    (``contents``: a list's items); who may reach each object (``holders``, kept in
+    step, so a write finds the names sharing its memory without scanning them all);
+    and the names whose binding an in-place write through another name made stale
+    (name -> (the writing statement, the name written through, the slot written))."""
 
     def __init__(self, top=None, contents=None, stale=None):
         self.top = dict(top or {})
         self.contents = dict(contents or {})
         self.stale = dict(stale or {})
+        self.holders = {}
+        for n in set(self.top) | set(self.contents):
+            for o in self.reach(n):
+                self.holders.setdefault(o, set()).add(n)
 
     def copy(self):
-        return _Flow(self.top, self.contents, self.stale)
+        out = _Flow.__new__(_Flow)
+        out.top, out.contents, out.stale = dict(self.top), dict(self.contents), dict(self.stale)
+        out.holders = {o: set(ns) for o, ns in self.holders.items()}
+        return out
+
+    def bind(self, n, top=None, contents=None):
+        """Set what ``n`` may be (``top``) and contain (``contents``); None keeps it."""
+        for o in self.reach(n):
+            self.holders.get(o, set()).discard(n)
+        if top is not None:
+            self.top[n] = frozenset(top)
+        if contents is not None:
+            self.contents[n] = frozenset(contents)
+        for o in self.reach(n):
+            self.holders.setdefault(o, set()).add(n)
+
+    def sharing(self, objs):
+        """The names that may reach one of ``objs``."""
+        out = set()
+        for o in objs:
+            out |= self.holders.get(o, set())
+        return out
 
     def join(self, other):
-        out = self.copy()
+        top, contents = dict(self.top), dict(self.contents)
         for n, objs in other.top.items():
-            out.top[n] = out.top.get(n, frozenset()) | objs
+            top[n] = top.get(n, frozenset()) | objs
         for n, objs in other.contents.items():
-            out.contents[n] = out.contents.get(n, frozenset()) | objs
+            contents[n] = contents.get(n, frozenset()) | objs
+        stale = dict(self.stale)
         for n, s in other.stale.items():
-            out.stale.setdefault(n, s)
-        return out
+            stale.setdefault(n, s)
+        return _Flow(top, contents, stale)
 
     def same(self, other):
         return self.top == other.top and self.contents == other.contents \
@@ -682,8 +710,7 @@ class Effects:
                     self.saved_slots[st.targets[0].id] = (v.value.id, ast.dump(v.slice))
         flow = _Flow()
         for p in self.params:
-            flow.top[p] = frozenset([("arg", p)])
-            flow.contents[p] = frozenset([("arg", p, "items")])
+            flow.bind(p, [("arg", p)], [("arg", p, "items")])
         self.block(fn.body, flow, [])
 
     # --- helpers -----------------------------------------------------------------------------
@@ -744,8 +771,7 @@ class Effects:
                              f"({protected[0]!r}, or a view of it) in place",
                              hint=f"it would change the caller's data: copy it first, e.g. "
                                   f"`{target} = {protected[0]}.copy()`, and write into the copy")
-        sharing = [n for n in flow.top if n != target and n not in rebinds
-                   and flow.reach(n) & objs]
+        sharing = sorted(n for n in flow.sharing(objs) if n != target and n not in rebinds)
         involved = [target] + sharing + [n for v in values for n in names_in(v)]
         if not self.is_varied(involved):
             return
@@ -759,7 +785,7 @@ class Effects:
             objs |= flow.top.get(n, frozenset()) if n in self.locals else \
                 self.objects_of_atom(ast.Name(n, ast.Load()), flow)[0]
         protected = any(o[0] in ("arg", "global") for o in objs)
-        sharing = [m for m in flow.top if flow.reach(m) & objs]
+        sharing = sorted(flow.sharing(objs))
         if protected or self.is_varied(names + sharing):
             raise self.error(s, f"s2sad does not support {what} here: it writes in place "
                              "into what is differentiated (or into the caller's data)", hint=hint)
@@ -792,12 +818,12 @@ class Effects:
                 self.write(s, a, flow, values=[s.value], what="writing", key=key)
                 if a in self.seqs and not self.scalar(s.value):
                     _, add = self.objects_of_atom(s.value, flow)
-                    flow.contents[a] = flow.contents.get(a, frozenset()) | add | \
-                        self.objects_of_atom(s.value, flow)[0]
+                    flow.bind(a, contents=flow.contents.get(a, frozenset()) | add
+                              | self.objects_of_atom(s.value, flow)[0])
             else:
                 for t in s.targets:
                     for n in names_in(t):
-                        flow.top[n] = frozenset([("site", id(s), n)])
+                        flow.bind(n, [("site", id(s), n)], ())
                         flow.stale.pop(n, None)
             return flow
         if isinstance(s, ast.Expr):
@@ -821,7 +847,7 @@ class Effects:
                 exits = {"break": [], "continue": []}
                 body_flow = head.copy()
                 if isinstance(s, ast.For):
-                    body_flow.top[s.target.id] = frozenset()
+                    body_flow.bind(s.target.id, (), ())
                     body_flow.stale.pop(s.target.id, None)
                 end = self.block(s.body, body_flow, loops + [exits])
                 new_head = head
@@ -855,13 +881,11 @@ class Effects:
             if t != inplace and self.is_varied([inplace, t] + names_in(rhs)):
                 flow.stale.setdefault(inplace, (s, inplace, None))   # the old name holds old values
             top, contents = flow.top.get(inplace, frozenset()), flow.contents.get(inplace, frozenset())
-            flow.top[t] = top | frozenset([("site", id(s))])
-            flow.contents[t] = contents
+            flow.bind(t, top | frozenset([("site", id(s))]), contents)
             flow.stale.pop(t, None)
             return
         top, contents = self.objects(s, rhs, flow)
-        flow.top[t] = top
-        flow.contents[t] = contents
+        flow.bind(t, top, contents)
         flow.stale.pop(t, None)
 
     def objects(self, s, rhs, flow):
@@ -930,7 +954,7 @@ class Effects:
             r, m = f.value.id, f.attr
             if m == "append" and len(c.args) == 1:
                 self.write(s, r, flow, values=c.args, what="appending")
-                flow.contents[r] = flow.contents.get(r, frozenset()) | self.reach_of_args(c.args, flow)
+                flow.bind(r, contents=flow.contents.get(r, frozenset()) | self.reach_of_args(c.args, flow))
                 return new, frozenset()
             if m == "pop":
                 self.write(s, r, flow, what="popping")

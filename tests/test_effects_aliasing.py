@@ -1123,3 +1123,82 @@ def out_in_while(x):
                                nested_loop_rows, out_in_while], ids=lambda f: f.__name__)
 def test_more_writes(f):
     check_all(f, X3)
+
+
+# =============================================================================================
+# the analysis on its own: control flow, restores, holders
+
+def _refused_by_analysis(f, ndims=None):
+    try:
+        _effects(f, ndims or {"x": 1})
+    except UnsupportedSyntaxError:
+        return True
+    return False
+
+
+def test_analysis_loop_carries_staleness_to_next_iteration():
+    def f(x):
+        h = np.zeros(3)
+        g = h
+        s = 0.0
+        for i in range(3):
+            s = s + h[0] * x[i]        # read in iteration i + 1 after the write of iteration i
+            g[i] = x[i]
+        return s
+    assert _refused_by_analysis(f)
+
+
+def test_analysis_rebinding_in_loop_clears_staleness():
+    def f(x):
+        h = np.zeros(3)
+        s = 0.0
+        for i in range(3):
+            v = h[0:2]
+            s = s + np.sum(v) * x[i]
+            h[i] = x[i]
+        return s
+    assert not _refused_by_analysis(f)
+
+
+def test_analysis_if_joins_both_branches():
+    def f(x):
+        h = np.zeros(3)
+        if x[0] > 0.0:
+            g = h
+        else:
+            g = np.zeros(3)
+        g[0] = x[1]
+        return np.sum(h)
+    assert _refused_by_analysis(f)
+
+
+def test_analysis_restore_of_a_saved_slot():
+    def f(x):
+        h = x * 1.0
+        v = h[0:2]
+        old = np.copy(h[0:2])
+        h[0:2] = x[1:3]
+        h[0:2] = old
+        return np.sum(v * x[0:2])
+    assert not _refused_by_analysis(f)
+
+    def g(x):
+        h = x * 1.0
+        v = h[0:2]
+        old = h[0:2]                   # a view, not a saved copy: it changes with the write
+        h[0:2] = x[1:3]
+        h[0:2] = old
+        return np.sum(v * x[0:2])
+    assert _refused_by_analysis(g)
+
+
+def test_analysis_fresh_values_share_nothing():
+    flow = analysis._Flow()
+    flow.bind("a", [("site", 1)], ())
+    flow.bind("b", [("site", 1)], ())
+    flow.bind("c", [("site", 2)], [("site", 1)])
+    assert flow.sharing([("site", 1)]) == {"a", "b", "c"}
+    flow.bind("b", [("site", 3)], ())
+    assert flow.sharing([("site", 1)]) == {"a", "c"}
+    joined = flow.join(flow.copy())
+    assert joined.sharing([("site", 1)]) == {"a", "c"}
