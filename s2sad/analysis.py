@@ -686,7 +686,7 @@ class Effects:
     """
 
     def __init__(self, fn: ast.FunctionDef, parsed: Parsed, nd, varied=None, params=None,
-                 seqs=frozenset(), check_callees=True, callee=False):
+                 seqs=frozenset(), check_callees=True, callee=False, useful=None):
         self.fn = fn
         self.p = parsed
         self.nd = nd
@@ -697,6 +697,7 @@ class Effects:
         self.seqs = set(seqs)
         self.check_callees = check_callees
         self.callee = callee          # checking a called helper: only writes outside it matter
+        self.useful = set(useful) if useful is not None else None
         self.writes: dict = {}
         self.saved_slots = {}        # A_old -> (A, index) for `A_old = A[index]` / `np.copy(A[index])`
         for st in iter_stmts(fn.body):
@@ -1025,6 +1026,21 @@ class Effects:
             return new | reach, reach
         if rules.lookup(value) is not None or rules.is_nondifferentiable(value) or _is_runtime(value):
             return new, frozenset()
+        try:
+            pure = value in _PURE_FUNCTIONS
+        except TypeError:
+            pure = False
+        if not pure and self.is_varied(arg_names):
+            # a callable with no rule, kept for its effect (or whose value nothing differentiated
+            # reads): it may write into its differentiated arguments, and nothing would follow it
+            target = s.targets[0] if isinstance(s, ast.Assign) else None
+            if target is None or (self.useful is not None and isinstance(target, ast.Name)
+                                  and target.id not in self.useful):
+                raise self.error(s, f"s2sad does not support calling {dotted(f)}() here: it has no "
+                                 "derivative rule, and it may write into its differentiated arguments",
+                                 hint="use its value in the result, register a rule with "
+                                      "s2sad.rules.vjp/jvp(...), or mark it "
+                                      "s2sad.rules.nondifferentiable(...)")
         # an unknown callable: its result may share memory with its arguments
         reach = self.reach_of_args(atoms, flow)
         return new | reach, reach
@@ -1074,6 +1090,9 @@ class Effects:
 
 
 _EFFECTS_IN_PROGRESS: set = set()
+# builtins without rules that write into no argument
+_PURE_FUNCTIONS = {sorted, list, tuple, min, max, enumerate, zip, reversed, map, filter, iter, str, repr,
+                   format, bool, type, id, hash, any, all, dict, set, frozenset, callable, divmod, round}
 
 
 def _is_runtime(value) -> bool:

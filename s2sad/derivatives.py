@@ -97,7 +97,8 @@ class DerivativeTransformer:
         self.nd = refined_ndims(self.fn, self.p, arg_ndims or {})
         seqs, nested = sequences(self.fn)
         # refuses, at file:line, the writes and calls whose effects neither transformer follows
-        self.effects = Effects(self.fn, self.p, self.nd, varied=self.act.varied, params=norm.params,
+        self.effects = Effects(self.fn, self.p, self.nd, varied=self.act.varied, useful=self.act.useful,
+                               params=norm.params,
                                seqs=seqs | nested | {n for n, d in self.nd.ndim.items() if isinstance(d, tuple)})
         self.locals = self.act.locals
         self.loop_names = set(norm.loop_names)

@@ -1202,3 +1202,32 @@ def test_analysis_fresh_values_share_nothing():
     assert flow.sharing([("site", 1)]) == {"a", "c"}
     joined = flow.join(flow.copy())
     assert joined.sharing([("site", 1)]) == {"a", "c"}
+
+
+def ndarray_sort_function(x):
+    RAN.append(1)
+    h = x * 1.0
+    np.ndarray.sort(h)                    # <-
+    return np.sum(h * x)
+
+
+def unknown_call_result_unused(x):
+    RAN.append(1)
+    h = x * 1.0
+    unused = np.ndarray.sort(h)           # <-
+    return np.sum(h * x)
+
+
+@pytest.mark.parametrize("f", [ndarray_sort_function, unknown_call_result_unused], ids=lambda f: f.__name__)
+def test_unknown_calls_kept_for_their_effect_refused(f):
+    assert "no derivative rule" in assert_refused(f)
+
+
+def counts_with_add_at(x):
+    counts = np.zeros(3)
+    np.add.at(counts, IDX, 1.0)           # nothing differentiated is written: allowed
+    return np.sum(counts * x * x)
+
+
+def test_inactive_add_at_is_fine():
+    check_all(counts_with_add_at, X3)
