@@ -1188,6 +1188,14 @@ class _Normalizer:
             raise unsupported(self.p, e, "a call of a computed function",
                               hint="call a named function")
         out = next((kw.value for kw in e.keywords if kw.arg == "out"), None)
+        resolved = _resolve_chain(self.p, func) if isinstance(func, ast.Name) or self.is_global_chain(func) \
+            else None
+        position = positional_out(resolved, len(e.args))
+        if position is not None and out is None:
+            # np.exp(x, h): the argument in out's place is out
+            out = e.args[position]
+            e = ast.copy_location(ast.Call(func=e.func, args=e.args[:position] + e.args[position + 1:],
+                                           keywords=list(e.keywords) + [ast.keyword(arg="out", value=out)]), e)
         if isinstance(out, ast.Tuple) and len(out.elts) == 1:
             out = out.elts[0]
         out = out.id if isinstance(out, ast.Name) and out.id in self.env else None
@@ -1209,6 +1217,26 @@ class _Normalizer:
             self.write_whole(out, ast.Name(value, ast.Load()), like=e)
             return ast.Name(self.env[out], ast.Load())
         return call
+
+
+def positional_out(func, n_args):
+    """The position of ``out`` among ``n_args`` positional arguments of a call of ``func``
+    (a ufunc takes it after its inputs: ``np.exp(x, h)``), or None."""
+    if func is None:
+        return None
+    if isinstance(func, np.ufunc):
+        return func.nin if n_args > func.nin else None
+    try:
+        import inspect
+        params = list(inspect.signature(func).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    for k, p in enumerate(params):
+        if p.kind in (p.VAR_POSITIONAL, p.KEYWORD_ONLY, p.VAR_KEYWORD):
+            return None
+        if p.name == "out":
+            return k if k < n_args else None
+    return None
 
 
 def _resolve_chain(parsed, node):

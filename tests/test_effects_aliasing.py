@@ -1231,3 +1231,42 @@ def counts_with_add_at(x):
 
 def test_inactive_add_at_is_fine():
     check_all(counts_with_add_at, X3)
+
+
+def positional_out_local(x):
+    h = np.zeros(3)
+    np.exp(x, h)
+    np.add(h, x, h)
+    return np.sum(h * x)
+
+
+def positional_out_sum(x):
+    h = np.zeros(3)
+    t = np.outer(x, x)
+    np.dot(t, x, h)                       # out is dot's third parameter
+    return np.sum(h * h)
+
+
+def test_positional_out_is_out():
+    check_all(positional_out_local, X3)
+    check_all(positional_out_sum, X3, second=False)    # (no vector-mode rule for matmul_vjp_a yet)
+    assert np.allclose(s2sad.jacrev(s2sad.grad(positional_out_sum))(X3), fd_hessian(positional_out_sum, X3),
+                       rtol=1e-4, atol=1e-4)
+
+
+def positional_out_argument(x):
+    RAN.append(1)
+    np.exp(x, x)                          # <-
+    return np.sum(x)
+
+
+def positional_out_slice(x):
+    RAN.append(1)
+    h = np.zeros(4)
+    np.exp(x, h[0:3])                     # <-
+    return np.sum(h)
+
+
+@pytest.mark.parametrize("f", [positional_out_argument, positional_out_slice], ids=lambda f: f.__name__)
+def test_positional_out_refused(f):
+    assert_refused(f)
