@@ -945,7 +945,10 @@ class Effects:
         """Effects of call ``c`` at ``s``; with ``new``, also (top, contents) of its value."""
         new = new if new is not None else frozenset([("site", id(s))])
         kws = {kw.arg: kw.value for kw in c.keywords}
-        if "out" in kws:
+        f_value = resolve_value(self.p, c.func) if not (isinstance(c.func, ast.Attribute) and isinstance(
+            c.func.value, ast.Name) and c.func.value.id in self.locals) else None
+        user = isinstance(f_value, (types.FunctionType, StaticFunction)) and rules.lookup(f_value) is None
+        if "out" in kws and not user:       # (a user function's `out` is an ordinary parameter)
             raise self.error(s, "s2sad does not support `out=` here",
                              hint="assign the result instead, e.g. `h = np.multiply(x, x)`")
         f = c.func

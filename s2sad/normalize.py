@@ -1187,10 +1187,16 @@ class _Normalizer:
         else:
             raise unsupported(self.p, e, "a call of a computed function",
                               hint="call a named function")
-        out = next((kw.value for kw in e.keywords if kw.arg == "out"), None)
         resolved = _resolve_chain(self.p, func) if isinstance(func, ast.Name) or self.is_global_chain(func) \
             else None
-        position = positional_out(resolved, len(e.args))
+        # out= of NumPy functions and of methods of local arrays (a user function's `out`
+        # parameter is an ordinary parameter)
+        numpy_call = _is_numpy(resolved) or (isinstance(func, ast.Attribute) and resolved is None)
+        out = next((kw.value for kw in e.keywords if kw.arg == "out"), None) if numpy_call else None
+        if isinstance(resolved, np.ufunc) and resolved.nout > 1 and len(e.args) > resolved.nin:
+            raise unsupported(self.p, e, f"outputs of {resolved.__name__} given by position",
+                              hint="assign the results instead: `a, b = np.modf(x)`")
+        position = positional_out(resolved, len(e.args)) if _is_numpy(resolved) else None
         if position is not None and out is None:
             # np.exp(x, h): the argument in out's place is out
             out = e.args[position]
@@ -1206,7 +1212,7 @@ class _Normalizer:
         for kw in e.keywords:
             if kw.arg is None:
                 raise unsupported(self.p, kw.value, "`**` arguments", hint="pass keywords one by one")
-            if kw.arg == "out" and out is not None:
+            if kw.arg == "out" and out is not None and numpy_call:
                 continue
             keywords.append(ast.keyword(arg=kw.arg, value=self.arg(kw.value)))
         call = ast.Call(func=func, args=args, keywords=keywords)
@@ -1237,6 +1243,11 @@ def positional_out(func, n_args):
         if p.name == "out":
             return k if k < n_args else None
     return None
+
+
+def _is_numpy(value) -> bool:
+    return isinstance(value, np.ufunc) or (callable(value) and
+                                           str(getattr(value, "__module__", "") or "").startswith("numpy"))
 
 
 def _resolve_chain(parsed, node):

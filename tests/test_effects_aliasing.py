@@ -1270,3 +1270,30 @@ def positional_out_slice(x):
 @pytest.mark.parametrize("f", [positional_out_argument, positional_out_slice], ids=lambda f: f.__name__)
 def test_positional_out_refused(f):
     assert_refused(f)
+
+
+def helper_with_out(v, out):
+    return v * out
+
+
+def user_parameter_named_out(x):
+    h = x * 2.0
+    a = helper_with_out(x, h)
+    b = helper_with_out(x, out=h)
+    return np.sum(a * b) + np.sum(h)
+
+
+def test_a_user_parameter_named_out_is_a_parameter():
+    check_all(user_parameter_named_out, X3, second=False)
+
+
+def modf_positional_outputs(x):
+    RAN.append(1)
+    a = np.zeros(3)
+    b = np.zeros(3)
+    np.modf(x, a, b)                      # <-
+    return np.sum(a + b)
+
+
+def test_multiple_outputs_by_position_refused():
+    assert_refused(modf_positional_outputs)
