@@ -679,10 +679,19 @@ class Effects:
       writes into its parameter, ``setattr``) when what they write is
       differentiated (varied), or is the caller's data.
 
+    * Refused too: a call with no rule (not a user function, not on the
+      non-differentiable list) given varied arguments whose value is discarded
+      or not useful -- it may write into them; concatenating a varied list.
+
     ``varied`` (the names that depend on the differentiated inputs) limits the
     refusals to writes that can change a derivative: a write that touches no
     varied name only changes values, which the derivative computes by running
-    the same statements.
+    the same statements.  A write ``A[i] = A_old`` of a slot saved before
+    (``A_old = np.copy(A[i])``, as the reverse sweep restores) undoes the
+    staleness the writes at ``A[i]`` caused, so derivatives of derivatives pass.
+
+    Cost: one pass per statement (loops: until their head state is stable),
+    each write visiting only the names that may share its memory (``_Flow.holders``).
     """
 
     def __init__(self, fn: ast.FunctionDef, parsed: Parsed, nd, varied=None, params=None,
