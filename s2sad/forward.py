@@ -245,6 +245,10 @@ class ForwardTransformer(DerivativeTransformer):
         dot = self.own(a, st, out)
         index = copy.deepcopy(target.slice)
         if self.vector and a not in self.seqs:
+            if isinstance(v, ast.Name) and v.id in self.seqs | self.nested and not isinstance(value, ast.Constant):
+                # a list written into an array: its tangents, one per item, become one array
+                # with the directions first (else (items, directions) would meet (directions, items))
+                value = call("batch_array", value)
             if not isinstance(value, ast.Constant):
                 slot_nd = self.nd.of(ast.Subscript(value=name(a), slice=index, ctx=ast.Load()))
                 like = ast.Subscript(value=name(a), slice=copy.deepcopy(index), ctx=ast.Load())

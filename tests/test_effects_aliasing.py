@@ -1297,3 +1297,40 @@ def modf_positional_outputs(x):
 
 def test_multiple_outputs_by_position_refused():
     assert_refused(modf_positional_outputs)
+
+
+# a list written into a row or slice (jacfwd wrote the tangents' items and directions
+# transposed: silently wrong when they were as many)
+
+def list_into_slice(x):
+    h = np.zeros(4)
+    h[0:2] = [x[0] * x[1], x[2]]
+    return np.sum(h * h)
+
+
+def list_into_row(x):
+    h = np.zeros((2, 3))
+    h[1] = [x[0], x[1] * x[2], 1.0]
+    return np.sum(h * h * h)
+
+
+@pytest.mark.parametrize("f", [list_into_slice, list_into_row], ids=lambda f: f.__name__)
+def test_list_written_into_array(f):
+    check_all(f, X3)
+    assert np.allclose(s2sad.jacrev(s2sad.grad(f))(X3), fd_hessian(f, X3), rtol=1e-4, atol=1e-4)
+
+
+def row_update_in_loop(x):
+    h = np.zeros((3, 3))
+    for i in range(3):
+        h[i, i] = x[i] * x[i]
+        h[i, :] = h[i, :] + x
+    return np.sum(h @ h)
+
+
+def test_row_update_in_loop_first_order_and_refused_second_order():
+    # first order is exact; the second-order derivative is refused (it was silently wrong): the
+    # forward sweep of the derivative pushes a view `h[i, :]` that the next write changes
+    check_all(row_update_in_loop, X3, second=False)
+    with pytest.raises(UnsupportedSyntaxError):
+        s2sad.hessian(row_update_in_loop)(X3)
