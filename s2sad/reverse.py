@@ -73,6 +73,7 @@ class ReverseTransformer(DerivativeTransformer):
         self.stack = None
         self.out_name = name or f"grad_{self.fn.name}"
         self.seqs = self.find_sequences()
+        self.written = set().union(*self.effects.writes.values())   # arrays written in place
 
     def find_sequences(self) -> set:
         """Names holding a list or tuple: their adjoints are lists too."""
@@ -632,7 +633,7 @@ class ReverseTransformer(DerivativeTransformer):
             else:
                 if id(s) in self.slots:
                     out.append(self.save_slot(s))
-                out.append(s)
+                out.append(self.saved_view_copied(s) if loop else s)
         ends_in_branches = bool(stmts) and isinstance(stmts[-1], ast.If) and \
             (may_jump(stmts[-1].body) or may_jump(stmts[-1].orelse))
         if loop and not terminates(stmts) and not (tail and ends_in_branches):
@@ -645,6 +646,21 @@ class ReverseTransformer(DerivativeTransformer):
         if not out:
             out = [ast.Pass()]
         return out
+
+    def saved_view_copied(self, s) -> ast.stmt:
+        """``t = np.copy(A[i, :])`` for ``t = A[i, :]`` in a loop when ``t`` is saved for the
+        reverse sweep and ``A`` is written in place: the saved value must not change with
+        ``A`` (nor its tangent with ``A``'s, when the derivative is differentiated again).
+        The effects analysis has checked nothing reads ``t`` after ``A`` changes, so a copy
+        is the same value."""
+        if not (isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Name)
+                and isinstance(s.value, ast.Subscript) and isinstance(s.value.value, ast.Name)):
+            return s
+        t, a = s.targets[0].id, s.value.value.id
+        if t not in self.needed or a not in self.written or self.nd.of(s.value) == 0 \
+                or a in self.seqs or not self.basic_index(s.value.slice):
+            return s
+        return ast.Assign(targets=s.targets, value=call("np.copy", s.value))
 
     def save_slot(self, s) -> ast.stmt:
         """``A_old = A[idx]`` before an in-place write (a copy where the slot is an array)."""
