@@ -1334,3 +1334,63 @@ def test_row_update_in_loop():
     check_all(row_update_in_loop, X3)
     assert np.allclose(s2sad.jacrev(s2sad.grad(row_update_in_loop))(X3), fd_hessian(row_update_in_loop, X3),
                        rtol=1e-4, atol=1e-4)
+
+
+# =============================================================================================
+# random programs of aliases, views, copies, writes, += and out=: every derivative is exact or
+# refused (never silently wrong, never an internal error)
+
+def _random_alias_program(rng):
+    names = ["h"]
+    lines = ["import numpy as np", "", "", "def f(x):", "    h = x * 1.5", "    s = 0.0"]
+    for _ in range(rng.randint(3, 8)):
+        c = rng.random()
+        src = rng.choice(names)
+        if c < 0.2:
+            names.append(f"a{len(names)}")
+            lines.append(f"    {names[-1]} = {src}")
+        elif c < 0.35:
+            names.append(f"a{len(names)}")
+            lines.append(f"    {names[-1]} = {src}[{rng.randint(0, 1)}:{rng.randint(2, 4)}]")
+        elif c < 0.45:
+            names.append(f"a{len(names)}")
+            lines.append(f"    {names[-1]} = {src}.copy()")
+        elif c < 0.6:
+            lines.append(f"    {src}[0] = x[{rng.randint(0, 3)}] * {rng.choice(['x[1]', '2.0', 's'])}")
+        elif c < 0.7:
+            lines.append(f"    {src} += x[0:1] * {src}[0]")
+        elif c < 0.8:
+            lines.append(f"    {src}[{rng.choice(['...', ':', '0:1'])}] = np.sum({rng.choice(names)} * x[0:2].sum())")
+        elif c < 0.9:
+            lines.append(f"    np.multiply({rng.choice(names)}, x[2], out={src})")
+        else:
+            lines.append(f"    s = s + np.sum({src} * {src})")
+    picked = rng.sample(names, min(2, len(names)))
+    lines.append("    return s + " + " + ".join(f"np.sum({n} * {n})" for n in picked))
+    return "\n".join(lines) + "\n"
+
+
+def test_random_alias_programs_exact_or_refused(tmp_path):
+    import random
+    from util import load_function
+    rng = random.Random(7)
+    x = np.array([0.3, -0.7, 1.1, 0.5])
+    counts = {"exact": 0, "refused": 0}
+    for k in range(40):
+        source = _random_alias_program(rng)
+        f = load_function(source, tmp_path, f"alias_program_{k}")
+        try:
+            f(x.copy())
+        except Exception:
+            continue                    # (a program NumPy itself rejects)
+        want = fd_jacobian(f, (x,), 0)
+        for build in (lambda: s2sad.grad(f)(x), lambda: s2sad.grad(f, optimize=False)(x),
+                      lambda: s2sad.jacfwd(f)(x)):
+            try:
+                got = build()
+            except UnsupportedSyntaxError:
+                counts["refused"] += 1
+                continue
+            assert np.allclose(got, want, rtol=1e-5, atol=1e-5), source
+            counts["exact"] += 1
+    assert counts["exact"] > 20 and counts["refused"] > 20, counts
