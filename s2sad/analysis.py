@@ -695,7 +695,7 @@ class Effects:
     """
 
     def __init__(self, fn: ast.FunctionDef, parsed: Parsed, nd, varied=None, params=None,
-                 seqs=frozenset(), check_callees=True, callee=False, useful=None):
+                 seqs=frozenset(), check_callees=True, callee=False, useful=None, user_names=None):
         self.fn = fn
         self.p = parsed
         self.nd = nd
@@ -707,6 +707,7 @@ class Effects:
         self.check_callees = check_callees
         self.callee = callee          # checking a called helper: only writes outside it matter
         self.useful = set(useful) if useful is not None else None
+        self.user_names = dict(user_names or {})     # for messages: h_1 -> h
         self.writes: dict = {}
         self.saved_slots = {}        # A_old -> (A, index) for `A_old = A[index]` / `np.copy(A[index])`
         for st in iter_stmts(fn.body):
@@ -761,7 +762,8 @@ class Effects:
             s = flow.stale.get(n)
             if s is None:
                 continue
-            written, via = s[0], s[1]
+            written, via = s[0], self.user_names.get(s[1], s[1])
+            n = self.user_names.get(n, n)
             raise self.error(written, f"s2sad does not support writing into {n!r} through {via!r} "
                              f"here: they share memory, and {n!r} is read again at line "
                              f"{getattr(node, 'lineno', '?')}",
@@ -780,7 +782,8 @@ class Effects:
             raise self.error(s, f"s2sad does not support {what or 'writing'} into {kind} "
                              f"({protected[0]!r}, or a view of it) in place",
                              hint=f"it would change the caller's data: copy it first, e.g. "
-                                  f"`{target} = {protected[0]}.copy()`, and write into the copy")
+                                  f"`{self.user_names.get(target, target)} = {protected[0]}.copy()`, "
+                                  "and write into the copy")
         sharing = sorted(n for n in flow.sharing(objs) if n != target and n not in rebinds)
         involved = [target] + sharing + [n for v in values for n in names_in(v)]
         if not self.is_varied(involved):

@@ -98,7 +98,7 @@ class DerivativeTransformer:
         seqs, nested = sequences(self.fn)
         # refuses, at file:line, the writes and calls whose effects neither transformer follows
         self.effects = Effects(self.fn, self.p, self.nd, varied=self.act.varied, useful=self.act.useful,
-                               params=norm.params,
+                               params=norm.params, user_names=getattr(norm, "user_names", None),
                                seqs=seqs | nested | {n for n, d in self.nd.ndim.items() if isinstance(d, tuple)})
         self.locals = self.act.locals
         self.loop_names = set(norm.loop_names)

@@ -248,6 +248,7 @@ class Normalized:
     params: list
     parsed: Parsed
     loop_names: set = field(default_factory=set)   # names assigned once per loop iteration
+    user_names: dict = field(default_factory=dict)  # SSA version -> the user's name (h_1 -> h)
 
 
 class _Normalizer:
@@ -274,6 +275,7 @@ class _Normalizer:
         self.block: list = []
         self.loops: list[_Loop] = []
         self.loop_names: set = set()
+        self.user_names: dict = {}
         self.result_base = "<result>"
         self.loads_outside = {}
 
@@ -303,7 +305,9 @@ class _Normalizer:
         if var not in self.claimed:
             self.claimed.add(var)
             return var
-        return self.fresh(var)
+        name = self.fresh(var)
+        self.user_names[name] = var
+        return name
 
     def emit(self, stmt: ast.stmt, like: ast.AST | None = None) -> None:
         if like is not None:
@@ -363,7 +367,7 @@ class _Normalizer:
                                 for d in new.args.kw_defaults]
         ast.fix_missing_locations(new)
         return Normalized(node=new, result=result, params=self.params, parsed=self.p,
-                          loop_names=self.loop_names)
+                          loop_names=self.loop_names, user_names=self.user_names)
 
     # --- source-level lowering of loop exits ---------------------------------------------------
     def _flag(self, base):
