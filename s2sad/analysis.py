@@ -933,8 +933,10 @@ class Effects:
                 raise self.error(s, "s2sad does not support concatenating or repeating a "
                                  "differentiated list here",
                                  hint=f"append the items one by one: `{seq[0]}.append(v)`")
-            # arrays: a new array; lists: a new list holding the same items
-            return new, self.objects_of_atom(rhs.left, flow)[1] | self.objects_of_atom(rhs.right, flow)[1]
+            # arrays: a new array; lists (xs * 2 of a list nothing differentiated reaches): a new
+            # list holding the same items
+            return new, frozenset().union(*(self.objects_of_atom(a, flow)[1] for a in (rhs.left, rhs.right)
+                                            if isinstance(a, ast.Name) and a.id in self.seqs))
         if isinstance(rhs, ast.Call):
             return self.call(s, rhs, flow, new)
         return new, frozenset()

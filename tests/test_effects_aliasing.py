@@ -1394,3 +1394,25 @@ def test_random_alias_programs_exact_or_refused(tmp_path):
             assert np.allclose(got, want, rtol=1e-5, atol=1e-5), source
             counts["exact"] += 1
     assert counts["exact"] > 20 and counts["refused"] > 20, counts
+
+
+def alias_read_then_original_written(x):
+    h = x * 1.5
+    g = h
+    z = g * g                           # reads the shared array before the write
+    h[0] = x[1] * x[2]
+    return np.sum(z) + np.sum(h * x)
+
+
+def fresh_array_in_list_written(x):
+    xs = [x * 1.0]                      # a new array, not the argument
+    r = xs[0]
+    s = np.sum(r * r)
+    r[0] = x[1]
+    return s + np.sum(r)
+
+
+def test_reads_before_writes_and_fresh_items():
+    check_all(alias_read_then_original_written, X3)
+    # (second order through a list of arrays is a documented limit)
+    check_all(fresh_array_in_list_written, X3, second=False)
