@@ -922,6 +922,9 @@ class Effects:
                 return new, frozenset()
             if not self.basic_index(rhs.slice):
                 return new, contents
+            if any(isinstance(p, ast.Constant) and isinstance(p.value, str)
+                   for p in (rhs.slice.elts if isinstance(rhs.slice, ast.Tuple) else [rhs.slice])):
+                return top | contents, contents     # d["a"]: an item of a dict (or a record array)
             return top, contents
         if isinstance(rhs, ast.Attribute) and isinstance(rhs.value, ast.Name) and rhs.value.id in self.locals:
             if rhs.attr in VIEW_ATTRS:
@@ -952,6 +955,8 @@ class Effects:
                 continue
             if isinstance(p, ast.Name) and self.nd.get(p) is None and p.id not in self.seqs:
                 continue                # may be an int: conservatively a view
+            if isinstance(p, ast.Constant):
+                continue                # a key ("a"): an item of a container, conservatively shared
             return False
         return True
 

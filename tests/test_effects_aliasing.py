@@ -1416,3 +1416,20 @@ def test_reads_before_writes_and_fresh_items():
     check_all(alias_read_then_original_written, X3)
     # (second order through a list of arrays is a documented limit)
     check_all(fresh_array_in_list_written, X3, second=False)
+
+
+def write_into_dict_argument_item(d):
+    RAN.append(1)
+    a = d["a"]
+    a[0] = 1.0                            # <-
+    return np.sum(a * d["b"])
+
+
+def test_write_into_an_array_of_a_dict_argument_refused():
+    lineno, _ = marked_line(write_into_dict_argument_item)
+    d = {"a": np.array([0.5, 1.5]), "b": np.array([2.0, 3.0])}
+    RAN.clear()
+    with pytest.raises(UnsupportedSyntaxError) as info:
+        s2sad.grad(write_into_dict_argument_item)(d)
+    assert str(lineno) in str(info.value) and "argument" in str(info.value) and RAN == []
+    assert d["a"][0] == 0.5
