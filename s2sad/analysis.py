@@ -929,7 +929,10 @@ class Effects:
         if isinstance(rhs, ast.Attribute) and isinstance(rhs.value, ast.Name) and rhs.value.id in self.locals:
             if rhs.attr in VIEW_ATTRS:
                 return self.objects_of_atom(rhs.value, flow)
-            return new, frozenset()
+            if rules.is_nondifferentiable(("attr", rhs.attr)):
+                return new, frozenset()             # .shape, .ndim, ...: new values
+            top, contents = self.objects_of_atom(rhs.value, flow)
+            return top | contents, contents         # p.w: a field of a record (or namedtuple)
         if isinstance(rhs, ast.BinOp):
             seq = [a.id for a in (rhs.left, rhs.right) if isinstance(a, ast.Name) and a.id in self.seqs]
             if seq and isinstance(rhs.op, (ast.Add, ast.Mult)) and self.is_varied(names_in(rhs)):

@@ -1433,3 +1433,28 @@ def test_write_into_an_array_of_a_dict_argument_refused():
         s2sad.grad(write_into_dict_argument_item)(d)
     assert str(lineno) in str(info.value) and "argument" in str(info.value) and RAN == []
     assert d["a"][0] == 0.5
+
+
+class Params:
+    def __init__(self, w, b):
+        self.w = w
+        self.b = b
+
+
+def write_into_field_of_argument(p):
+    RAN.append(1)
+    w = p.w
+    w[0] = 1.0                            # <-
+    return np.sum(w * p.b)
+
+
+def test_write_into_a_field_of_an_argument_refused():
+    import dataclasses
+    P = dataclasses.make_dataclass("P", [("w", np.ndarray), ("b", np.ndarray)])
+    p = P(np.array([0.5, 1.5]), np.array([2.0, 3.0]))
+    lineno, _ = marked_line(write_into_field_of_argument)
+    RAN.clear()
+    with pytest.raises(UnsupportedSyntaxError) as info:
+        s2sad.grad(write_into_field_of_argument)(p)
+    assert str(lineno) in str(info.value) and "argument" in str(info.value) and RAN == []
+    assert p.w[0] == 0.5
