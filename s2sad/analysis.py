@@ -577,6 +577,11 @@ _MUTATING_FUNCTIONS = {
     np.random.shuffle: (0, "use a permutation: `h = h[np.random.permutation(len(h))]`"),
 }
 _ATTRIBUTE_WRITERS = {setattr, delattr}
+# ndarray methods that take an output array by position: its position among the arguments
+_METHOD_OUT_POSITION = {"sum": 2, "prod": 2, "mean": 2, "cumsum": 2, "cumprod": 2, "std": 2, "var": 2,
+                        "max": 1, "min": 1, "ptp": 1, "all": 1, "any": 1, "argmax": 1, "argmin": 1,
+                        "clip": 2, "round": 1, "dot": 1, "take": 2, "trace": 4, "compress": 2,
+                        "choose": 1, "conj": 0, "conjugate": 0}
 _RUNTIME_VIEWS = {"unbroadcast", "tangent_like", "batch_unbroadcast", "lift_tangents"}
 
 
@@ -995,6 +1000,9 @@ class Effects:
                                                                          "into its receiver)")
                 self.refuse_call(s, what, hint, [r], arg_names, flow)
                 return new, self.reach_of_args([f.value] + atoms, flow)
+            if len(c.args) > _METHOD_OUT_POSITION.get(m, len(c.args)):
+                raise self.error(s, f"s2sad does not support `.{m}()` with its output array given by "
+                                 "position here", hint=f"assign the result: `h = {r}.{m}(...)`")
             if m in VIEW_METHODS or (m == "astype" and isinstance(kws.get("copy"), ast.Constant)
                                      and kws["copy"].value is False):
                 return self.objects_of_atom(f.value, flow)

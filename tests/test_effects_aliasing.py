@@ -1458,3 +1458,23 @@ def test_write_into_a_field_of_an_argument_refused():
         s2sad.grad(write_into_field_of_argument)(p)
     assert str(lineno) in str(info.value) and "argument" in str(info.value) and RAN == []
     assert p.w[0] == 0.5
+
+
+def method_out_by_keyword(x):
+    h = np.zeros(3)
+    t = np.outer(x, x)
+    t.sum(axis=0, out=h)
+    return np.sum(h * x)
+
+
+def method_out_by_position(x):
+    RAN.append(1)
+    h = np.zeros(3)
+    t = x * 2.0
+    t.clip(-1.0, 1.0, h)                  # <-
+    return np.sum(h * x)
+
+
+def test_method_out():
+    check_all(method_out_by_keyword, X3)
+    assert_refused(method_out_by_position)
