@@ -69,11 +69,19 @@ def resolve_callee(parsed: Parsed, call: ast.Call, local_names) -> Callee:
             return Callee(key=value, rule=rule, name=name)
         if rules.is_nondifferentiable(value):      # a runtime helper such as zeros_like
             return Callee(key=value, nondiff=True, name=name)
-        if value in rules.INPLACE:                 # accumulate_at: an effect with its own handling
+        if _is_in(value, rules.INPLACE):           # accumulate_at: an effect with its own handling
             return Callee(key=value, name=name)
         return Callee(user=value, name=name)
     return Callee(key=value, rule=rules.lookup(value), nondiff=rules.is_nondifferentiable(value),
                   name=name)
+
+
+def _is_in(value, collection) -> bool:
+    """``value in collection``, False for an unhashable value (a CLI StaticFunction)."""
+    try:
+        return value in collection
+    except TypeError:
+        return False
 
 
 def names_in(node) -> list:
@@ -727,7 +735,11 @@ class Effects:
         flow = _Flow()
         for p in self.params:
             flow.bind(p, [("arg", p)], [("arg", p, "items")])
+        self.returned = frozenset()      # objects the result may be or contain
         self.block(fn.body, flow, [])
+        # the parameters whose data the result may share (a helper returning its argument)
+        self.returned_params = [p for p in self.params
+                                if {("arg", p), ("arg", p, "items")} & self.returned]
 
     # --- helpers -----------------------------------------------------------------------------
     def is_varied(self, names) -> bool:
@@ -884,6 +896,8 @@ class Effects:
             return None
         if isinstance(s, (ast.Return, ast.Raise)):
             self.check_reads(s, flow)
+            if isinstance(s, ast.Return) and isinstance(s.value, ast.Name):
+                self.returned |= flow.reach(s.value.id)
             return None if isinstance(s, ast.Raise) else flow
         self.check_reads(s, flow)
         return flow
@@ -1038,7 +1052,7 @@ class Effects:
             receiver = names_in(target) if target is not None else []
             self.refuse_call(s, f"{dotted(f)}()", hint, receiver, arg_names, flow)
             return new, frozenset()
-        if value in _ATTRIBUTE_WRITERS:
+        if _is_in(value, _ATTRIBUTE_WRITERS):
             raise self.error(s, f"s2sad does not support {dotted(f)}() here: the derivative does not "
                              "follow values through attributes",
                              hint="return the value, or keep it in a local variable")
@@ -1053,9 +1067,9 @@ class Effects:
             return self.objects_of_atom(c.args[0], flow)
         if isinstance(value, (types.FunctionType, StaticFunction)) and rules.lookup(value) is None \
                 and not rules.is_nondifferentiable(value) and not _is_runtime(value):
-            self.user_call(s, c, value, arg_names, flow)
-            # a helper's result may be (a view of) one of its arguments
-            reach = self.reach_of_args(atoms, flow)
+            shared = self.user_call(s, c, value, arg_names, flow)
+            # a helper's result may be (a view of) those of its arguments it returns
+            reach = self.reach_of_args(atoms if shared is None else shared, flow)
             return new | reach, reach
         if rules.lookup(value) is not None or rules.is_nondifferentiable(value) or _is_runtime(value):
             return new, frozenset()
@@ -1079,17 +1093,19 @@ class Effects:
         return new | reach, reach
 
     def user_call(self, s, c, fn, arg_names, flow):
-        """A call of a user function: refused when it writes into a differentiated argument."""
-        if not self.check_callees or not self.is_varied(arg_names):
-            return
+        """A call of a user function: refused when it writes into a differentiated argument.
+        Returns the call's argument atoms whose data its result may share (None: unknown)."""
+        varied = self.check_callees and self.is_varied(arg_names)
         key = id(fn)
         if key in _EFFECTS_IN_PROGRESS:
-            return
+            return None
         from .errors import S2SADError
         from .normalize import normalized
         try:
             norm = normalized(fn, self.p.namespace)
         except UnsupportedSyntaxError as exc:
+            if not varied:
+                return None
             if "into an argument" not in str(exc).splitlines()[0]:
                 raise           # (a call kept only for its effect is never transformed)
             raise self.error(s, f"s2sad does not support calling {dotted(c.func)}() here: it writes "
@@ -1097,22 +1113,25 @@ class Effects:
                              hint=f"make {dotted(c.func)}() return a new array instead of writing "
                                   "into its parameter")
         except S2SADError:
-            return              # reported where the transformer needs the callee
+            return None         # reported where the transformer needs the callee
         import inspect
         sig = inspect.Signature([inspect.Parameter(p, inspect.Parameter.POSITIONAL_OR_KEYWORD)
                                  for p in norm.params])
         try:
             bound = sig.bind_partial(*c.args, **{kw.arg: kw.value for kw in c.keywords}).arguments
         except TypeError:
-            return
+            return None
         ndims = {p: self.nd.get(a) for p, a in bound.items()
                  if not isinstance(a, (ast.Tuple, ast.List)) and isinstance(self.nd.get(a), int)}
         _EFFECTS_IN_PROGRESS.add(key)
         try:
             # only writes into its parameters (the caller's arrays) matter here
-            Effects(norm.node, norm.parsed, refined_ndims(norm.node, norm.parsed, ndims),
-                    varied=set(), params=norm.params, seqs=set().union(*sequences(norm.node)), callee=True)
+            callee = Effects(norm.node, norm.parsed, refined_ndims(norm.node, norm.parsed, ndims),
+                             varied=set(), params=norm.params, seqs=set().union(*sequences(norm.node)),
+                             callee=True)
         except UnsupportedSyntaxError as exc:
+            if not varied:
+                return None     # (it writes into data nothing differentiated reaches)
             inner = str(exc).splitlines()[0]
             raise self.error(s, f"s2sad does not support calling {dotted(c.func)}() here: it writes "
                              f"into an argument ({inner})",
@@ -1120,6 +1139,7 @@ class Effects:
                                   "into its parameter")
         finally:
             _EFFECTS_IN_PROGRESS.discard(key)
+        return [bound[p] for p in callee.returned_params if p in bound]
 
 
 _EFFECTS_IN_PROGRESS: set = set()

@@ -1478,3 +1478,38 @@ def method_out_by_position(x):
 def test_method_out():
     check_all(method_out_by_keyword, X3)
     assert_refused(method_out_by_position)
+
+
+def double(a):
+    return a * 2.0
+
+
+def helper_result_is_fresh(x):
+    h = np.zeros(3)
+    np.multiply(x, x, out=h)
+    g = double(h)                          # a new array: h may be written afterwards
+    h[0] = x[1]
+    return np.sum(g * x) + np.sum(h)
+
+
+def first_row(a):
+    return a[0]
+
+
+def helper_returns_a_view(x):
+    RAN.append(1)
+    h = np.zeros((2, 3))
+    r = first_row(h)
+    r[1] = x[0]                           # <-
+    return np.sum(h * h) + x[1]
+
+
+def test_helpers_results_alias_what_they_return():
+    check_all(helper_result_is_fresh, X3)
+    assert_refused(helper_returns_a_view)
+    norm = normalized(first_row)
+    nd = analysis.refined_ndims(norm.node, norm.parsed, {"a": 2})
+    assert analysis.Effects(norm.node, norm.parsed, nd, varied=set()).returned_params == ["a"]
+    norm = normalized(double)
+    nd = analysis.refined_ndims(norm.node, norm.parsed, {"a": 1})
+    assert analysis.Effects(norm.node, norm.parsed, nd, varied=set()).returned_params == []
