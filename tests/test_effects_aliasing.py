@@ -1513,3 +1513,43 @@ def test_helpers_results_alias_what_they_return():
     norm = normalized(double)
     nd = analysis.refined_ndims(norm.node, norm.parsed, {"a": 1})
     assert analysis.Effects(norm.node, norm.parsed, nd, varied=set()).returned_params == []
+
+
+CLI_SOURCE = '''import numpy as np
+
+
+def helper(a):
+    return a * 2.0
+
+
+def f(x):
+    h = np.zeros(3)
+    np.multiply(x, x, out=h)
+    g = helper(h)
+    h[0] = x[1]
+    return np.sum(g * x) + np.sum(h)
+
+
+def bad(x):
+    h = x * 1.0
+    g = h
+    g[0] = x[1]
+    return np.sum(h)
+'''
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_cli_reads_effects_without_running(tmp_path, mode):
+    import subprocess
+    import sys
+    path = tmp_path / "prog.py"
+    path.write_text(CLI_SOURCE)
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    ok = subprocess.run([sys.executable, "-m", "s2sad", str(path), "f", "--mode", mode],
+                        capture_output=True, text=True, env=env)
+    assert ok.returncode == 0, ok.stderr
+    assert "h[...] = " in ok.stdout
+    bad = subprocess.run([sys.executable, "-m", "s2sad", str(path), "bad", "--mode", mode],
+                         capture_output=True, text=True, env=env)
+    assert bad.returncode != 0
+    assert "prog.py:19" in bad.stderr and "share memory" in bad.stderr
