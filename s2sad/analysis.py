@@ -19,6 +19,7 @@ import types
 import numpy as np
 
 from . import rules
+from .errors import UnsupportedSyntaxError
 from .parse import Opaque, Parsed, StaticFunction
 
 
@@ -77,9 +78,19 @@ def resolve_callee(parsed: Parsed, call: ast.Call, local_names) -> Callee:
             return Callee(key=value, rule=rule, name=name)
         if rules.is_nondifferentiable(value):      # a runtime helper such as zeros_like
             return Callee(key=value, nondiff=True, name=name)
+        if _is_in(value, rules.INPLACE):           # accumulate_at: an effect with its own handling
+            return Callee(key=value, name=name)
         return Callee(user=value, name=name)
     return Callee(key=value, rule=rules.lookup(value), nondiff=rules.is_nondifferentiable(value),
                   name=name)
+
+
+def _is_in(value, collection) -> bool:
+    """``value in collection``, False for an unhashable value (a CLI StaticFunction)."""
+    try:
+        return value in collection
+    except TypeError:
+        return False
 
 
 def names_in(node) -> list:
@@ -231,9 +242,13 @@ class NDims:
         self.ndim = dict(arg_ndims)
         assigns = {}
         self.appends = {}            # list name -> values appended to it
+        self.shape_of = {}           # s -> t for `s = t.shape`
         for s in iter_stmts(fn.body):
             if isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Name):
                 assigns.setdefault(s.targets[0].id, []).append(s.value)
+                if isinstance(s.value, ast.Attribute) and s.value.attr == "shape" \
+                        and isinstance(s.value.value, ast.Name):
+                    self.shape_of[s.targets[0].id] = s.value.value.id
                 if isinstance(s.value, (ast.List, ast.Tuple)):
                     self.appends.setdefault(s.targets[0].id, []).extend(s.value.elts)
             elif isinstance(s, ast.Expr) and isinstance(s.value, ast.Call) \
@@ -410,6 +425,10 @@ def _created_ndim(nd: NDims, key, call: ast.Call):
                 return len(shape.elts)
             if isinstance(shape, ast.Constant) and isinstance(shape.value, int):
                 return 1
+            if isinstance(shape, ast.Attribute) and shape.attr == "shape":
+                return nd.get(shape.value)          # np.full(t.shape, 1.0)
+            if isinstance(shape, ast.Name) and shape.id in nd.shape_of:
+                return nd.get(ast.Name(nd.shape_of[shape.id], ast.Load()))   # s = t.shape
             return 1 if nd.get(shape) == 0 else None
         if key in _LIKE and call.args:
             return nd.get(call.args[0])
@@ -533,3 +552,613 @@ def refined_ndims(fn, parsed, arg_ndims: dict) -> NDims:
             return nd
         facts.update(new)
     return NDims(fn, parsed, facts)
+
+
+# --- effects and aliasing ----------------------------------------------------------------------
+
+# methods and attributes whose result may share memory with the receiver
+VIEW_METHODS = {"reshape", "ravel", "view", "transpose", "squeeze", "swapaxes", "diagonal",
+                "__array__", "getfield"}
+VIEW_ATTRS = {"T", "mT", "real", "imag", "flat", "base"}
+# functions whose result may share memory with their first argument
+VIEW_FUNCTIONS = {np.asarray, np.asanyarray, np.ascontiguousarray, np.asfortranarray, np.reshape,
+                  np.ravel, np.transpose, np.squeeze, np.swapaxes, np.moveaxis, np.rollaxis,
+                  np.expand_dims, np.atleast_1d, np.atleast_2d, np.atleast_3d, np.broadcast_to,
+                  np.diagonal, np.real, np.imag, np.flip, np.fliplr, np.flipud, np.rot90, np.require}
+# methods known to write into their receiver: (what, hint)
+MUTATING_METHODS = {
+    "fill": "assign a new array: `h = np.full_like(h, a)` (or write `h[...] = a`)",
+    "sort": "use `np.sort(x)` (a new array) or `sorted(xs)`",
+    "put": "write with an index: `h[idx] = v`",
+    "itemset": "write with an index: `h[i] = v`",
+    "resize": "build a new array with np.resize or np.concatenate",
+    "partition": "use np.partition(x, k) (a new array)",
+    "setfield": "build a new array", "setflags": "drop the call", "byteswap": "drop the call",
+    "extend": "append the items one by one", "insert": "build a new list: `xs = xs[:i] + [v] + xs[i:]`",
+    "remove": "build a new list without the item", "reverse": "use `xs[::-1]` (a new list)",
+    "clear": "start a new list: `xs = []`", "__setitem__": "write `h[i] = v`",
+    "__iadd__": "write `h = h + v`", "update": "build a new container",
+}
+# methods known not to write into their receiver (beyond those with rules or no derivative)
+PURE_METHODS = {"copy", "astype", "tolist", "item", "index", "count", "flatten", "conj", "conjugate",
+                "__len__", "keys", "values", "items", "get", "all", "any", "nonzero", "argsort",
+                "argmax", "argmin", "clip", "round", "cumsum", "cumprod", "dot", "sum", "mean", "prod",
+                "max", "min", "std", "var", "trace", "repeat", "take", "compress", "searchsorted"}
+# functions known to write into an argument: function -> (position of that argument, hint)
+_MUTATING_FUNCTIONS = {
+    np.copyto: (0, "assign instead: `h[...] = x`, or `h = np.array(x)`"),
+    np.put: (0, "write with an index: `h[idx] = v`"),
+    np.place: (0, "use np.where (a new array)"),
+    np.putmask: (0, "use np.where (a new array)"),
+    np.fill_diagonal: (0, "add a diagonal: `h = h + np.diag(v)`"),
+    np.random.shuffle: (0, "use a permutation: `h = h[np.random.permutation(len(h))]`"),
+}
+_ATTRIBUTE_WRITERS = {setattr, delattr}
+# ndarray methods that take an output array by position: its position among the arguments
+_METHOD_OUT_POSITION = {"sum": 2, "prod": 2, "mean": 2, "cumsum": 2, "cumprod": 2, "std": 2, "var": 2,
+                        "max": 1, "min": 1, "ptp": 1, "all": 1, "any": 1, "argmax": 1, "argmin": 1,
+                        "clip": 2, "round": 1, "dot": 1, "take": 2, "trace": 4, "compress": 2,
+                        "choose": 1, "conj": 0, "conjugate": 0}
+_RUNTIME_VIEWS = {"unbroadcast", "tangent_like", "batch_unbroadcast", "lift_tangents"}
+
+
+def _mutated_argument(value):
+    """(position, hint) when calling ``value`` writes into one of its arguments, else None."""
+    try:
+        if value in _MUTATING_FUNCTIONS:
+            return _MUTATING_FUNCTIONS[value]
+    except TypeError:
+        return None
+    owner = getattr(value, "__self__", None)
+    if isinstance(owner, np.ufunc) and getattr(value, "__name__", "") == "at":
+        return (0, "accumulate in a loop, `for k in range(len(idx)): h[idx[k]] += x[k]`, "
+                   "or build the array with np.bincount")
+    return None
+
+
+class _Flow:
+    """The abstract state at one program point: for each name the objects it may be
+    (``top``: itself or the array it is a view of) and the objects it may contain
+    (``contents``: a list's items); who may reach each object (``holders``, kept in
+    step, so a write finds the names sharing its memory without scanning them all);
+    and the names whose binding an in-place write through another name made stale
+    (name -> (the writing statement, the name written through, the slot written))."""
+
+    def __init__(self, top=None, contents=None, stale=None):
+        self.top = dict(top or {})
+        self.contents = dict(contents or {})
+        self.stale = dict(stale or {})
+        self.holders = {}
+        for n in set(self.top) | set(self.contents):
+            for o in self.reach(n):
+                self.holders.setdefault(o, set()).add(n)
+
+    def copy(self):
+        out = _Flow.__new__(_Flow)
+        out.top, out.contents, out.stale = dict(self.top), dict(self.contents), dict(self.stale)
+        out.holders = {o: set(ns) for o, ns in self.holders.items()}
+        return out
+
+    def bind(self, n, top=None, contents=None):
+        """Set what ``n`` may be (``top``) and contain (``contents``); None keeps it."""
+        for o in self.reach(n):
+            self.holders.get(o, set()).discard(n)
+        if top is not None:
+            self.top[n] = frozenset(top)
+        if contents is not None:
+            self.contents[n] = frozenset(contents)
+        for o in self.reach(n):
+            self.holders.setdefault(o, set()).add(n)
+
+    def sharing(self, objs):
+        """The names that may reach one of ``objs``."""
+        out = set()
+        for o in objs:
+            out |= self.holders.get(o, set())
+        return out
+
+    def join(self, other):
+        top, contents = dict(self.top), dict(self.contents)
+        for n, objs in other.top.items():
+            top[n] = top.get(n, frozenset()) | objs
+        for n, objs in other.contents.items():
+            contents[n] = contents.get(n, frozenset()) | objs
+        stale = dict(self.stale)
+        for n, s in other.stale.items():
+            stale.setdefault(n, s)
+        return _Flow(top, contents, stale)
+
+    def same(self, other):
+        return self.top == other.top and self.contents == other.contents \
+            and set(self.stale) == set(other.stale)
+
+    def reach(self, n):
+        return self.top.get(n, frozenset()) | self.contents.get(n, frozenset())
+
+
+class Effects:
+    """Effects of statements and aliasing of names, over a normalized body.
+
+    A forward pass in program order (loops to a fixed point) over an abstract
+    state: for every name, the *objects* (allocation sites; ``("arg", p)`` for a
+    parameter's data, ``("global", g)`` for a module global's) it may be, or be
+    a view of, and the objects it may contain.  Plain assignment, basic
+    indexing and slicing, ``.T``/``.reshape``/``.ravel``/``np.asarray`` ...,
+    tuple and list displays and appends, and calls of user functions make names
+    share objects; arithmetic, fancy indexing, ``.copy()``/``np.array(x)`` and
+    calls with derivative rules make new ones.
+
+    Output, or an :class:`UnsupportedSyntaxError` at the statement:
+
+    * ``writes``: ``id(stmt) -> set of names`` whose memory the statement writes
+      in place (``A[i] = v``, ``xs.append(v)``, ``xs.pop()``, an augmented
+      assignment ``h += v`` on an array or list, ``accumulate_at``).
+    * Refused: a write into an argument's or a global's data (or a view of it);
+      a write through one name of memory another name shares, when that other
+      name is read later without being rebound (``g = h; g[0] = x; h.sum()``);
+      calls that write into an argument or receiver (``np.add.at``,
+      ``h.sort()``, ``xs.insert``, ``out=`` into a view, a helper function that
+      writes into its parameter, ``setattr``) when what they write is
+      differentiated (varied), or is the caller's data.
+
+    * Refused too: a call with no rule (not a user function, not on the
+      non-differentiable list) given varied arguments whose value is discarded
+      or not useful -- it may write into them; concatenating a varied list.
+
+    ``varied`` (the names that depend on the differentiated inputs) limits the
+    refusals to writes that can change a derivative: a write that touches no
+    varied name only changes values, which the derivative computes by running
+    the same statements.  A write ``A[i] = A_old`` of a slot saved before
+    (``A_old = np.copy(A[i])``, as the reverse sweep restores) undoes the
+    staleness the writes at ``A[i]`` caused, so derivatives of derivatives pass.
+
+    Cost: one pass per statement (loops: until their head state is stable),
+    each write visiting only the names that may share its memory (``_Flow.holders``).
+    """
+
+    def __init__(self, fn: ast.FunctionDef, parsed: Parsed, nd, varied=None, params=None,
+                 seqs=frozenset(), check_callees=True, callee=False, useful=None, user_names=None):
+        self.fn = fn
+        self.p = parsed
+        self.nd = nd
+        self.params = list(params if params is not None else
+                           [a.arg for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs])
+        self.locals = set(self.params) | assigned_names(fn.body)
+        self.varied = set(varied) if varied is not None else None
+        self.seqs = set(seqs)
+        self.check_callees = check_callees
+        self.callee = callee          # checking a called helper: only writes outside it matter
+        self.useful = set(useful) if useful is not None else None
+        self.user_names = dict(user_names or {})     # for messages: h_1 -> h
+        self.writes: dict = {}
+        self.saved_slots = {}        # A_old -> (A, index) for `A_old = A[index]` / `np.copy(A[index])`
+        for st in iter_stmts(fn.body):
+            if isinstance(st, ast.Assign) and isinstance(st.targets[0], ast.Name):
+                v = st.value
+                if isinstance(v, ast.Call) and dotted(v.func) == "np.copy" and len(v.args) == 1:
+                    v = v.args[0]
+                    if isinstance(v, ast.Name) and v.id in self.saved_slots:   # t = A[i]; np.copy(t)
+                        self.saved_slots[st.targets[0].id] = self.saved_slots[v.id]
+                if isinstance(v, ast.Subscript) and isinstance(v.value, ast.Name):
+                    self.saved_slots[st.targets[0].id] = (v.value.id, ast.dump(v.slice))
+        flow = _Flow()
+        for p in self.params:
+            flow.bind(p, [("arg", p)], [("arg", p, "items")])
+        self.returned = frozenset()      # objects the result may be or contain
+        self.block(fn.body, flow, [])
+        # the parameters whose data the result may share (a helper returning its argument)
+        self.returned_params = [p for p in self.params
+                                if {("arg", p), ("arg", p, "items")} & self.returned]
+
+    # --- helpers -----------------------------------------------------------------------------
+    def is_varied(self, names) -> bool:
+        if self.varied is None:
+            return True
+        return any(n in self.varied for n in names)
+
+    def error(self, node, message, hint):
+        return self.p.error(UnsupportedSyntaxError, node, message, hint=hint)
+
+    def scalar(self, expr) -> bool:
+        try:
+            return self.nd.of(expr) == 0 if not isinstance(expr, (ast.Name, ast.Constant)) \
+                else self.nd.get(expr) == 0
+        except Exception:
+            return False
+
+    def objects_of_atom(self, atom, flow):
+        if isinstance(atom, ast.Name):
+            if atom.id in self.locals:
+                return flow.top.get(atom.id, frozenset()), flow.contents.get(atom.id, frozenset())
+            if isinstance(resolve_value(self.p, atom), (np.ndarray, list, dict)):
+                return frozenset([("global", atom.id)]), frozenset([("global", atom.id, "items")])
+        return frozenset(), frozenset()
+
+    def reach_of_args(self, atoms, flow):
+        out = frozenset()
+        for a in atoms:
+            for e in (a.elts if isinstance(a, (ast.Tuple, ast.List)) else [a]):
+                top, contents = self.objects_of_atom(e, flow)
+                out |= top | contents
+        return out
+
+    def check_reads(self, node, flow):
+        """Refuse reading a name whose binding an earlier write through another name made stale."""
+        for n in [m.id for m in ast.walk(node) if isinstance(m, ast.Name) and not isinstance(m.ctx, ast.Store)]:
+            s = flow.stale.get(n)
+            if s is None:
+                continue
+            written, via = s[0], self.user_names.get(s[1], s[1])
+            n = self.user_names.get(n, n)
+            raise self.error(written, f"s2sad does not support writing into {n!r} through {via!r} "
+                             f"here: they share memory, and {n!r} is read again at line "
+                             f"{getattr(node, 'lineno', '?')}",
+                             hint=f"make one of them a copy (e.g. `{via} = {n}.copy()`), or read "
+                                  f"{n!r} before the write")
+
+    # --- writes ------------------------------------------------------------------------------
+    def write(self, s, target: str, flow, values=(), what=None, rebinds=(), key=None):
+        """``s`` writes in place into the memory of ``target``."""
+        self.writes.setdefault(id(s), set()).add(target)
+        objs = flow.top.get(target, frozenset()) if target in self.locals \
+            else self.objects_of_atom(ast.Name(target, ast.Load()), flow)[0]
+        protected = sorted(o[1] for o in objs if o[0] in ("arg", "global"))
+        if protected:
+            kind = "an argument" if any(o[0] == "arg" for o in objs) else "a global array"
+            raise self.error(s, f"s2sad does not support {what or 'writing'} into {kind} "
+                             f"({protected[0]!r}, or a view of it) in place",
+                             hint=f"it would change the caller's data: copy it first, e.g. "
+                                  f"`{self.user_names.get(target, target)} = {protected[0]}.copy()`, "
+                                  "and write into the copy")
+        sharing = sorted(n for n in flow.sharing(objs) if n != target and n not in rebinds)
+        involved = [target] + sharing + [n for v in values for n in names_in(v)]
+        if not self.is_varied(involved):
+            return
+        for n in sharing:
+            flow.stale.setdefault(n, (s, target, key))
+
+    def refuse_call(self, s, what, hint, receiver_names, arg_names, flow):
+        names = list(receiver_names) + list(arg_names)
+        objs = frozenset()
+        for n in receiver_names:
+            objs |= flow.top.get(n, frozenset()) if n in self.locals else \
+                self.objects_of_atom(ast.Name(n, ast.Load()), flow)[0]
+        protected = any(o[0] in ("arg", "global") for o in objs)
+        sharing = sorted(flow.sharing(objs))
+        if protected or self.is_varied(names + sharing):
+            raise self.error(s, f"s2sad does not support {what} here: it writes in place "
+                             "into what is differentiated (or into the caller's data)", hint=hint)
+
+    # --- statements --------------------------------------------------------------------------
+    def block(self, stmts, flow, loops):
+        for s in stmts:
+            flow = self.stmt(s, flow, loops)
+            if flow is None:
+                return None
+        return flow
+
+    def stmt(self, s, flow, loops):
+        if isinstance(s, ast.Assign):
+            self.check_reads(s, flow)
+            target = s.targets[0]
+            if isinstance(target, ast.Name):
+                self.assign(s, target.id, s.value, flow)
+            elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
+                a = target.value.id
+                key = (a, ast.dump(target.slice))
+                if isinstance(s.value, ast.Name) and self.saved_slots.get(s.value.id) == key:
+                    # `A[idx] = A_old` with `A_old = np.copy(A[idx])` saved before: it undoes the
+                    # writes at A[idx], so the names they made stale see their values again
+                    undone = [n for n, st in flow.stale.items() if st[2] == key]
+                    self.write(s, a, flow, values=[s.value], what="writing", key=key)
+                    for n in undone:
+                        flow.stale.pop(n, None)
+                    return flow
+                self.write(s, a, flow, values=[s.value], what="writing", key=key)
+                if a in self.seqs and not self.scalar(s.value):
+                    _, add = self.objects_of_atom(s.value, flow)
+                    flow.bind(a, contents=flow.contents.get(a, frozenset()) | add
+                              | self.objects_of_atom(s.value, flow)[0])
+            else:
+                for t in s.targets:
+                    for n in names_in(t):
+                        flow.bind(n, [("site", id(s), n)], ())
+                        flow.stale.pop(n, None)
+            return flow
+        if isinstance(s, ast.Expr):
+            self.check_reads(s, flow)
+            if isinstance(s.value, ast.Call):
+                self.call(s, s.value, flow)
+            return flow
+        if isinstance(s, ast.If):
+            self.check_reads(s.test, flow)
+            a = self.block(s.body, flow.copy(), loops)
+            b = self.block(s.orelse, flow.copy(), loops)
+            if a is None:
+                return b
+            if b is None:
+                return a
+            return a.join(b)
+        if isinstance(s, (ast.For, ast.While)):
+            self.check_reads(s.iter if isinstance(s, ast.For) else s.test, flow)
+            head = flow
+            for _ in range(100):
+                exits = {"break": [], "continue": []}
+                body_flow = head.copy()
+                if isinstance(s, ast.For):
+                    body_flow.bind(s.target.id, (), ())
+                    body_flow.stale.pop(s.target.id, None)
+                end = self.block(s.body, body_flow, loops + [exits])
+                new_head = head
+                for f in ([end] if end is not None else []) + exits["continue"]:
+                    new_head = new_head.join(f)
+                if new_head.same(head):
+                    break
+                head = new_head
+            after = head
+            for f in exits["break"]:
+                after = after.join(f)
+            return after
+        if isinstance(s, (ast.Break, ast.Continue)):
+            if loops:
+                loops[-1]["break" if isinstance(s, ast.Break) else "continue"].append(flow.copy())
+            return None
+        if isinstance(s, (ast.Return, ast.Raise)):
+            self.check_reads(s, flow)
+            if isinstance(s, ast.Return) and isinstance(s.value, ast.Name):
+                self.returned |= flow.reach(s.value.id)
+            return None if isinstance(s, ast.Raise) else flow
+        self.check_reads(s, flow)
+        return flow
+
+    def assign(self, s, t, rhs, flow):
+        inplace = getattr(s, "_s2sad_inplace_on", None)
+        if inplace is not None and not self.scalar(ast.Name(inplace, ast.Load())):
+            # `h += v` (or `out=h`): Python writes into h's memory; the normalized code
+            # makes a new array, which is right only when no other name sees the old one
+            self.objects(s, rhs, flow)          # (its own checks)
+            self.write(s, inplace, flow, values=[rhs], what="an augmented assignment",
+                       rebinds=(t,))
+            if t != inplace and self.is_varied([inplace, t] + names_in(rhs)):
+                flow.stale.setdefault(inplace, (s, inplace, None))   # the old name holds old values
+            top, contents = flow.top.get(inplace, frozenset()), flow.contents.get(inplace, frozenset())
+            flow.bind(t, top | frozenset([("site", id(s))]), contents)
+            flow.stale.pop(t, None)
+            return
+        top, contents = self.objects(s, rhs, flow)
+        flow.bind(t, top, contents)
+        flow.stale.pop(t, None)
+
+    def objects(self, s, rhs, flow):
+        """(top, contents) of the value of ``rhs``."""
+        new = frozenset([("site", id(s))])
+        if isinstance(rhs, (ast.Name, ast.Constant)):
+            if isinstance(rhs, ast.Name) and (rhs.id in self.locals or not self.scalar(rhs)):
+                return self.objects_of_atom(rhs, flow)
+            return new, frozenset()
+        if isinstance(rhs, (ast.Tuple, ast.List)):
+            return new, self.reach_of_args(rhs.elts, flow)
+        if isinstance(rhs, ast.Subscript) and isinstance(rhs.value, ast.Name):
+            top, contents = self.objects_of_atom(rhs.value, flow)
+            if self.scalar(rhs):
+                return new, frozenset()         # a number: a copy
+            if rhs.value.id in self.seqs:
+                if isinstance(rhs.slice, ast.Slice):
+                    return new, contents
+                return contents, contents
+            if self.scalar(rhs):
+                return new, frozenset()
+            if not self.basic_index(rhs.slice):
+                return new, contents
+            if any(isinstance(p, ast.Constant) and isinstance(p.value, str)
+                   for p in (rhs.slice.elts if isinstance(rhs.slice, ast.Tuple) else [rhs.slice])):
+                return top | contents, contents     # d["a"]: an item of a dict (or a record array)
+            return top, contents
+        if isinstance(rhs, ast.Attribute) and isinstance(rhs.value, ast.Name) and rhs.value.id in self.locals:
+            if rhs.attr in VIEW_ATTRS:
+                return self.objects_of_atom(rhs.value, flow)
+            if rules.is_nondifferentiable(("attr", rhs.attr)):
+                return new, frozenset()             # .shape, .ndim, ...: new values
+            top, contents = self.objects_of_atom(rhs.value, flow)
+            return top | contents, contents         # p.w: a field of a record (or namedtuple)
+        if isinstance(rhs, ast.BinOp):
+            seq = [a.id for a in (rhs.left, rhs.right) if isinstance(a, ast.Name) and a.id in self.seqs]
+            if seq and isinstance(rhs.op, (ast.Add, ast.Mult)) and self.is_varied(names_in(rhs)):
+                raise self.error(s, "s2sad does not support concatenating or repeating a "
+                                 "differentiated list here",
+                                 hint=f"append the items one by one: `{seq[0]}.append(v)`")
+            # arrays: a new array; lists (xs * 2 of a list nothing differentiated reaches): a new
+            # list holding the same items
+            return new, frozenset().union(*(self.objects_of_atom(a, flow)[1] for a in (rhs.left, rhs.right)
+                                            if isinstance(a, ast.Name) and a.id in self.seqs))
+        if isinstance(rhs, ast.Call):
+            return self.call(s, rhs, flow, new)
+        return new, frozenset()
+
+    def basic_index(self, index) -> bool:
+        for p in (index.elts if isinstance(index, ast.Tuple) else [index]):
+            if isinstance(p, ast.Slice):
+                continue
+            if isinstance(p, ast.Constant) and (p.value is None or p.value is Ellipsis
+                                                or isinstance(p.value, int)):
+                continue
+            if isinstance(p, ast.Name) and self.nd.get(p) == 0:
+                continue
+            if isinstance(p, ast.Name) and self.nd.get(p) is None and p.id not in self.seqs:
+                continue                # may be an int: conservatively a view
+            if isinstance(p, ast.Constant):
+                continue                # a key ("a"): an item of a container, conservatively shared
+            return False
+        return True
+
+    def call(self, s, c, flow, new=None):
+        """Effects of call ``c`` at ``s``; with ``new``, also (top, contents) of its value."""
+        new = new if new is not None else frozenset([("site", id(s))])
+        kws = {kw.arg: kw.value for kw in c.keywords}
+        f_value = resolve_value(self.p, c.func) if not (isinstance(c.func, ast.Attribute) and isinstance(
+            c.func.value, ast.Name) and c.func.value.id in self.locals) else None
+        user = isinstance(f_value, (types.FunctionType, StaticFunction)) and rules.lookup(f_value) is None
+        if "out" in kws and not user:       # (a user function's `out` is an ordinary parameter)
+            raise self.error(s, "s2sad does not support `out=` here",
+                             hint="assign the result instead, e.g. `h = np.multiply(x, x)`")
+        f = c.func
+        atoms = list(c.args) + list(kws.values())
+        arg_names = [n for a in atoms for n in names_in(a)]
+        if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id in self.locals:
+            r, m = f.value.id, f.attr
+            if m == "append" and len(c.args) == 1:
+                self.write(s, r, flow, values=c.args, what="appending")
+                flow.bind(r, contents=flow.contents.get(r, frozenset()) | self.reach_of_args(c.args, flow))
+                return new, frozenset()
+            if m == "pop":
+                self.write(s, r, flow, what="popping")
+                items = flow.contents.get(r, frozenset())
+                return items, items
+            if m in MUTATING_METHODS or not (m in PURE_METHODS or m in VIEW_METHODS
+                                             or rules.lookup(("method", m)) is not None
+                                             or rules.is_nondifferentiable(("method", m))):
+                self.writes.setdefault(id(s), set()).add(r)
+                hint = MUTATING_METHODS.get(m, "use a NumPy function that returns a new array")
+                what = f"`.{m}()`" + ("" if m in MUTATING_METHODS else " (a method that may write "
+                                                                         "into its receiver)")
+                self.refuse_call(s, what, hint, [r], arg_names, flow)
+                return new, self.reach_of_args([f.value] + atoms, flow)
+            if len(c.args) > _METHOD_OUT_POSITION.get(m, len(c.args)):
+                raise self.error(s, f"s2sad does not support `.{m}()` with its output array given by "
+                                 "position here", hint=f"assign the result: `h = {r}.{m}(...)`")
+            if m in VIEW_METHODS or (m == "astype" and isinstance(kws.get("copy"), ast.Constant)
+                                     and kws["copy"].value is False):
+                return self.objects_of_atom(f.value, flow)
+            return new, frozenset()
+        value = resolve_value(self.p, f)
+        if isinstance(f, ast.Name) and f.id in _RUNTIME_VIEWS and c.args:
+            top, contents = self.objects_of_atom(c.args[0], flow)
+            return top | new, contents
+        try:
+            is_view = value in VIEW_FUNCTIONS
+        except TypeError:
+            is_view = False
+        if value is np.array and isinstance(kws.get("copy"), ast.Constant) and kws["copy"].value is False:
+            is_view = True
+        if is_view and c.args:
+            top, contents = self.objects_of_atom(c.args[0], flow)
+            return top | new, contents
+        owner = getattr(value, "__self__", None)
+        if isinstance(owner, (np.ndarray, list)) and isinstance(f, ast.Attribute):
+            # a method of a module-level array or list (`G.fill(v)`, `G.append(v)`)
+            m = f.attr
+            if m in MUTATING_METHODS or m == "append" or not (
+                    m in PURE_METHODS or m in VIEW_METHODS or rules.lookup(("method", m)) is not None
+                    or rules.is_nondifferentiable(("method", m))):
+                if self.callee or self.is_varied(arg_names):
+                    raise self.error(s, f"s2sad does not support `{dotted(f)}()` here: it writes "
+                                     "into a module-level array or list",
+                                     hint="keep the values in a local variable and return them")
+        mutated = _mutated_argument(value)
+        if mutated is not None:
+            pos, hint = mutated
+            target = c.args[pos] if len(c.args) > pos else None
+            receiver = names_in(target) if target is not None else []
+            self.refuse_call(s, f"{dotted(f)}()", hint, receiver, arg_names, flow)
+            return new, frozenset()
+        if _is_in(value, _ATTRIBUTE_WRITERS):
+            raise self.error(s, f"s2sad does not support {dotted(f)}() here: the derivative does not "
+                             "follow values through attributes",
+                             hint="return the value, or keep it in a local variable")
+        key = None
+        try:
+            if value in rules.INPLACE:
+                key = value
+        except TypeError:
+            pass
+        if key is not None and c.args and isinstance(c.args[0], ast.Name):
+            self.write(s, c.args[0].id, flow, values=c.args[1:], what="accumulating")
+            return self.objects_of_atom(c.args[0], flow)
+        if (isinstance(value, (types.FunctionType, StaticFunction)) or _user_function_like(value)) \
+                and rules.lookup(value) is None and not rules.is_nondifferentiable(value) \
+                and not _is_runtime(value):
+            shared = self.user_call(s, c, value, arg_names, flow)
+            # a helper's result may be (a view of) those of its arguments it returns
+            reach = self.reach_of_args(atoms if shared is None else shared, flow)
+            return new | reach, reach
+        if rules.lookup(value) is not None or rules.is_nondifferentiable(value) or _is_runtime(value):
+            return new, frozenset()
+        try:
+            pure = value in _PURE_FUNCTIONS
+        except TypeError:
+            pure = False
+        if not pure and self.is_varied(arg_names):
+            # a callable with no rule, kept for its effect (or whose value nothing differentiated
+            # reads): it may write into its differentiated arguments, and nothing would follow it
+            target = s.targets[0] if isinstance(s, ast.Assign) else None
+            if target is None or (self.useful is not None and isinstance(target, ast.Name)
+                                  and target.id not in self.useful):
+                raise self.error(s, f"s2sad does not support calling {dotted(f)}() here: it has no "
+                                 "derivative rule, and it may write into its differentiated arguments",
+                                 hint="use its value in the result, register a rule with "
+                                      "s2sad.rules.vjp/jvp(...), or mark it "
+                                      "s2sad.rules.nondifferentiable(...)")
+        # an unknown callable: its result may share memory with its arguments
+        reach = self.reach_of_args(atoms, flow)
+        return new | reach, reach
+
+    def user_call(self, s, c, fn, arg_names, flow):
+        """A call of a user function: refused when it writes into a differentiated argument.
+        Returns the call's argument atoms whose data its result may share (None: unknown)."""
+        varied = self.check_callees and self.is_varied(arg_names)
+        key = id(fn)
+        if key in _EFFECTS_IN_PROGRESS:
+            return None
+        from .errors import S2SADError
+        from .normalize import normalized
+        try:
+            norm = normalized(fn, self.p.namespace)
+        except UnsupportedSyntaxError as exc:
+            if not varied:
+                return None
+            if "into an argument" not in str(exc).splitlines()[0]:
+                raise           # (a call kept only for its effect is never transformed)
+            raise self.error(s, f"s2sad does not support calling {dotted(c.func)}() here: it writes "
+                             f"into an argument ({str(exc).splitlines()[0]})",
+                             hint=f"make {dotted(c.func)}() return a new array instead of writing "
+                                  "into its parameter")
+        except S2SADError:
+            return None         # reported where the transformer needs the callee
+        import inspect
+        sig = inspect.Signature([inspect.Parameter(p, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+                                 for p in norm.params])
+        try:
+            bound = sig.bind_partial(*c.args, **{kw.arg: kw.value for kw in c.keywords}).arguments
+        except TypeError:
+            return None
+        ndims = {p: self.nd.get(a) for p, a in bound.items()
+                 if not isinstance(a, (ast.Tuple, ast.List)) and isinstance(self.nd.get(a), int)}
+        _EFFECTS_IN_PROGRESS.add(key)
+        try:
+            # only writes into its parameters (the caller's arrays) matter here
+            callee = Effects(norm.node, norm.parsed, refined_ndims(norm.node, norm.parsed, ndims),
+                             varied=set(), params=norm.params, seqs=set().union(*sequences(norm.node)),
+                             callee=True)
+        except UnsupportedSyntaxError as exc:
+            if not varied:
+                return None     # (it writes into data nothing differentiated reaches)
+            inner = str(exc).splitlines()[0]
+            raise self.error(s, f"s2sad does not support calling {dotted(c.func)}() here: it writes "
+                             f"into an argument ({inner})",
+                             hint=f"make {dotted(c.func)}() return a new array instead of writing "
+                                  "into its parameter")
+        finally:
+            _EFFECTS_IN_PROGRESS.discard(key)
+        return [bound[p] for p in callee.returned_params if p in bound]
+
+
+_EFFECTS_IN_PROGRESS: set = set()
+# builtins without rules that write into no argument
+_PURE_FUNCTIONS = {sorted, list, tuple, min, max, enumerate, zip, reversed, map, filter, iter, str, repr,
+                   format, bool, type, id, hash, any, all, dict, set, frozenset, callable, divmod, round}
+
+
+def _is_runtime(value) -> bool:
+    """A helper of s2sad.runtime that makes a new value (generated code calls them)."""
+    from . import runtime
+    return any(value is getattr(runtime, n) for n in runtime.__all__ if n not in _RUNTIME_VIEWS)

@@ -15,8 +15,8 @@ from collections import Counter
 import numpy as np
 
 from . import rules
-from .analysis import (Activity, assigned_names, iter_stmts, refined_ndims, resolve_callee,
-                       resolve_value)
+from .analysis import (Activity, Effects, assigned_names, iter_stmts, refined_ndims, resolve_callee,
+                       resolve_value, sequences)
 from .errors import MissingRuleError, SourceUnavailableError, UnsupportedSyntaxError
 from .normalize import RESERVED, normalized
 from .parse import Opaque
@@ -99,6 +99,11 @@ class DerivativeTransformer:
         self.result = norm.result
         self.act = Activity(self.fn, self.p, set(self.wrt), {self.result})
         self.nd = refined_ndims(self.fn, self.p, arg_ndims or {})
+        seqs, nested = sequences(self.fn)
+        # refuses, at file:line, the writes and calls whose effects neither transformer follows
+        self.effects = Effects(self.fn, self.p, self.nd, varied=self.act.varied, useful=self.act.useful,
+                               params=norm.params, user_names=getattr(norm, "user_names", None),
+                               seqs=seqs | nested | {n for n, d in self.nd.ndim.items() if isinstance(d, tuple)})
         self.locals = self.act.locals
         self.refuse_lossy()
         self.loop_names = set(norm.loop_names)

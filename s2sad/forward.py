@@ -59,6 +59,7 @@ class ForwardTransformer(DerivativeTransformer):
         self.out_name = name or f"jvp_{self.fn.name}"
         self.callees: dict = {}          # (callee, wrt, ndims, vector) -> [name, tree, norm, dots]
         self.dots_keyword = False        # a callee's tangents are keyword-only parameters
+        self.written = set().union(*self.effects.writes.values())   # arrays written in place
 
     # --- names -------------------------------------------------------------------------------
     tan = DerivativeTransformer.derivative
@@ -211,6 +212,11 @@ class ForwardTransformer(DerivativeTransformer):
         elif isinstance(rhs, ast.Subscript):
             if self.has_tangent(rhs.value, st):
                 expr = self.index_tangent(rhs.value.id, rhs.slice)
+                nd = self.nd.of(rhs)
+                if self.vector and rhs.value.id in self.written and not (isinstance(nd, int) and nd >= 1):
+                    # an element is a copy, but a column of the tangents a view: a later write
+                    # into the array (the effects analysis knows which) must not change it
+                    expr = call("np.copy", expr)
         elif isinstance(rhs, ast.Attribute):
             if self.has_tangent(rhs.value, st) and not rules.is_nondifferentiable(("attr", rhs.attr)):
                 rule = rules.lookup(("attr", rhs.attr))
@@ -239,6 +245,10 @@ class ForwardTransformer(DerivativeTransformer):
         dot = self.own(a, st, out)
         index = copy.deepcopy(target.slice)
         if self.vector and a not in self.seqs:
+            if isinstance(v, ast.Name) and v.id in self.seqs | self.nested and not isinstance(value, ast.Constant):
+                # a list written into an array: its tangents, one per item, become one array
+                # with the directions first (else (items, directions) would meet (directions, items))
+                value = call("batch_array", value)
             if not isinstance(value, ast.Constant):
                 slot_nd = self.nd.of(ast.Subscript(value=name(a), slice=index, ctx=ast.Load()))
                 like = ast.Subscript(value=name(a), slice=copy.deepcopy(index), ctx=ast.Load())
@@ -275,7 +285,10 @@ class ForwardTransformer(DerivativeTransformer):
                                  hint="use append and pop, or build the list with a loop")
             return
         callee = resolve_callee(self.p, c, self.locals)
-        inplace = getattr(callee.key, "__s2sad_inplace__", None)
+        try:
+            inplace = rules.INPLACE.get(callee.key, (None,))[0]
+        except TypeError:                       # an unhashable callee
+            inplace = None
         if inplace is not None and c.args and isinstance(c.args[0], ast.Name) \
                 and c.args[0].id in self.act.active:
             # accumulate_at(A, idx, g): A += g at idx, in place

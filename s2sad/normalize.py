@@ -38,6 +38,8 @@ import copy
 import types
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from . import rules, runtime
 from .errors import UnsupportedSyntaxError
 from .parse import Opaque, Parsed, StaticFunction
@@ -246,6 +248,7 @@ class Normalized:
     params: list
     parsed: Parsed
     loop_names: set = field(default_factory=set)   # names assigned once per loop iteration
+    user_names: dict = field(default_factory=dict)  # SSA version -> the user's name (h_1 -> h)
 
 
 class _Normalizer:
@@ -272,6 +275,7 @@ class _Normalizer:
         self.block: list = []
         self.loops: list[_Loop] = []
         self.loop_names: set = set()
+        self.user_names: dict = {}
         self.result_base = "<result>"
         self.loads_outside = {}
 
@@ -301,7 +305,9 @@ class _Normalizer:
         if var not in self.claimed:
             self.claimed.add(var)
             return var
-        return self.fresh(var)
+        name = self.fresh(var)
+        self.user_names[name] = var
+        return name
 
     def emit(self, stmt: ast.stmt, like: ast.AST | None = None) -> None:
         if like is not None:
@@ -361,7 +367,7 @@ class _Normalizer:
                                 for d in new.args.kw_defaults]
         ast.fix_missing_locations(new)
         return Normalized(node=new, result=result, params=self.params, parsed=self.p,
-                          loop_names=self.loop_names)
+                          loop_names=self.loop_names, user_names=self.user_names)
 
     # --- source-level lowering of loop exits ---------------------------------------------------
     def _flag(self, base):
@@ -439,8 +445,52 @@ class _Normalizer:
         if not isinstance(s.value, ast.Call):
             self.atom(s.value)                       # evaluate for errors, keep nothing
             return
+        if self.lower_effect(s, s.value):
+            return
         call = self.rhs(s.value)
-        self.emit(ast.Expr(value=call), like=s)
+        if isinstance(call, ast.Call):               # (not a call lowered to a write: out=)
+            self.emit(ast.Expr(value=call), like=s)
+
+    def lower_effect(self, s, c) -> bool:
+        """Calls kept for an effect the transformers follow as other statements:
+        ``np.copyto(h, x)`` and ``h.fill(a)`` are ``h[...] = x``; ``xs.extend(ys)`` is a loop
+        of appends.  True when ``c`` was lowered."""
+        f = c.func
+        if c.keywords or any(isinstance(a, ast.Starred) for a in c.args):
+            return False
+        if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id in self.env:
+            if f.attr == "fill" and len(c.args) == 1:
+                self.write_whole(f.value.id, self.atom(c.args[0]), like=s)
+                return True
+            if f.attr == "extend" and len(c.args) == 1:
+                item = self.fresh("item")
+                self.locals.add(item)
+                loop = ast.copy_location(ast.For(
+                    target=ast.Name(item, ast.Store()), iter=c.args[0],
+                    body=[ast.copy_location(ast.Expr(value=ast.Call(
+                        func=ast.Attribute(value=ast.Name(f.value.id, ast.Load()), attr="append",
+                                           ctx=ast.Load()),
+                        args=[ast.Name(item, ast.Load())], keywords=[])), s)],
+                    orelse=[], type_comment=None), s)
+                self.stmt(loop)
+                return True
+        if isinstance(f, (ast.Name, ast.Attribute)) and len(c.args) == 2 \
+                and isinstance(c.args[0], ast.Name) and c.args[0].id in self.env:
+            if (isinstance(f, ast.Name) and f.id not in self.locals or self.is_global_chain(f)) \
+                    and _resolve_chain(self.p, f) is getattr(np, "copyto", None):
+                self.write_whole(c.args[0].id, self.atom(c.args[1]), like=s)
+                return True
+        return False
+
+    def write_whole(self, var, value_atom, like):
+        """``var[...] = value_atom``: a write of every element of a local array."""
+        if self.env[var] in self.aliases:
+            raise unsupported(self.p, like, "writing into an argument (or a view of one) in place",
+                              hint=f"it would change the caller's data: copy it first, e.g. "
+                                   f"`{var} = {var}.copy()`")
+        self.emit(ast.Assign(targets=[ast.Subscript(value=ast.Name(self.env[var], ast.Load()),
+                                                    slice=ast.Constant(value=Ellipsis), ctx=ast.Store())],
+                             value=value_atom), like=like)
 
     def s_Assert(self, s):
         test = self.test(s.test)
@@ -463,13 +513,13 @@ class _Normalizer:
         target = s.target
         if isinstance(target, ast.Name):
             value = ast.BinOp(left=ast.Name(target.id, ast.Load()), op=s.op, right=s.value)
-            in_place_on_argument = self.env.get(target.id) in self.aliases
             self.assign_name(target.id, ast.copy_location(value, s), like=s)
-            if in_place_on_argument:
-                # on an array, `x += v` writes into the caller's array: the reverse
-                # transformer, which knows the argument kinds, refuses that case
-                self.block[-1]._s2sad_inplace_on = self.block[-1].value.left.id if isinstance(
-                    self.block[-1].value, ast.BinOp) and isinstance(self.block[-1].value.left, ast.Name) else None
+            if self.block and isinstance(self.block[-1], ast.Assign) \
+                    and isinstance(self.block[-1].value, ast.BinOp) \
+                    and isinstance(self.block[-1].value.left, ast.Name):
+                # on an array or a list, `h += v` writes into h's memory, where the normalized
+                # `h_1 = h + v` makes a new one: the effects analysis checks no other name sees it
+                self.block[-1]._s2sad_inplace_on = self.block[-1].value.left.id
         elif isinstance(target, ast.Subscript):
             read = ast.copy_location(ast.Subscript(value=target.value, slice=target.slice, ctx=ast.Load()), s)
             value = ast.copy_location(ast.BinOp(left=read, op=s.op, right=s.value), s)
@@ -1141,6 +1191,26 @@ class _Normalizer:
         else:
             raise unsupported(self.p, e, "a call of a computed function",
                               hint="call a named function")
+        resolved = _resolve_chain(self.p, func) if isinstance(func, ast.Name) or self.is_global_chain(func) \
+            else None
+        # out= of NumPy functions and of methods of local arrays (a user function's `out`
+        # parameter is an ordinary parameter)
+        numpy_call = _is_numpy(resolved) or (isinstance(func, ast.Attribute) and resolved is None)
+        out = next((kw.value for kw in e.keywords if kw.arg == "out"), None) if numpy_call else None
+        if isinstance(resolved, np.ufunc) and resolved.nout > 1 and len(e.args) > resolved.nin:
+            raise unsupported(self.p, e, f"outputs of {resolved.__name__} given by position",
+                              hint="assign the results instead: `a, b = np.modf(x)`")
+        position = positional_out(resolved, len(e.args)) if _is_numpy(resolved) else None
+        if position is not None and out is None:
+            # np.exp(x, h): the argument in out's place is out
+            out = e.args[position]
+            e = ast.copy_location(ast.Call(func=e.func, args=e.args[:position] + e.args[position + 1:],
+                                           keywords=list(e.keywords) + [ast.keyword(arg="out", value=out)]), e)
+        if isinstance(out, ast.Tuple) and len(out.elts) == 1:
+            out = out.elts[0]
+        out = out.id if isinstance(out, ast.Name) and out.id in self.env else None
+        if any(kw.arg == "where" for kw in e.keywords):
+            out = None          # where= keeps h's other elements: left to the effects analysis
         # a user function receives a list as one value: a display passed to it is named first
         # (its adjoint is then a list, spread over the elements where the display is built)
         arg = self.atom if self.is_user_function(func) else self.arg
@@ -1149,8 +1219,17 @@ class _Normalizer:
         for kw in e.keywords:
             if kw.arg is None:
                 raise unsupported(self.p, kw.value, "`**` arguments", hint="pass keywords one by one")
+            if kw.arg == "out" and out is not None and numpy_call:
+                continue
             keywords.append(ast.keyword(arg=kw.arg, value=arg(kw.value)))
-        return ast.Call(func=func, args=args, keywords=keywords)
+        call = ast.Call(func=func, args=args, keywords=keywords)
+        if out is not None:
+            # f(x, out=h) is h[...] = f(x) (the result broadcast into h), and its value is h
+            value = self.temp()
+            self.emit(ast.Assign(targets=[ast.Name(value, ast.Store())], value=call), like=e)
+            self.write_whole(out, ast.Name(value, ast.Load()), like=e)
+            return ast.Name(self.env[out], ast.Load())
+        return call
 
     def is_user_function(self, func) -> bool:
         """True when ``func`` names a module-level Python function without a derivative rule
@@ -1166,6 +1245,41 @@ class _Normalizer:
             value = getattr(value, attr, None)
         return isinstance(value, (types.FunctionType, StaticFunction)) \
             and rules.lookup(value) is None and not rules.is_nondifferentiable(value)
+
+
+def positional_out(func, n_args):
+    """The position of ``out`` among ``n_args`` positional arguments of a call of ``func``
+    (a ufunc takes it after its inputs: ``np.exp(x, h)``), or None."""
+    if func is None:
+        return None
+    if isinstance(func, np.ufunc):
+        return func.nin if n_args > func.nin else None
+    try:
+        import inspect
+        params = list(inspect.signature(func).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    for k, p in enumerate(params):
+        if p.kind in (p.VAR_POSITIONAL, p.KEYWORD_ONLY, p.VAR_KEYWORD):
+            return None
+        if p.name == "out":
+            return k if k < n_args else None
+    return None
+
+
+def _is_numpy(value) -> bool:
+    return isinstance(value, np.ufunc) or (callable(value) and
+                                           str(getattr(value, "__module__", "") or "").startswith("numpy"))
+
+
+def _resolve_chain(parsed, node):
+    """The value of a global name or module attribute chain, or None."""
+    if isinstance(node, ast.Name):
+        return parsed.resolve(node.id)
+    if isinstance(node, ast.Attribute):
+        base = _resolve_chain(parsed, node.value)
+        return getattr(base, node.attr, None) if base is not None else None
+    return None
 
 
 def _local_function_nodes(fn) -> set:

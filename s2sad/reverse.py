@@ -73,6 +73,7 @@ class ReverseTransformer(DerivativeTransformer):
         self.stack = None
         self.out_name = name or f"grad_{self.fn.name}"
         self.seqs = self.find_sequences()
+        self.written = set().union(*self.effects.writes.values())   # arrays written in place
 
     def find_sequences(self) -> set:
         """Names holding a list or tuple: their adjoints are lists too."""
@@ -219,6 +220,19 @@ class ReverseTransformer(DerivativeTransformer):
     def rev_effect(self, s, st, out):
         """``xs.append(v)``: undo it on the list and on its adjoint; other calls have no adjoint."""
         c = s.value
+        try:
+            inplace = resolve_callee(self.p, c, self.locals).key in rules.INPLACE
+        except TypeError:
+            inplace = False
+        if inplace and len(c.args) == 3 and isinstance(c.args[0], ast.Name) and self.is_active(c.args[2]):
+            # accumulate_at(A, idx, g): A's adjoint passes through; g's is A's at idx
+            bar = self.adj(c.args[0].id)
+            if bar in st.init:
+                g = c.args[2]
+                self.needed.add(g.id)
+                self.accumulate(g.id, call("unbroadcast", ast.Subscript(
+                    value=name(bar), slice=_index_value(c.args[1]), ctx=ast.Load()), name(g.id)), st, out)
+            return
         if not (isinstance(c.func, ast.Attribute) and c.func.attr == "append"
                 and isinstance(c.func.value, ast.Name) and len(c.args) == 1):
             return
@@ -319,10 +333,7 @@ class ReverseTransformer(DerivativeTransformer):
         self.reads(index)
         if bar in st.init:
             if self.is_active(v):
-                slot = ast.Subscript(value=name(bar), slice=copy.deepcopy(index), ctx=ast.Load())
-                if self.nd.get(v) != 0:
-                    slot = call("np.copy", slot)
-                self.accumulate(v.id, slot, st, out)
+                self.accumulate(v.id, self.written_adjoint(a, bar, index, v), st, out)
             if bar not in st.owned:
                 out.append(assign(bar, call("np.copy", name(bar))))
                 st.owned.add(bar)
@@ -333,6 +344,25 @@ class ReverseTransformer(DerivativeTransformer):
         self.locals.add(old)
         out.append(ast.Assign(targets=[ast.Subscript(value=name(a), slice=copy.deepcopy(index),
                                                      ctx=ast.Store())], value=name(old)))
+
+    def written_adjoint(self, a, bar, index, v) -> ast.expr:
+        """The adjoint of ``v`` in ``a[index] = v``: the slot's adjoint where the write
+        lasted (a repeated fancy index keeps only its last write, as NumPy does), summed
+        over the positions ``v`` was broadcast to."""
+        slot = ast.Subscript(value=name(bar), slice=copy.deepcopy(index), ctx=ast.Load())
+        fancy = not self.basic_index(index)
+        if fancy:
+            slot = ast.BinOp(left=slot, op=ast.Mult(), right=call("last_writes", name(bar),
+                                                                   _index_value(index)))
+        nd_v = self.nd.get(v)
+        nd_slot = self.nd.of(ast.Subscript(value=name(a), slice=copy.deepcopy(index), ctx=ast.Load()))
+        if nd_v == 0:
+            return slot if nd_slot == 0 else call("np.sum", slot)
+        if not fancy:
+            slot = call("np.copy", slot)          # the slot of the adjoint is zeroed next
+        # equal ranks may still broadcast a size-1 axis: unbroadcast decides at run time
+        self.needed.add(v.id)
+        return call("unbroadcast", slot, name(v.id))
 
     def rev_call(self, s, rhs, v, st, out):
         callee = resolve_callee(self.p, rhs, self.locals)
@@ -635,7 +665,7 @@ class ReverseTransformer(DerivativeTransformer):
             else:
                 if id(s) in self.slots:
                     out.append(self.save_slot(s))
-                out.append(s)
+                out.append(self.saved_view_copied(s) if loop else s)
         ends_in_branches = bool(stmts) and isinstance(stmts[-1], ast.If) and \
             (may_jump(stmts[-1].body) or may_jump(stmts[-1].orelse))
         if loop and not terminates(stmts) and not (tail and ends_in_branches):
@@ -649,11 +679,26 @@ class ReverseTransformer(DerivativeTransformer):
             out = [ast.Pass()]
         return out
 
+    def saved_view_copied(self, s) -> ast.stmt:
+        """``t = np.copy(A[i, :])`` for ``t = A[i, :]`` in a loop when ``t`` is saved for the
+        reverse sweep and ``A`` is written in place: the saved value must not change with
+        ``A`` (nor its tangent with ``A``'s, when the derivative is differentiated again).
+        The effects analysis has checked nothing reads ``t`` after ``A`` changes, so a copy
+        is the same value."""
+        if not (isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Name)
+                and isinstance(s.value, ast.Subscript) and isinstance(s.value.value, ast.Name)):
+            return s
+        t, a = s.targets[0].id, s.value.value.id
+        if t not in self.needed or a not in self.written or self.nd.of(s.value) == 0 \
+                or a in self.seqs or not self.basic_index(s.value.slice):
+            return s
+        return ast.Assign(targets=s.targets, value=call("np.copy", s.value))
+
     def save_slot(self, s) -> ast.stmt:
         """``A_old = A[idx]`` before an in-place write (a copy where the slot is an array)."""
         target = s.targets[0]
         slot = ast.Subscript(value=name(target.value.id), slice=copy.deepcopy(target.slice), ctx=ast.Load())
-        if self.nd.get(s.value) != 0:
+        if self.nd.get(s.value) != 0 or self.nd.of(slot) != 0:     # a row is a view: copy it
             slot = call("np.copy", slot)
         return assign(self.slots[id(s)], slot)
 
@@ -723,12 +768,6 @@ class ReverseTransformer(DerivativeTransformer):
 
     # --- the whole function ------------------------------------------------------------------
     def transform(self) -> ast.FunctionDef:
-        for stmt in iter_stmts(self.fn.body):
-            alias = getattr(stmt, "_s2sad_inplace_on", None)
-            if alias is not None and (self.nd.get(name(alias)) or 0) >= 1:
-                raise self.error(UnsupportedSyntaxError, stmt, "an augmented assignment to an array "
-                                 "argument (or a view of one): on an array it changes the caller's data",
-                                 hint=f"write `{alias} = {alias} + ...` (a new array) or copy it first")
         body = list(self.fn.body)
         ret = body.pop()
         assert isinstance(ret, ast.Return)

@@ -14,6 +14,7 @@ __all__ = [
     "zeros_list", "add_lists", "list_add_at", "unconcatenate", "batch_sum", "batch_zeros_list",
     "cast_derivative", "prod_others", "no_derivative", "solve_vjp_b", "solve_vjp_a_along",
     "solve_vjp_b_along", "solve_dot", "dot_vjp_a", "dot_vjp_b", "each_direction",
+    "last_writes",
 ]
 
 
@@ -58,6 +59,17 @@ def accumulate_at(x_bar, index, g):
     """``x_bar[index] += g``, correct for repeated fancy indices too."""
     np.add.at(x_bar, index, g)
     return x_bar
+
+
+def last_writes(a, index):
+    """1.0 where ``a[index] = v`` leaves its value, 0.0 where a later position of a
+    repeated fancy index overwrites it (NumPy keeps the last write; this asks NumPy
+    itself which write lasted, by writing the positions' numbers)."""
+    shape = np.shape(a[index])
+    order = np.arange(int(np.prod(shape))).reshape(shape)
+    marks = np.full(np.shape(a), -1)
+    marks[index] = order
+    return (marks[index] == order) * 1.0
 
 
 def concat_part(g, arrays, i, axis=0):

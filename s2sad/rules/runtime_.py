@@ -105,4 +105,4 @@ jvp("tangent_like(t, y)", t="tangent_like(t_dot, y)")
 
 # --- in place, and no derivative at all -------------------------------------------------------
 inplace("accumulate_at(x, index, g)")
-nondifferentiable("zeros_like", "extremum_mask", "reversed", "batch_axis", "np.zeros", "np.shape")
+nondifferentiable("zeros_like", "extremum_mask", "last_writes", "reversed", "batch_axis", "np.zeros", "np.shape")
