@@ -67,11 +67,19 @@ class TreeDef:
     __slots__ = ("kind", "data", "children", "num_leaves", "_hash")
 
     def __init__(self, kind: str, data: Any = None, children: tuple[TreeDef, ...] = ()):
-        self.kind = kind
-        self.data = data
-        self.children = tuple(children)
-        self.num_leaves = 1 if kind == "leaf" else sum(c.num_leaves for c in self.children)
-        self._hash = hash((kind, data, self.children))
+        children = tuple(children)
+        init = object.__setattr__
+        init(self, "kind", kind)
+        init(self, "data", data)
+        init(self, "children", children)
+        init(self, "num_leaves", 1 if kind == "leaf" else sum(c.num_leaves for c in children))
+        init(self, "_hash", hash((kind, data, children)))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("a TreeDef is immutable (it may be part of a cache key)")
+
+    def __reduce__(self):
+        return TreeDef, (self.kind, self.data, self.children)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, TreeDef):

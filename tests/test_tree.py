@@ -200,6 +200,11 @@ def test_treedef_equality_hash_and_repr():
     assert repr(tree.structure(Interval(1.0, [2.0]))) == "TreeDef(Interval(*, [*]; aux=True))"
     assert repr(tree.structure(Affine(1.0, 2.0, "n"))) == "TreeDef(Affine(A=*, c=*, name='n'))"
     assert tree.structure(t1) != "not a treedef"
+    with pytest.raises(AttributeError):
+        tree.structure(t1).kind = "list"
+    import pickle
+    td = tree.structure({"a": [1.0, Point(1, 2)], "l": Layer(1.0, 2.0)})
+    assert pickle.loads(pickle.dumps(td)) == td
 
 
 def test_static_fields_come_back_and_frozen_dataclasses_are_rebuilt():
