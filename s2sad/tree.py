@@ -39,6 +39,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import types
+import weakref
 from collections.abc import Iterator
 from typing import Any, Callable, Iterable
 
@@ -46,7 +47,7 @@ import numpy as np
 
 from .errors import ArgumentError
 
-__all__ = ["TreeDef", "TreeError", "flatten", "unflatten", "leaves", "structure", "map", "paths", "ravel",
+__all__ = ["TreeDef", "TreeError", "flatten", "unflatten", "leaves", "structure", "map", "paths", "ravel", "check_structure",
            "register_pytree", "static"]
 
 
@@ -189,6 +190,9 @@ def register_pytree(cls: type, flatten: Callable | None = None, unflatten: Calla
         raise TreeError(f"register_pytree needs a class, got {cls!r}")
     if cls in _BUILTIN_NODES or issubclass(cls, tuple) and hasattr(cls, "_fields"):
         raise TreeError(f"register_pytree: {cls.__name__} is already a pytree node")
+    if isinstance(static, str) or isinstance(fields, str):
+        raise TreeError(f"register_pytree({cls.__name__}): fields and static are lists of names, "
+                        f"got a str\nhint: static=[{static if isinstance(static, str) else fields!r}]")
     static = tuple(static)
     if flatten is not None or unflatten is not None:
         if flatten is None or unflatten is None or not callable(flatten) or not callable(unflatten):
@@ -229,6 +233,7 @@ def _is_static_field(cls, name: str) -> bool:
 # Taking one node apart
 # ---------------------------------------------------------------------------------------------
 
+_COMMON_LEAVES = frozenset([np.ndarray, float, int, bool, np.float64, np.float32, str])
 _REFUSED = (set, frozenset, range, collections.deque, types.GeneratorType, types.MappingProxyType,
             type({}.keys()), type({}.values()), type({}.items()))
 
@@ -240,6 +245,8 @@ def _node(x: Any, where: str) -> tuple[str, Any, list, list[str]] | None:
     reg = _registry.get(t)
     if reg is not None:
         return _registered_node(x, reg, where)
+    if t in _COMMON_LEAVES:
+        return None
     if x is None:
         return "none", None, [], []
     if t is tuple or t is list:
@@ -285,17 +292,28 @@ def _check_hashable(data: Any, where: str, what: str) -> None:
                         f"\nhint: make it a tuple, a str or a number (or a leaf)") from None
 
 
+_dataclass_info: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def _dataclass_node(x: Any, where: str):
     cls = type(x)
-    fields = dataclasses.fields(x)
-    _check_no_extra_attributes(x, [f.name for f in fields], where)
-    kids = [f.name for f in fields if not f.metadata.get("static", False)]
-    statics = tuple((f.name, getattr(x, f.name)) for f in fields if f.metadata.get("static", False))
-    _check_hashable(statics, where, "its static fields " + ", ".join(n for n, _ in statics))
-    return "dataclass", (cls, tuple(kids), statics), [getattr(x, n) for n in kids], [f".{n}" for n in kids]
+    info = _dataclass_info.get(cls)
+    if info is None:
+        fields = dataclasses.fields(x)
+        names = frozenset(f.name for f in fields)
+        kids = tuple(f.name for f in fields if not f.metadata.get("static", False))
+        static_names = tuple(f.name for f in fields if f.metadata.get("static", False))
+        info = _dataclass_info[cls] = (names, kids, static_names, tuple(f".{n}" for n in kids))
+    names, kids, static_names, keys = info
+    if getattr(x, "__dict__", None) and not names.issuperset(x.__dict__):
+        _check_no_extra_attributes(x, names, where)
+    statics = tuple((n, getattr(x, n)) for n in static_names)
+    if statics:
+        _check_hashable(statics, where, "its static fields " + ", ".join(static_names))
+    return "dataclass", (cls, kids, statics), [getattr(x, n) for n in kids], list(keys)
 
 
-def _check_no_extra_attributes(x: Any, names: list[str], where: str) -> None:
+def _check_no_extra_attributes(x: Any, names: Iterable[str], where: str) -> None:
     extra = [a for a in getattr(x, "__dict__", {}) if a not in names]
     if extra:
         raise TreeError(f"{where}: the {type(x).__name__} has attributes that are not fields ({', '.join(extra)}): "

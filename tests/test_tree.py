@@ -432,6 +432,8 @@ def test_register_pytree_refusals():
         s2sad.register_pytree(Gaussian, static=["nope"])
     with pytest.raises(TreeError, match="both fields and static"):
         s2sad.register_pytree(Plain, fields=["a"], static=["a"])
+    with pytest.raises(TreeError, match=r"lists of names, got a str\nhint: static=\['name'\]"):
+        s2sad.register_pytree(Affine, fields=["A", "c"], static="name")
     with pytest.raises(TreeError, match="needs a class"):
         s2sad.register_pytree(Plain(), fields=["a"])
     with pytest.raises(TreeError, match="must return \\(children, aux\\)"):
@@ -534,3 +536,12 @@ def test_ravel_with_scipy_minimize_on_a_dict_of_parameters():
     assert type(fitted["b"]) is float and fitted["n_features"] == 3
     assert scipy.optimize.check_grad(lambda x: loss(unravel(x)),
                                      lambda x: tree.ravel(grad_loss(unravel(x)))[0], x0 + 0.1) < 1e-5
+
+
+def test_public_names():
+    assert s2sad.register_pytree is tree.register_pytree
+    assert "tree" in s2sad.__all__ and "register_pytree" in s2sad.__all__
+    for name in ("map", "flatten", "unflatten", "leaves", "structure", "paths", "ravel", "static", "TreeDef",
+                 "TreeError", "check_structure"):
+        assert callable(getattr(tree, name)), name
+    assert issubclass(TreeError, s2sad.ArgumentError) and issubclass(TreeError, s2sad.S2SADError)
