@@ -190,6 +190,8 @@ def register_pytree(cls: type, flatten: Callable | None = None, unflatten: Calla
         raise TreeError(f"register_pytree needs a class, got {cls!r}")
     if cls in _BUILTIN_NODES or issubclass(cls, tuple) and hasattr(cls, "_fields"):
         raise TreeError(f"register_pytree: {cls.__name__} is already a pytree node")
+    if cls in _COMMON_LEAVES or issubclass(cls, np.ndarray):
+        raise TreeError(f"register_pytree: {cls.__name__} is a leaf (a number, an array or a str)")
     if isinstance(static, str) or isinstance(fields, str):
         raise TreeError(f"register_pytree({cls.__name__}): fields and static are lists of names, "
                         f"got a str\nhint: static=[{static if isinstance(static, str) else fields!r}]")
@@ -307,10 +309,15 @@ def _dataclass_node(x: Any, where: str):
     names, kids, static_names, keys = info
     if getattr(x, "__dict__", None) and not names.issuperset(x.__dict__):
         _check_no_extra_attributes(x, names, where)
-    statics = tuple((n, getattr(x, n)) for n in static_names)
+    try:
+        statics = tuple((n, getattr(x, n)) for n in static_names)
+        children = [getattr(x, n) for n in kids]
+    except AttributeError:
+        unset = [n for n in kids + static_names if not hasattr(x, n)]
+        raise TreeError(f"{where}: the {cls.__name__}'s field {', '.join(unset)} is not set") from None
     if statics:
         _check_hashable(statics, where, "its static fields " + ", ".join(static_names))
-    return "dataclass", (cls, kids, statics), [getattr(x, n) for n in kids], list(keys)
+    return "dataclass", (cls, kids, statics), children, list(keys)
 
 
 def _check_no_extra_attributes(x: Any, names: Iterable[str], where: str) -> None:

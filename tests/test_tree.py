@@ -411,6 +411,10 @@ def test_attributes_that_are_not_fields_are_refused():
     a.extra = 3
     with pytest.raises(TreeError, match="not fields \\(extra\\)"):
         tree.flatten(a)
+    s = Slotted(1.0, np.ones(2))
+    object.__delattr__(s, "b")
+    with pytest.raises(TreeError, match=r"tree\[0\]: the Slotted's field b is not set"):
+        tree.flatten([s])
     del a.extra
     del a.c
     with pytest.raises(TreeError, match="has no attribute c"):
@@ -434,6 +438,10 @@ def test_register_pytree_refusals():
         s2sad.register_pytree(Plain, fields=["a"], static=["a"])
     with pytest.raises(TreeError, match=r"lists of names, got a str\nhint: static=\['name'\]"):
         s2sad.register_pytree(Affine, fields=["A", "c"], static="name")
+    with pytest.raises(TreeError, match="float is a leaf"):
+        s2sad.register_pytree(float, fields=["real"])
+    with pytest.raises(TreeError, match="ndarray is a leaf"):
+        s2sad.register_pytree(np.ndarray, fields=["real"])
     with pytest.raises(TreeError, match="needs a class"):
         s2sad.register_pytree(Plain(), fields=["a"])
     with pytest.raises(TreeError, match="must return \\(children, aux\\)"):
