@@ -253,6 +253,114 @@ def _guards(norm):
     return tuple(guards)
 
 
+_MISSING = object()
+
+
+def _cell_get(cell):
+    """A closure cell read like a namespace, for world checks (an emptied cell is missing)."""
+    def get(_name, default):
+        try:
+            return cell.cell_contents
+        except ValueError:
+            return default
+    return get
+
+
+def _attr_get(obj):
+    return functools.partial(getattr, obj)
+
+
+def _world(tree, norm):
+    """What a derivative assumed about the world when it was built, as ``(get, name, value)``
+    checks that hold while ``get(name, _MISSING) is value``: the identity (and ``__code__``) of
+    every global, closure and builtin function and module the function and the helpers it
+    calls resolved, the attributes of modules it read (``mod.helper``), and the contents of
+    the closure cells baked into the derivative.  Global numbers and arrays are read live by
+    the generated code (their kinds are guarded by ``_guards``)."""
+    checks = {}
+    norms = [norm] + [e[2] for e in getattr(tree, "_s2sad_callees", {}).values()]
+    for n in norms:
+        _assumptions(n, checks)
+    return tuple(checks.values())
+
+
+def _assumptions(norm, checks):
+    parsed = norm.parsed
+    fn = parsed.function
+    if not isinstance(fn, types.FunctionType):
+        return                                  # the CLI (never cached) or a method's wrapper
+    checks[("code", id(fn))] = (_attr_get(fn), "__code__", fn.__code__)
+    cells = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
+    ns = parsed.namespace
+    local = set(norm.params) | {n.id for n in ast.walk(norm.node)
+                                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    free = {}
+    for node in ast.walk(norm.node):
+        if isinstance(node, ast.Name) and node.id not in local:
+            free[node.id] = norm.renamed.get(node.id, node.id)
+    values = {}
+    for name, user in free.items():
+        if user == parsed.bound:
+            continue
+        if user in cells:
+            cell = cells[user]
+            try:
+                value = cell.cell_contents
+            except ValueError:
+                continue
+            checks[("cell", id(cell))] = (_cell_get(cell), user, value)
+        elif user in ns:
+            value = ns[user]
+            if ndim_of_value(value) is not None or not (callable(value) or
+                                                        isinstance(value, types.ModuleType)):
+                continue                        # read live by the generated code
+            checks[("global", id(ns), user)] = (ns.get, user, value)
+        else:
+            checks[("global", id(ns), user)] = (ns.get, user, _MISSING)   # a builtin
+            continue
+        values[name] = value
+        if isinstance(value, types.FunctionType):
+            checks[("code", id(value))] = (_attr_get(value), "__code__", value.__code__)
+    for node in ast.walk(norm.node):          # module attributes: mod.helper, np.linalg.norm
+        chain = []
+        while isinstance(node, ast.Attribute):
+            chain.append(node.attr)
+            node = node.value
+        if not chain or not isinstance(node, ast.Name) or node.id not in values:
+            continue
+        base = values[node.id]
+        for attr in reversed(chain):
+            if not isinstance(base, (types.ModuleType, type)):
+                break
+            value = getattr(base, attr, _MISSING)
+            checks[("attr", id(base), attr)] = (_attr_get(base), attr, value)
+            if isinstance(value, types.FunctionType):
+                checks[("code", id(value))] = (_attr_get(value), "__code__", value.__code__)
+            base = value
+
+
+def _holds(world) -> bool:
+    """Whether every assumption of a derivative still holds (a number in a closure cell may
+    be rebound to an equal number)."""
+    for get, name, value in world:
+        now = get(name, _MISSING)
+        if now is not value and not (type(now) is type(value) and
+                                     isinstance(value, (numbers.Number, str)) and now == value):
+            return False
+    return True
+
+
+def _forget(fun):
+    """Drop the parsed and normalized forms of ``fun`` and of every helper (they hold closure
+    values and resolved functions): the next transformation reads the world afresh."""
+    from . import normalize as normalize_module
+    try:
+        _PARSED.pop(fun, None)
+    except TypeError:
+        pass
+    normalize_module._CACHE.clear()
+
+
 class _Attributes:
     """An object's attributes read like a namespace (``.get``), for specialisation guards."""
     __slots__ = ("obj",)
@@ -349,6 +457,7 @@ class Derivative:
         self._nparams = len(self.params)
         self._guards = self._global_guards()
         self._compiled = {}
+        self._worlds = {}                # key -> what its derivative assumed (see _world)
         self._checked = set()
         self._last = None
         functools.update_wrapper(self, fun, updated=() if self.inner is not None else
@@ -379,14 +488,31 @@ class Derivative:
             fn, src = emit.compile_derivative(tree, norm.parsed, label=name)
         fn = _positional(fn, norm)
         out_nd = NDims(norm.node, norm.parsed, arg_ndims).get(ast.Name(norm.result))
+        if self.inner is None:
+            self._worlds[key] = _world(tree, norm)
+        else:                   # the inner derivative's assumptions, and that it is not rebuilt
+            inner = self.inner._compiled[key]
+            self._worlds[key] = self.inner._worlds[key] + ((self.inner._compiled.get, key, inner),)
         return fn, src, out_nd, self._runner(fn, out_nd)
 
     def _get(self, key, args=None):
         entry = self._compiled.get(key)
+        if entry is not None and not _holds(self._worlds.get(key, ())):
+            entry = None
+            self._refresh()
         if entry is None:
             entry = self._compiled[key] = self._build(key, args)
         self._last = entry
         return entry
+
+    def _refresh(self):
+        """The world changed since a specialisation was built (a helper rebound, a closure
+        cell reassigned): parse and normalize the function again."""
+        if self.inner is None:
+            _forget(self.fun)
+            self.norm = _normalized(self.fun)
+            self.params = self.norm.params
+            self._guards = self._global_guards()
 
     def _global_guards(self):
         return () if self.norm is None else _guards(self.norm)
@@ -398,7 +524,8 @@ class Derivative:
         if self._guards:
             key += tuple(_arg_key(ns.get(n)) for ns, n in self._guards)
         entry = self._compiled.get(key)
-        if entry is None:
+        world = self._worlds.get(key)
+        if entry is None or (world and not _holds(world)):
             entry = self._get(key, args)
         self._last = entry
         try:
@@ -608,8 +735,16 @@ def _transformed(fun, mode: str, wrt_nums: tuple, args, optimize: bool, vector: 
     if guards:
         cache_key += tuple(_arg_key(ns.get(n)) for ns, n in guards)
     entry = per_fun.get(cache_key)
+    worlds = per_fun.setdefault("worlds", {})         # cache key -> what it assumed (_world)
     if entry is not None:
-        return entry
+        world = worlds.get(cache_key)
+        if not world or _holds(world):
+            return entry
+        if not isinstance(fun, Derivative):       # the world changed: transform afresh
+            _forget(fun)
+            per_fun.pop("guards", None)
+            per_fun.pop(cache_key)
+            return _transformed(fun, mode, wrt_nums, args, optimize, vector)
     from .forward import forward
     norm = _normalized_for(fun, key, args)
     params = norm.params
@@ -632,6 +767,10 @@ def _transformed(fun, mode: str, wrt_nums: tuple, args, optimize: bool, vector: 
         fn = functools.partial(fn)
         fn.__s2sad_seed__ = seed              # the keyword the cotangent is passed by
         fn.__s2sad_source__ = src
+    if isinstance(fun, Derivative):     # the inner derivative's assumptions, and that it is not rebuilt
+        worlds[cache_key] = fun._worlds[key] + ((fun._compiled.get, key, fun._compiled[key]),)
+    else:
+        worlds[cache_key] = _world(tree, norm)
     per_fun[cache_key] = fn
     return fn
 

@@ -246,6 +246,7 @@ class Normalized:
     params: list
     parsed: Parsed
     loop_names: set = field(default_factory=set)   # names assigned once per loop iteration
+    renamed: dict = field(default_factory=dict)     # new name -> the user's name it stands for
 
 
 class _Normalizer:
@@ -1309,7 +1310,56 @@ def _rename_last_definition(block, old, new) -> bool:
 
 def normalize(parsed: Parsed) -> Normalized:
     """Lower ``parsed`` to three-address SSA form (see the module docstring)."""
-    return _Normalizer(parsed).run()
+    return _rename_reserved(_Normalizer(parsed).run())
+
+
+def _runtime_value(name: str):
+    """What generated code means by a reserved name (``np``, ``unreduce`` ...)."""
+    import math
+    import numpy
+    return {"np": numpy, "math": math}.get(name, getattr(runtime, name, None))
+
+
+def _rename_reserved(norm: Normalized) -> Normalized:
+    """Generated code calls runtime helpers (``unreduce``, ``zeros_like``, ``stack`` ...) and
+    NumPy by their RESERVED names.  The normalizer renames locals that clash; this renames the
+    rest: a parameter, or a global / closure / builtin name the user's function reads that
+    means something else than the runtime's object (the user's own ``def unreduce``).  A renamed
+    free name is bound as a closure value under its new name (``unreduce_1``); the derivative
+    is guarded on the user's binding (s2sad/api.py), so rebinding it re-transforms."""
+    fn, parsed = norm.node, norm.parsed
+    names = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)}
+    params = {a.arg for a in ast.walk(fn.args) if isinstance(a, ast.arg)}
+    clash = {}
+    for name in sorted((names | params) & RESERVED):
+        if name == "s2sad" and name not in params:
+            continue
+        if name not in params:
+            value = parsed.resolve(name, Opaque(name))
+            if isinstance(value, Opaque) or value is _runtime_value(name):
+                continue
+        taken = names | params | RESERVED | set(parsed.closure) | set(clash.values())
+        k = 1
+        while f"{name}_{k}" in taken:
+            k += 1
+        clash[name] = f"{name}_{k}"
+    if not clash:
+        return norm
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Name) and node.id in clash:
+            node.id = clash[node.id]
+        elif isinstance(node, ast.arg) and node.arg in clash:
+            node.arg = clash[node.arg]
+    for name, new in clash.items():
+        norm.renamed[new] = name
+        if name not in params:
+            parsed.closure[new] = parsed.resolve(name)
+            parsed.closure.pop(name, None)
+    norm.params = [clash.get(p, p) for p in norm.params]
+    norm.loop_names = {clash.get(n, n) for n in norm.loop_names}
+    if norm.result in clash:
+        norm.result = clash[norm.result]
+    return norm
 
 
 _CACHE: dict = {}
