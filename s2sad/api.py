@@ -256,23 +256,54 @@ def _guards(norm):
 _MISSING = object()
 
 
-def _cell_get(cell):
-    """A closure cell read like a namespace, for world checks (an emptied cell is missing)."""
-    def get(_name, default):
-        try:
-            return cell.cell_contents
-        except ValueError:
-            return default
-    return get
+def _cell_contents(cell):
+    try:
+        return cell.cell_contents
+    except ValueError:                  # an emptied cell
+        return _MISSING
 
 
-def _attr_get(obj):
-    return functools.partial(getattr, obj)
+_READ = {"get": lambda h, n: h.get(n, _MISSING), "attr": lambda h, n: getattr(h, n, _MISSING),
+         "code": lambda h, n: h.__code__, "cell": lambda h, n: _cell_contents(h)}
+_FAST = {"get": "h{i}.get(n{i}, M) is v{i}", "attr": "getattr(h{i}, n{i}, M) is v{i}",
+         "code": "h{i}.__code__ is v{i}", "cell": "cell(h{i}) is v{i}"}
 
 
-def _world(tree, norm):
-    """What a derivative assumed about the world when it was built, as ``(get, name, value)``
-    checks that hold while ``get(name, _MISSING) is value``: the identity (and ``__code__``) of
+class _World:
+    """What a derivative assumed about the world: ``(kind, holder, name, value)`` checks, each
+    holding while reading ``name`` from ``holder`` (a namespace's ``get``, an attribute, a
+    function's ``__code__``, a closure cell's contents) gives ``value`` itself.  ``holds()`` is
+    one compiled chain of ``is`` comparisons on the hot path; only when one fails does it look
+    again (a number in a closure cell rebound to an equal number still holds)."""
+    __slots__ = ("checks", "fast")
+
+    def __init__(self, checks):
+        self.checks = tuple(checks)
+        env = {"M": _MISSING, "cell": _cell_contents}
+        parts = []
+        for i, (kind, holder, name, value) in enumerate(self.checks):
+            env[f"h{i}"], env[f"n{i}"], env[f"v{i}"] = holder, name, value
+            parts.append(_FAST[kind].format(i=i))
+        self.fast = eval("lambda: " + (" and ".join(parts) or "True"), env)
+
+    def holds(self) -> bool:
+        return self.fast() or all(_same(_READ[kind](holder, name), value)
+                                  for kind, holder, name, value in self.checks)
+
+    def __add__(self, checks):
+        return _World(self.checks + tuple(checks))
+
+    def __bool__(self):
+        return bool(self.checks)
+
+
+def _same(now, value) -> bool:
+    return now is value or (type(now) is type(value) and isinstance(value, (numbers.Number, str))
+                            and now == value)
+
+
+def _world(tree, norm) -> _World:
+    """What a derivative assumed about the world when it was built: the identity (and ``__code__``) of
     every global, closure and builtin function and module the function and the helpers it
     calls resolved, the attributes of modules it read (``mod.helper``), and the contents of
     the closure cells baked into the derivative.  Global numbers and arrays are read live by
@@ -281,7 +312,7 @@ def _world(tree, norm):
     norms = [norm] + [e[2] for e in getattr(tree, "_s2sad_callees", {}).values()]
     for n in norms:
         _assumptions(n, checks)
-    return tuple(checks.values())
+    return _World(checks.values())
 
 
 def _assumptions(norm, checks):
@@ -289,7 +320,7 @@ def _assumptions(norm, checks):
     fn = parsed.function
     if not isinstance(fn, types.FunctionType):
         return                                  # the CLI (never cached) or a method's wrapper
-    checks[("code", id(fn))] = (_attr_get(fn), "__code__", fn.__code__)
+    checks[("code", id(fn))] = ("code", fn, "__code__", fn.__code__)
     cells = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
     ns = parsed.namespace
     local = set(norm.params) | {n.id for n in ast.walk(norm.node)
@@ -303,24 +334,23 @@ def _assumptions(norm, checks):
         if user == parsed.bound:
             continue
         if user in cells:
+            if name not in parsed.closure:
+                continue                        # an empty cell (an error if it runs)
             cell = cells[user]
-            try:
-                value = cell.cell_contents
-            except ValueError:
-                continue
-            checks[("cell", id(cell))] = (_cell_get(cell), user, value)
+            value = parsed.closure[name]        # what was baked in, maybe before the cell changed
+            checks[("cell", id(cell))] = ("cell", cell, user, value)
         elif user in ns:
-            value = ns[user]
-            if ndim_of_value(value) is not None or not (callable(value) or
-                                                        isinstance(value, types.ModuleType)):
-                continue                        # read live by the generated code
-            checks[("global", id(ns), user)] = (ns.get, user, value)
+            value = parsed.closure[name] if name in parsed.closure else ns[user]
+            if name == user and (ndim_of_value(value) is not None or
+                                 not (callable(value) or isinstance(value, types.ModuleType))):
+                continue                        # read live by the generated code (not renamed)
+            checks[("global", id(ns), user)] = ("get", ns, user, value)
         else:
-            checks[("global", id(ns), user)] = (ns.get, user, _MISSING)   # a builtin
+            checks[("global", id(ns), user)] = ("get", ns, user, _MISSING)   # a builtin
             continue
         values[name] = value
         if isinstance(value, types.FunctionType):
-            checks[("code", id(value))] = (_attr_get(value), "__code__", value.__code__)
+            checks[("code", id(value))] = ("code", value, "__code__", value.__code__)
     for node in ast.walk(norm.node):          # module attributes: mod.helper, np.linalg.norm
         chain = []
         while isinstance(node, ast.Attribute):
@@ -333,21 +363,10 @@ def _assumptions(norm, checks):
             if not isinstance(base, (types.ModuleType, type)):
                 break
             value = getattr(base, attr, _MISSING)
-            checks[("attr", id(base), attr)] = (_attr_get(base), attr, value)
+            checks[("attr", id(base), attr)] = ("attr", base, attr, value)
             if isinstance(value, types.FunctionType):
-                checks[("code", id(value))] = (_attr_get(value), "__code__", value.__code__)
+                checks[("code", id(value))] = ("code", value, "__code__", value.__code__)
             base = value
-
-
-def _holds(world) -> bool:
-    """Whether every assumption of a derivative still holds (a number in a closure cell may
-    be rebound to an equal number)."""
-    for get, name, value in world:
-        now = get(name, _MISSING)
-        if now is not value and not (type(now) is type(value) and
-                                     isinstance(value, (numbers.Number, str)) and now == value):
-            return False
-    return True
 
 
 def _forget(fun):
@@ -468,7 +487,7 @@ class Derivative:
     def kind(self) -> str:
         return "value_and_grad" if self.with_value else "grad"
 
-    def _build(self, key, args):
+    def _build(self, key, args, retry=True):
         for i in self.argnums:
             _check_differentiable(args[i], i, self.fun.__name__)
         _check_constant_args(args, self.argnums, self.fun.__name__)
@@ -490,14 +509,18 @@ class Derivative:
         out_nd = NDims(norm.node, norm.parsed, arg_ndims).get(ast.Name(norm.result))
         if self.inner is None:
             self._worlds[key] = _world(tree, norm)
+            if retry and not self._worlds[key].holds():    # built from a stale parse
+                self._refresh()
+                return self._build(key, args, retry=False)
         else:                   # the inner derivative's assumptions, and that it is not rebuilt
             inner = self.inner._compiled[key]
-            self._worlds[key] = self.inner._worlds[key] + ((self.inner._compiled.get, key, inner),)
+            self._worlds[key] = self.inner._worlds[key] + [("get", self.inner._compiled, key, inner)]
         return fn, src, out_nd, self._runner(fn, out_nd)
 
     def _get(self, key, args=None):
         entry = self._compiled.get(key)
-        if entry is not None and not _holds(self._worlds.get(key, ())):
+        world = self._worlds.get(key)
+        if entry is not None and world is not None and not world.holds():
             entry = None
             self._refresh()
         if entry is None:
@@ -525,7 +548,7 @@ class Derivative:
             key += tuple(_arg_key(ns.get(n)) for ns, n in self._guards)
         entry = self._compiled.get(key)
         world = self._worlds.get(key)
-        if entry is None or (world and not _holds(world)):
+        if entry is None or (world is not None and not world.fast() and not world.holds()):
             entry = self._get(key, args)
         self._last = entry
         try:
@@ -720,7 +743,8 @@ def _wrt_all(fun, primals, what):
 _TRANSFORMED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
-def _transformed(fun, mode: str, wrt_nums: tuple, args, optimize: bool, vector: bool = False):
+def _transformed(fun, mode: str, wrt_nums: tuple, args, optimize: bool, vector: bool = False,
+                 retry: bool = True):
     """The compiled forward (``mode="jvp"``) or seeded reverse (``mode="vjp"``) derivative of
     ``fun`` for arguments like ``args``, cached per function, mode and argument kinds."""
     key = tuple(map(_arg_key, args))
@@ -738,7 +762,7 @@ def _transformed(fun, mode: str, wrt_nums: tuple, args, optimize: bool, vector: 
     worlds = per_fun.setdefault("worlds", {})         # cache key -> what it assumed (_world)
     if entry is not None:
         world = worlds.get(cache_key)
-        if not world or _holds(world):
+        if not world or world.holds():
             return entry
         if not isinstance(fun, Derivative):       # the world changed: transform afresh
             _forget(fun)
@@ -768,9 +792,13 @@ def _transformed(fun, mode: str, wrt_nums: tuple, args, optimize: bool, vector: 
         fn.__s2sad_seed__ = seed              # the keyword the cotangent is passed by
         fn.__s2sad_source__ = src
     if isinstance(fun, Derivative):     # the inner derivative's assumptions, and that it is not rebuilt
-        worlds[cache_key] = fun._worlds[key] + ((fun._compiled.get, key, fun._compiled[key]),)
+        worlds[cache_key] = fun._worlds[key] + [("get", fun._compiled, key, fun._compiled[key])]
     else:
         worlds[cache_key] = _world(tree, norm)
+        if retry and not worlds[cache_key].holds():        # built from a stale parse
+            _forget(fun)
+            per_fun.pop("guards", None)
+            return _transformed(fun, mode, wrt_nums, args, optimize, vector, retry=False)
     per_fun[cache_key] = fn
     return fn
 

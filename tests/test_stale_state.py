@@ -378,3 +378,19 @@ def local_named_like_runtime(x):
 
 def test_local_named_like_a_runtime_helper(optimize):
     Derivatives(local_named_like_runtime, optimize).check()
+
+
+batch_array = np.array([1.0, 2.0, 3.0])                    # a global array named like a runtime helper
+
+
+def reads_array_named_batch_array(x):
+    return np.sum(np.sin(batch_array * x))
+
+
+def test_global_array_named_like_a_runtime_helper(monkeypatch, optimize):
+    d = Derivatives(reads_array_named_batch_array, optimize)
+    d.check()
+    monkeypatch.setitem(globals(), "batch_array", np.array([-2.0, 0.5, 1.5]))
+    d.check()
+    monkeypatch.setitem(globals(), "batch_array", 0.75)
+    d.check()
