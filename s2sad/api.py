@@ -341,8 +341,7 @@ def _assumptions(norm, checks):
             checks[("cell", id(cell))] = ("cell", cell, user, value)
         elif user in ns:
             value = parsed.closure[name] if name in parsed.closure else ns[user]
-            if name == user and (ndim_of_value(value) is not None or
-                                 not (callable(value) or isinstance(value, types.ModuleType))):
+            if name == user and (ndim_of_value(value) is not None or isinstance(value, (str, bytes))):
                 continue                        # read live by the generated code (not renamed)
             checks[("global", id(ns), user)] = ("get", ns, user, value)
         else:
@@ -351,6 +350,7 @@ def _assumptions(norm, checks):
         values[name] = value
         if isinstance(value, types.FunctionType):
             checks[("code", id(value))] = ("code", value, "__code__", value.__code__)
+            checks[("defaults", id(value))] = ("attr", value, "__defaults__", value.__defaults__)
     for node in ast.walk(norm.node):          # module attributes: mod.helper, np.linalg.norm
         chain = []
         while isinstance(node, ast.Attribute):

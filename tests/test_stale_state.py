@@ -394,3 +394,74 @@ def test_global_array_named_like_a_runtime_helper(monkeypatch, optimize):
     d.check()
     monkeypatch.setitem(globals(), "batch_array", 0.75)
     d.check()
+
+
+# --- objects, helpers' closures and defaults ---------------------------------------------------
+
+class Scaler:
+    def __init__(self, a):
+        self.a = a
+
+    def apply(self, v):
+        return self.a * v * v
+
+
+SCALER = Scaler(2.0)
+
+
+def uses_scaler(x):
+    return np.sum(SCALER.apply(x) + x)
+
+
+def test_global_object_rebound_or_changed(monkeypatch, optimize):
+    d = Derivatives(uses_scaler, optimize)
+    d.check()
+    monkeypatch.setitem(globals(), "SCALER", Scaler(5.0))      # another object: re-transformed
+    d.check()
+    SCALER.a = -1.5                                             # an attribute: read live
+    d.check()
+
+
+def make_scaled_sine(c):
+    def scaled_sine(v):
+        return c * np.sin(v)
+
+    def set_c(value):
+        nonlocal c
+        c = value
+    return scaled_sine, set_c
+
+
+scaled_sine, set_sine_scale = make_scaled_sine(2.0)
+
+
+def uses_scaled_sine(x):
+    return np.sum(scaled_sine(x) * x)
+
+
+def test_helper_closure_cell_rebound(optimize):
+    set_sine_scale(2.0)
+    d = Derivatives(uses_scaled_sine, optimize)
+    d.check()
+    set_sine_scale(-3.0)
+    d.check()
+    set_sine_scale(2.0)
+
+
+def with_default(v, s=2.0):
+    return s * v * v
+
+
+def uses_default(x):
+    return np.sum(with_default(x) * np.cos(x))
+
+
+def test_helper_defaults_replaced(optimize):
+    saved = with_default.__defaults__
+    try:
+        d = Derivatives(uses_default, optimize)
+        d.check()
+        with_default.__defaults__ = (3.0,)
+        d.check()
+    finally:
+        with_default.__defaults__ = saved
