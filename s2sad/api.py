@@ -297,6 +297,9 @@ class _World:
         return bool(self.checks)
 
 
+_NOTHING = _World(())
+
+
 def _same(now, value) -> bool:
     return now is value or (type(now) is type(value) and isinstance(value, (numbers.Number, str))
                             and now == value)
@@ -514,7 +517,8 @@ class Derivative:
                 return self._build(key, args, retry=False)
         else:                   # the inner derivative's assumptions, and that it is not rebuilt
             inner = self.inner._compiled[key]
-            self._worlds[key] = self.inner._worlds[key] + [("get", self.inner._compiled, key, inner)]
+            self._worlds[key] = self.inner._worlds.get(key, _NOTHING) + \
+                [("get", self.inner._compiled, key, inner)]
         return fn, src, out_nd, self._runner(fn, out_nd)
 
     def _get(self, key, args=None):
@@ -792,7 +796,8 @@ def _transformed(fun, mode: str, wrt_nums: tuple, args, optimize: bool, vector: 
         fn.__s2sad_seed__ = seed              # the keyword the cotangent is passed by
         fn.__s2sad_source__ = src
     if isinstance(fun, Derivative):     # the inner derivative's assumptions, and that it is not rebuilt
-        worlds[cache_key] = fun._worlds[key] + [("get", fun._compiled, key, fun._compiled[key])]
+        worlds[cache_key] = fun._worlds.get(key, _NOTHING) + \
+            [("get", fun._compiled, key, fun._compiled[key])]
     else:
         worlds[cache_key] = _world(tree, norm)
         if retry and not worlds[cache_key].holds():        # built from a stale parse

@@ -465,3 +465,23 @@ def test_helper_defaults_replaced(optimize):
         d.check()
     finally:
         with_default.__defaults__ = saved
+
+
+def scalar_helper(v):
+    return v * v
+
+
+def scalar_f(x):
+    return scalar_helper(x) * np.sin(x)
+
+
+def test_grad_of_grad_after_a_rebinding(monkeypatch, optimize):
+    gg = s2sad.grad(s2sad.grad(scalar_f, optimize=optimize), optimize=optimize)
+
+    def fd2(x, eps=1e-4):
+        return (scalar_f(x + eps) - 2 * scalar_f(x) + scalar_f(x - eps)) / (eps * eps)
+    assert gg(0.7) == pytest.approx(fd2(0.7), rel=1e-5)
+    monkeypatch.setitem(globals(), "scalar_helper", np.exp)
+    assert gg(0.7) == pytest.approx(fd2(0.7), rel=1e-5)
+    monkeypatch.setitem(globals(), "scalar_helper", cube)
+    assert gg(0.7) == pytest.approx(fd2(0.7), rel=1e-5)
