@@ -105,6 +105,23 @@ def through_module(x):
 
 def through_builtin(x):
     return np.sum(abs(x) * x)
+
+
+def reversed(seq):                  # globals named like builtins the generated code calls
+    return seq[::-1]
+
+
+def len(seq):
+    return 2
+
+
+def loops_over_a_list(x):
+    total = 0.0
+    for w in [1.0, 2.0, 3.0]:
+        total = total + w * np.sin(x * w)
+    for i in range(3):
+        total = total + reversed(x)[i] * x[i]
+    return np.sum(total) + len(x) * np.sum(x)
 '''
 
 LIB = '''
@@ -186,6 +203,10 @@ def test_builtin_shadowed_later(module, optimize):
     d.check(X + 2.0)
     del module.abs
     d.check(X + 2.0)
+
+
+def test_globals_named_like_builtins_generated_code_calls(module, optimize):
+    Derivatives(module.loops_over_a_list, optimize).check()
 
 
 def test_rebinding_back_and_forth_keeps_the_cache_bounded(module):
@@ -485,3 +506,14 @@ def test_grad_of_grad_after_a_rebinding(monkeypatch, optimize):
     assert gg(0.7) == pytest.approx(fd2(0.7), rel=1e-5)
     monkeypatch.setitem(globals(), "scalar_helper", cube)
     assert gg(0.7) == pytest.approx(fd2(0.7), rel=1e-5)
+
+
+def stack_in_a_loop(x):
+    t = 0.0
+    for i in range(3):
+        t = t + np.sum(stack(x, x) * np.sin(x)) * i
+    return t
+
+
+def test_helper_named_like_the_tape_in_a_loop(optimize):
+    Derivatives(stack_in_a_loop, optimize).check(second_order=False)
