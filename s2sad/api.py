@@ -253,6 +253,136 @@ def _guards(norm):
     return tuple(guards)
 
 
+_MISSING = object()
+
+
+def _cell_contents(cell):
+    try:
+        return cell.cell_contents
+    except ValueError:                  # an emptied cell
+        return _MISSING
+
+
+_READ = {"get": lambda h, n: h.get(n, _MISSING), "attr": lambda h, n: getattr(h, n, _MISSING),
+         "code": lambda h, n: h.__code__, "cell": lambda h, n: _cell_contents(h)}
+_FAST = {"get": "h{i}.get(n{i}, M) is v{i}", "attr": "getattr(h{i}, n{i}, M) is v{i}",
+         "code": "h{i}.__code__ is v{i}", "cell": "cell(h{i}) is v{i}"}
+
+
+class _World:
+    """What a derivative assumed about the world: ``(kind, holder, name, value)`` checks, each
+    holding while reading ``name`` from ``holder`` (a namespace's ``get``, an attribute, a
+    function's ``__code__``, a closure cell's contents) gives ``value`` itself.  ``holds()`` is
+    one compiled chain of ``is`` comparisons on the hot path; only when one fails does it look
+    again (a number in a closure cell rebound to an equal number still holds)."""
+    __slots__ = ("checks", "fast")
+
+    def __init__(self, checks):
+        self.checks = tuple(checks)
+        env = {"M": _MISSING, "cell": _cell_contents}
+        parts = []
+        for i, (kind, holder, name, value) in enumerate(self.checks):
+            env[f"h{i}"], env[f"n{i}"], env[f"v{i}"] = holder, name, value
+            parts.append(_FAST[kind].format(i=i))
+        self.fast = eval("lambda: " + (" and ".join(parts) or "True"), env)
+
+    def holds(self) -> bool:
+        return self.fast() or all(_same(_READ[kind](holder, name), value)
+                                  for kind, holder, name, value in self.checks)
+
+    def __add__(self, checks):
+        return _World(self.checks + tuple(checks))
+
+    def __bool__(self):
+        return bool(self.checks)
+
+
+_NOTHING = _World(())
+
+
+def _same(now, value) -> bool:
+    return now is value or (type(now) is type(value) and isinstance(value, (numbers.Number, str))
+                            and now == value)
+
+
+def _world(tree, norm) -> _World:
+    """What a derivative assumed about the world when it was built: the identity (and ``__code__``) of
+    every global, closure and builtin function and module the function and the helpers it
+    calls resolved, the attributes of modules it read (``mod.helper``), and the contents of
+    the closure cells baked into the derivative.  Global numbers and arrays are read live by
+    the generated code (their kinds are guarded by ``_guards``)."""
+    checks = {}
+    norms = [norm] + [e[2] for e in getattr(tree, "_s2sad_callees", {}).values()]
+    for n in norms:
+        _assumptions(n, checks)
+    return _World(checks.values())
+
+
+def _assumptions(norm, checks):
+    parsed = norm.parsed
+    fn = parsed.function
+    if not isinstance(fn, types.FunctionType):
+        return                                  # the CLI (never cached) or a method's wrapper
+    checks[("code", id(fn))] = ("code", fn, "__code__", fn.__code__)
+    cells = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
+    ns = parsed.namespace
+    local = set(norm.params) | {n.id for n in ast.walk(norm.node)
+                                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    free = {}
+    for node in ast.walk(norm.node):
+        if isinstance(node, ast.Name) and node.id not in local:
+            free[node.id] = norm.renamed.get(node.id, node.id)
+    values = {}
+    for name, user in free.items():
+        if user == parsed.bound:
+            continue
+        if user in cells:
+            if name not in parsed.closure:
+                continue                        # an empty cell (an error if it runs)
+            cell = cells[user]
+            value = parsed.closure[name]        # what was baked in, maybe before the cell changed
+            checks[("cell", id(cell))] = ("cell", cell, user, value)
+        elif user in ns:
+            value = parsed.closure[name] if name in parsed.closure else ns[user]
+            if name == user and (ndim_of_value(value) is not None or isinstance(value, (str, bytes))):
+                continue                        # read live by the generated code (not renamed)
+            checks[("global", id(ns), user)] = ("get", ns, user, value)
+        else:
+            checks[("global", id(ns), user)] = ("get", ns, user, _MISSING)   # a builtin
+            continue
+        values[name] = value
+        if isinstance(value, types.FunctionType):
+            checks[("code", id(value))] = ("code", value, "__code__", value.__code__)
+            checks[("defaults", id(value))] = ("attr", value, "__defaults__", value.__defaults__)
+    for node in ast.walk(norm.node):          # module attributes: mod.helper, np.linalg.norm
+        chain = []
+        while isinstance(node, ast.Attribute):
+            chain.append(node.attr)
+            node = node.value
+        if not chain or not isinstance(node, ast.Name) or node.id not in values:
+            continue
+        base = values[node.id]
+        for attr in reversed(chain):
+            if not isinstance(base, (types.ModuleType, type)):
+                break
+            value = getattr(base, attr, _MISSING)
+            checks[("attr", id(base), attr)] = ("attr", base, attr, value)
+            if isinstance(value, types.FunctionType):
+                checks[("code", id(value))] = ("code", value, "__code__", value.__code__)
+            base = value
+
+
+def _forget(fun):
+    """Drop the parsed and normalized forms of ``fun`` and of every helper (they hold closure
+    values and resolved functions): the next transformation reads the world afresh."""
+    from . import normalize as normalize_module
+    try:
+        _PARSED.pop(fun, None)
+    except TypeError:
+        pass
+    normalize_module._CACHE.clear()
+
+
 class _Attributes:
     """An object's attributes read like a namespace (``.get``), for specialisation guards."""
     __slots__ = ("obj",)
@@ -349,6 +479,7 @@ class Derivative:
         self._nparams = len(self.params)
         self._guards = self._global_guards()
         self._compiled = {}
+        self._worlds = {}                # key -> what its derivative assumed (see _world)
         self._checked = set()
         self._last = None
         functools.update_wrapper(self, fun, updated=() if self.inner is not None else
@@ -359,7 +490,7 @@ class Derivative:
     def kind(self) -> str:
         return "value_and_grad" if self.with_value else "grad"
 
-    def _build(self, key, args):
+    def _build(self, key, args, retry=True):
         for i in self.argnums:
             _check_differentiable(args[i], i, self.fun.__name__)
         _check_constant_args(args, self.argnums, self.fun.__name__)
@@ -379,14 +510,36 @@ class Derivative:
             fn, src = emit.compile_derivative(tree, norm.parsed, label=name)
         fn = _positional(fn, norm)
         out_nd = NDims(norm.node, norm.parsed, arg_ndims).get(ast.Name(norm.result))
+        if self.inner is None:
+            self._worlds[key] = _world(tree, norm)
+            if retry and not self._worlds[key].holds():    # built from a stale parse
+                self._refresh()
+                return self._build(key, args, retry=False)
+        else:                   # the inner derivative's assumptions, and that it is not rebuilt
+            inner = self.inner._compiled[key]
+            self._worlds[key] = self.inner._worlds.get(key, _NOTHING) + \
+                [("get", self.inner._compiled, key, inner)]
         return fn, src, out_nd, self._runner(fn, out_nd)
 
     def _get(self, key, args=None):
         entry = self._compiled.get(key)
+        world = self._worlds.get(key)
+        if entry is not None and world is not None and not world.holds():
+            entry = None
+            self._refresh()
         if entry is None:
             entry = self._compiled[key] = self._build(key, args)
         self._last = entry
         return entry
+
+    def _refresh(self):
+        """The world changed since a specialisation was built (a helper rebound, a closure
+        cell reassigned): parse and normalize the function again."""
+        if self.inner is None:
+            _forget(self.fun)
+            self.norm = _normalized(self.fun)
+            self.params = self.norm.params
+            self._guards = self._global_guards()
 
     def _global_guards(self):
         return () if self.norm is None else _guards(self.norm)
@@ -398,7 +551,8 @@ class Derivative:
         if self._guards:
             key += tuple(_arg_key(ns.get(n)) for ns, n in self._guards)
         entry = self._compiled.get(key)
-        if entry is None:
+        world = self._worlds.get(key)
+        if entry is None or (world is not None and not world.fast() and not world.holds()):
             entry = self._get(key, args)
         self._last = entry
         try:
@@ -593,7 +747,8 @@ def _wrt_all(fun, primals, what):
 _TRANSFORMED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
-def _transformed(fun, mode: str, wrt_nums: tuple, args, optimize: bool, vector: bool = False):
+def _transformed(fun, mode: str, wrt_nums: tuple, args, optimize: bool, vector: bool = False,
+                 retry: bool = True):
     """The compiled forward (``mode="jvp"``) or seeded reverse (``mode="vjp"``) derivative of
     ``fun`` for arguments like ``args``, cached per function, mode and argument kinds."""
     key = tuple(map(_arg_key, args))
@@ -608,8 +763,16 @@ def _transformed(fun, mode: str, wrt_nums: tuple, args, optimize: bool, vector: 
     if guards:
         cache_key += tuple(_arg_key(ns.get(n)) for ns, n in guards)
     entry = per_fun.get(cache_key)
+    worlds = per_fun.setdefault("worlds", {})         # cache key -> what it assumed (_world)
     if entry is not None:
-        return entry
+        world = worlds.get(cache_key)
+        if not world or world.holds():
+            return entry
+        if not isinstance(fun, Derivative):       # the world changed: transform afresh
+            _forget(fun)
+            per_fun.pop("guards", None)
+            per_fun.pop(cache_key)
+            return _transformed(fun, mode, wrt_nums, args, optimize, vector)
     from .forward import forward
     norm = _normalized_for(fun, key, args)
     params = norm.params
@@ -632,6 +795,15 @@ def _transformed(fun, mode: str, wrt_nums: tuple, args, optimize: bool, vector: 
         fn = functools.partial(fn)
         fn.__s2sad_seed__ = seed              # the keyword the cotangent is passed by
         fn.__s2sad_source__ = src
+    if isinstance(fun, Derivative):     # the inner derivative's assumptions, and that it is not rebuilt
+        worlds[cache_key] = fun._worlds.get(key, _NOTHING) + \
+            [("get", fun._compiled, key, fun._compiled[key])]
+    else:
+        worlds[cache_key] = _world(tree, norm)
+        if retry and not worlds[cache_key].holds():        # built from a stale parse
+            _forget(fun)
+            per_fun.pop("guards", None)
+            return _transformed(fun, mode, wrt_nums, args, optimize, vector, retry=False)
     per_fun[cache_key] = fn
     return fn
 

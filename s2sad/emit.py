@@ -9,6 +9,7 @@ derivative of a derivative is taken.
 from __future__ import annotations
 
 import ast
+import builtins
 import itertools
 import linecache
 import math
@@ -79,7 +80,9 @@ def to_source(tree: ast.AST, *, use_astor: bool | None = None) -> str:
 
 def runtime_namespace() -> dict:
     """The names generated code may use besides the user's own."""
+    from .normalize import GENERATED_BUILTINS
     ns = {name: getattr(runtime, name) for name in runtime.__all__}
+    ns.update((name, getattr(builtins, name)) for name in GENERATED_BUILTINS)
     ns["np"] = np
     ns["math"] = math
     return ns

@@ -44,8 +44,12 @@ from . import rules, runtime
 from .errors import UnsupportedSyntaxError
 from .parse import Opaque, Parsed, StaticFunction
 
+# Builtins the generated code calls itself (loops over sequences, reversed loops, rule templates):
+# bound to the builtins in the derivative, so a user's global of that name never stands in.
+GENERATED_BUILTINS = ("abs", "float", "len", "list", "min", "range", "reversed", "slice", "sum")
+
 # Names the generated code reserves for itself.
-RESERVED = {"np", "math", "s2sad"} | set(runtime.__all__)
+RESERVED = {"np", "math", "s2sad"} | set(runtime.__all__) | set(GENERATED_BUILTINS)
 
 _HINTS = {
     ast.Try: "move the try/except outside the differentiated function",
@@ -249,6 +253,7 @@ class Normalized:
     parsed: Parsed
     loop_names: set = field(default_factory=set)   # names assigned once per loop iteration
     user_names: dict = field(default_factory=dict)  # SSA version -> the user's name (h_1 -> h)
+    renamed: dict = field(default_factory=dict)     # new name -> the user's name it stands for
 
 
 class _Normalizer:
@@ -1423,7 +1428,61 @@ def _rename_last_definition(block, old, new) -> bool:
 
 def normalize(parsed: Parsed) -> Normalized:
     """Lower ``parsed`` to three-address SSA form (see the module docstring)."""
-    return _Normalizer(parsed).run()
+    renamed = _rename_reserved(parsed)
+    norm = _Normalizer(parsed).run()
+    norm.renamed = renamed
+    return norm
+
+
+def _runtime_value(name: str):
+    """What generated code means by a reserved name (``np``, ``unreduce``, ``len`` ...)."""
+    import builtins
+    import math
+    import numpy
+    if name in GENERATED_BUILTINS:
+        return getattr(builtins, name)
+    return {"np": numpy, "math": math}.get(name, getattr(runtime, name, None))
+
+
+def _rename_reserved(parsed: Parsed) -> dict:
+    """Generated code calls runtime helpers (``unreduce``, ``zeros_like``, ``stack`` ...), NumPy
+    and a few builtins (``len``, ``range`` ...) by their RESERVED names.  Before lowering (so the
+    names the normalizer itself writes, ``range(len(xs))``, keep meaning the builtins), every
+    occurrence in the user's function of a reserved name that is a parameter, or that resolves
+    (global, closure, builtin) to something else than the runtime's object (the user's own
+    ``def unreduce``), is renamed (``unreduce_1``); a resolved one is bound as a closure value
+    under its new name, and the derivative is guarded on the user's binding (s2sad/api.py), so
+    rebinding it re-transforms.  Locals that clash are left to the normalizer's versions.
+    Returns new name -> the user's name."""
+    fn = parsed.node
+    names = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)}
+    args = {a.arg for a in ast.walk(fn) if isinstance(a, ast.arg)}
+    params = {a.arg for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs}
+    clash, bind = {}, {}
+    for name in sorted((names | params) & RESERVED):
+        if name not in params:
+            value = parsed.resolve(name, Opaque(name))
+            if isinstance(value, Opaque) or value is _runtime_value(name) or \
+                    (name == "s2sad" and getattr(value, "__name__", None) == "s2sad"):
+                continue
+            bind[name] = value
+        taken = names | args | RESERVED | set(parsed.closure) | set(clash.values())
+        k = 1
+        while f"{name}_{k}" in taken:
+            k += 1
+        clash[name] = f"{name}_{k}"
+    if not clash:
+        return {}
+    fn = parsed.node = copy.deepcopy(fn)
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Name) and node.id in clash:
+            node.id = clash[node.id]
+        elif isinstance(node, ast.arg) and node.arg in clash:
+            node.arg = clash[node.arg]
+    for name, value in bind.items():
+        parsed.closure[clash[name]] = value
+        parsed.closure.pop(name, None)
+    return {new: name for name, new in clash.items()}
 
 
 _CACHE: dict = {}
