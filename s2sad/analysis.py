@@ -247,6 +247,9 @@ class NDims:
                     continue
                 nd = BOTTOM
                 for v in values:
+                    if isinstance(v, ast.Constant) and v.value is None:
+                        continue        # a name bound before its value (a flag's result, a
+                                        # loop name): no arithmetic ever sees the None
                     d = self.of(v)
                     if nd is BOTTOM:
                         nd = d

@@ -112,6 +112,15 @@ class DerivativeTransformer:
                     if isinstance(n, ast.Name) and n.id == primal and isinstance(n.ctx, ast.Load))
         return reads == self.load_counts[primal]
 
+    def bound_only_in(self, block, primal) -> bool:
+        """True when every assignment of ``primal`` is inside ``block`` and it is not a loop
+        name: after ``block``, it is bound only on the paths through ``block``, so only those
+        read it (a branch without it needs no zero derivative for it)."""
+        if primal in self.loop_names:
+            return False
+        counts = _assignment_counts(block)
+        return bool(counts[primal]) and counts[primal] == self.assign_counts[primal]
+
     def carried_by(self, loop) -> set:
         """The names ``loop`` carries across its iterations (its loop names)."""
         carried = getattr(loop, "_s2sad_carried", None)
