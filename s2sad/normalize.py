@@ -412,7 +412,7 @@ class _Normalizer:
         if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
                 and isinstance(body[0].value.value, str):
             body = body[1:]                         # the docstring
-        body = copy.deepcopy(body)
+        body = [copy_tree(st) for st in body]
         body = self._lower_loop_else(body)
         body = self._lower_loop_returns(body)
         body = _restructure(body, self._flag)
@@ -993,7 +993,18 @@ class _Normalizer:
         return ast.Name(e.id, ast.Load())
 
     def e_BinOp(self, e):
-        left = self.atom(e.left)
+        # a left-deep chain (x*1 + x*2 + ... , thousands of terms) is lowered in a loop, not
+        # by recursion: one temporary per inner operation, evaluated in Python's order
+        chain = [e]
+        while isinstance(chain[-1].left, ast.BinOp) and not getattr(chain[-1].left, "_s2sad_done", False):
+            chain.append(chain[-1].left)
+        left = self.atom(chain[-1].left)
+        for inner in reversed(chain[1:]):
+            value = ast.copy_location(ast.BinOp(left=left, op=inner.op, right=self.atom(inner.right)), inner)
+            name = self.temp()
+            self.emit(ast.Assign(targets=[ast.Name(name, ast.Store())], value=value), like=inner)
+            left = ast.Name(name, ast.Load())
+            left._s2sad_done = True
         right = self.atom(e.right)
         return ast.BinOp(left=left, op=e.op, right=right)
 
@@ -1375,9 +1386,72 @@ def _rename_last_definition(block, old, new) -> bool:
     return False
 
 
+def copy_tree(node):
+    """``copy.deepcopy`` of an AST without recursion (an expression may be thousands deep)."""
+    def shallow(n):
+        new = n.__class__.__new__(n.__class__)
+        new.__dict__.update(n.__dict__)
+        return new
+    root = shallow(node)
+    stack = [root]
+    while stack:
+        new = stack.pop()
+        for key, value in list(new.__dict__.items()):
+            if isinstance(value, ast.AST):
+                value = shallow(value)
+                stack.append(value)
+                setattr(new, key, value)
+            elif isinstance(value, list):
+                items = [shallow(v) if isinstance(v, ast.AST) else v for v in value]
+                stack.extend(v for v in items if isinstance(v, ast.AST))
+                setattr(new, key, items)
+    return root
+
+
+def expression_depth(node) -> int:
+    """How deeply the expressions under ``node`` nest (computed without recursion)."""
+    deepest, stack = 0, [(node, 0)]
+    while stack:
+        n, d = stack.pop()
+        if isinstance(n, ast.expr):
+            d += 1
+            deepest = max(deepest, d)
+        stack.extend((c, d) for c in ast.iter_child_nodes(n))
+    return deepest
+
+
+def too_deep(parsed: Parsed, exc: RecursionError) -> UnsupportedSyntaxError:
+    """The error for a program s2sad cannot transform within Python's recursion limit: at the
+    statement whose expression nests most deeply."""
+    worst, depth = parsed.node, 0
+    stack = list(parsed.node.body)
+    while stack:
+        st = stack.pop()
+        own = [c for c in ast.iter_child_nodes(st) if isinstance(c, ast.expr)]
+        d = max((expression_depth(c) for c in own), default=0)
+        if d > depth:
+            worst, depth = st, d
+        for key in ("body", "orelse"):
+            stack.extend(getattr(st, key, None) or [])
+    return parsed.error(UnsupportedSyntaxError, worst,
+                        f"s2sad does not support an expression nested {depth} levels deep here "
+                        f"(Python's recursion limit: {exc})",
+                        hint="split the expression into several statements with intermediate "
+                             "variables (sums and products of many terms are fine; deeply nested "
+                             "calls or parentheses are not)")
+
+
 def normalize(parsed: Parsed) -> Normalized:
-    """Lower ``parsed`` to three-address SSA form (see the module docstring)."""
-    return _Normalizer(parsed).run()
+    """Lower ``parsed`` to three-address SSA form (see the module docstring).
+
+    Long left-deep operator chains are lowered iteratively, so the output (flat three-address
+    code) has bounded nesting whatever the input's; an expression nested too deeply for the
+    rest raises :class:`UnsupportedSyntaxError` at its statement, never ``RecursionError``.
+    """
+    try:
+        return _Normalizer(parsed).run()
+    except RecursionError as exc:
+        raise too_deep(parsed, exc) from None
 
 
 _CACHE: dict = {}

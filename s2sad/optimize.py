@@ -165,13 +165,19 @@ def live_names(tree: ast.FunctionDef) -> set:
             conditional.append(({base}, _loads(s) - {base}))
         elif isinstance(s, (ast.Assign, ast.AugAssign, ast.Expr, ast.Raise, ast.Assert)):
             live |= _loads(s)
-    changed = True
-    while changed:
-        changed = False
-        for triggers, reads in conditional:
-            if triggers & live and not reads <= live:
-                live |= reads
-                changed = True
+    # a worklist: each statement's reads become live once, when its target first does
+    by_trigger: dict = {}
+    for triggers, reads in conditional:
+        for t in triggers:
+            by_trigger.setdefault(t, []).append(reads)
+    work = [n for n in live if n in by_trigger]
+    while work:
+        for reads in by_trigger.pop(work.pop(), ()):
+            for n in reads:
+                if n not in live:
+                    live.add(n)
+                    if n in by_trigger:
+                        work.append(n)
     return live
 
 

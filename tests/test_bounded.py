@@ -189,3 +189,52 @@ def test_name_bound_on_some_paths(optimize, x):
     assert tangent == pytest.approx(fd_jvp(bound_on_some_paths, (x,), (1.0,)), rel=1e-6)
     exact = {-1.5: 2.0, 0.5: 18.0, 2.0: 18 * x}[x]
     assert float(s2sad.hessian(bound_on_some_paths, optimize=optimize)(x)) == pytest.approx(exact)
+
+
+# --- long expressions ---------------------------------------------------------------------------
+
+N_TERMS = 2000
+
+
+def test_long_sum_exact(tmp_path):
+    # a flat sum of N_TERMS products (recursion depth N_TERMS in the AST): lowered iteratively
+    f = _load("def f(x):\n    return " + " + ".join(f"x * {i}" for i in range(1, N_TERMS + 1)) + "\n",
+              tmp_path)
+    slope = N_TERMS * (N_TERMS + 1) / 2
+    assert s2sad.grad(f)(0.3) == pytest.approx(slope, rel=1e-12)
+    assert s2sad.jvp(f, (0.3,), (1.0,))[1] == pytest.approx(slope, rel=1e-12)
+
+
+@pytest.mark.parametrize("op", ["-", "*"])
+def test_long_chain_both_modes(op, optimize, tmp_path):
+    n = 400
+    terms = [f"(1.0 + x * {1.0 / i:.6f})" for i in range(1, n + 1)]
+    f = _load(f"def f(x):\n    return {f' {op} '.join(terms)}\n", tmp_path)
+    check_grad(f, 0.3, optimize=optimize)
+    _, tangent = s2sad.jvp(f, (0.3,), (1.0,), optimize=optimize)
+    assert tangent == pytest.approx(fd_jvp(f, (0.3,), (1.0,)), rel=1e-6)
+
+
+def test_deeply_nested_calls(tmp_path):
+    # Python's own parser allows at most 200 nested parentheses: 150 nested calls transform
+    depth = 150
+    f = _load("import numpy as np\n\ndef f(x):\n    return " + "np.sin(" * depth + "x" + ")" * depth + "\n",
+              tmp_path)
+    check_grad(f, 0.7)
+    _, tangent = s2sad.jvp(f, (0.7,), (1.0,))
+    assert tangent == pytest.approx(fd_jvp(f, (0.7,), (1.0,)), rel=1e-6)
+
+
+def test_too_deep_is_refused_at_its_line(tmp_path):
+    # a right-deep chain needs no parentheses (x ** x ** ...); too deep for the recursion
+    # limit, it is refused with the statement's line, before the function runs
+    depth = 900
+    src = ("ran = []\n\ndef f(x):\n    ran.append(1)\n    y = x * 2.0\n"
+           "    z = " + " ** ".join(["y"] * depth) + "\n    return z\n")
+    f = _load(src, tmp_path)
+    with pytest.raises(s2sad.S2SADError) as info:
+        s2sad.grad(f)(0.5)
+    assert isinstance(info.value, s2sad.UnsupportedSyntaxError)
+    assert "line 6" in str(info.value) or ":6" in str(info.value), str(info.value)
+    assert "split the expression" in str(info.value)
+    assert f.__globals__["ran"] == []
