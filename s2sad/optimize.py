@@ -250,7 +250,8 @@ def remove_dead_stores(tree: ast.FunctionDef) -> ast.FunctionDef:
                 target = s.targets[0].id
                 if target in overwritten:
                     continue
-                overwritten = (overwritten | {target}) - _loads(s.value)
+                overwritten.add(target)          # in place: linear in the block
+                overwritten -= _loads(s.value)
             else:
                 overwritten -= _loads(s)
                 if isinstance(s, (ast.If, ast.For, ast.While)):
