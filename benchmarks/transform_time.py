@@ -4,7 +4,8 @@ Programs: straight-line functions of n statements mixing scalar and array
 operations, and a function of many consecutive small loops.  For each it
 times parse, normalize, analysis (activity and ndims), reverse (the
 transformer; it runs its own analyses again), optimize and emit (source +
-compile), and prints a markdown table of the medians.
+compile), and prints a markdown table of the medians, in CPU seconds of this
+process (time.process_time: the machine may be shared).
 
     python benchmarks/transform_time.py            # n = 100, 300, 1000, 3000; 300 loops
     python benchmarks/transform_time.py --quick    # n = 100, 300; 100 loops; one repeat
@@ -22,13 +23,11 @@ import tempfile
 import time
 from pathlib import Path
 
-try:
-    import s2sad
-except ImportError:  # run from a source checkout without installing
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    import s2sad
+# the checkout this script is in (not an installed s2sad)
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import s2sad  # noqa: E402
 
-from s2sad import emit
+from s2sad import emit  # noqa: E402
 from s2sad.analysis import Activity, NDims
 from s2sad.normalize import normalize
 from s2sad.optimize import optimize
@@ -81,26 +80,26 @@ STAGES = ("parse", "normalize", "analysis", "reverse", "optimize", "emit")
 
 def time_stages(f) -> dict:
     out = {}
-    t = time.perf_counter()
+    t = time.process_time()
     parsed = parse_function(f)
-    out["parse"] = time.perf_counter() - t
-    t = time.perf_counter()
+    out["parse"] = time.process_time() - t
+    t = time.process_time()
     norm = normalize(parsed)
-    out["normalize"] = time.perf_counter() - t
+    out["normalize"] = time.process_time() - t
     arg_ndims = {"x": 1, "s": 0}
-    t = time.perf_counter()
+    t = time.process_time()
     Activity(norm.node, parsed, {"x", "s"}, {norm.result})
     NDims(norm.node, parsed, arg_ndims)
-    out["analysis"] = time.perf_counter() - t
-    t = time.perf_counter()
+    out["analysis"] = time.process_time() - t
+    t = time.process_time()
     tree = reverse(norm, ["x", "s"], arg_ndims, multi=True, name="grad_f")
-    out["reverse"] = time.perf_counter() - t
-    t = time.perf_counter()
+    out["reverse"] = time.process_time() - t
+    t = time.process_time()
     tree = optimize(tree)
-    out["optimize"] = time.perf_counter() - t
-    t = time.perf_counter()
+    out["optimize"] = time.process_time() - t
+    t = time.process_time()
     emit.compile_derivative(tree, parsed, label="grad_f")
-    out["emit"] = time.perf_counter() - t
+    out["emit"] = time.process_time() - t
     out["total"] = sum(out[s] for s in STAGES)
     return out
 
