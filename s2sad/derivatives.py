@@ -136,15 +136,22 @@ class DerivativeTransformer:
     def init_names(self, fn: ast.FunctionDef) -> None:
         self.used = set(RESERVED) | {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)} \
             | {a.arg for a in ast.walk(fn.args) if isinstance(a, ast.arg)}
+        self._next_suffix: dict = {}    # base -> where fresh() goes on searching
         self.derivatives: dict = {}     # primal name -> derivative name
         self.primal_of: dict = {}       # derivative name -> primal name
 
     def fresh(self, base: str) -> str:
         """A name not used yet: ``base``, else ``base_1``, ``base_2``, ..."""
-        candidate, i = base, 0
-        while candidate in self.used:
+        if base not in self.used:
+            self.used.add(base)
+            return base
+        # names are never freed: go on from the last suffix given for ``base`` (linear)
+        nxt = self.__dict__.setdefault("_next_suffix", {})      # (set by init_names)
+        i = nxt.get(base, 1)
+        while f"{base}_{i}" in self.used:
             i += 1
-            candidate = f"{base}_{i}"
+        nxt[base] = i + 1
+        candidate = f"{base}_{i}"
         self.used.add(candidate)
         return candidate
 

@@ -337,6 +337,7 @@ class _Normalizer:
             raise unsupported(parsed, fn, "*args / **kwargs parameters",
                               hint="list the parameters explicitly")
         self.used = set(self.params) | RESERVED
+        self._next_suffix: dict = {}
         self.locals = set(self.params)
         for node in ast.walk(fn):
             if isinstance(node, ast.Name):
@@ -360,9 +361,12 @@ class _Normalizer:
         if base not in self.used:
             self.used.add(base)
             return base
-        i = 1
+        # names are never freed: the search goes on from the last suffix given for ``base``
+        # (so a variable assigned n times costs O(n), not O(n**2))
+        i = self._next_suffix.get(base, 1)
         while f"{base}_{i}" in self.used:
             i += 1
+        self._next_suffix[base] = i + 1
         self.used.add(f"{base}_{i}")
         return f"{base}_{i}"
 

@@ -238,3 +238,16 @@ def test_too_deep_is_refused_at_its_line(tmp_path):
     assert "line 6" in str(info.value) or ":6" in str(info.value), str(info.value)
     assert "split the expression" in str(info.value)
     assert f.__globals__["ran"] == []
+
+
+def test_guard_chain_beyond_pythons_nesting_limit(tmp_path):
+    # 120 guards: each nests the rest one level; a derivative Python cannot compile (more
+    # than 100 nested blocks) is refused as unsupported, never an internal error
+    f = _load(guard_chain(120), tmp_path)
+    assert s2sad.grad(f)(0.5) == pytest.approx(2 * 2 * 0.5 + 1)
+    try:
+        _, tangent = s2sad.jvp(f, (0.5,), (1.0,))
+    except s2sad.UnsupportedSyntaxError as err:
+        assert "nests its blocks too deeply" in str(err) and "line 1" in str(err) or ":1:" in str(err)
+    else:
+        assert tangent == pytest.approx(3.0)
