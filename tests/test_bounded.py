@@ -251,3 +251,25 @@ def test_guard_chain_beyond_pythons_nesting_limit(tmp_path):
         assert "nests its blocks too deeply" in str(err) and "line 1" in str(err) or ":1:" in str(err)
     else:
         assert tangent == pytest.approx(3.0)
+
+
+def calls_local_helper_with_nested_return(x):
+    def h(a):
+        if a > 0.0:
+            if a > 1.0:
+                return a * a
+        b = a * 3.0
+        return b + 1.0
+    s = 0.0
+    for i in range(3):
+        s = s + h(x + i * 0.4)
+    return s
+
+
+@pytest.mark.parametrize("x, second", [(-2.0, 0.0), (0.3, 2.0), (0.9, 4.0), (1.5, 6.0)])
+def test_inlined_helper_with_nested_return(optimize, x, second):
+    f = calls_local_helper_with_nested_return
+    check_grad(f, x, optimize=optimize)
+    _, tangent = s2sad.jvp(f, (x,), (1.0,), optimize=optimize)
+    assert tangent == pytest.approx(fd_jvp(f, (x,), (1.0,)), rel=1e-6)
+    assert float(s2sad.hessian(f, optimize=optimize)(x)) == pytest.approx(second)
