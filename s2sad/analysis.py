@@ -119,6 +119,17 @@ def assigned_names(body) -> set:
     return out
 
 
+def _reachable(start: set, edges: dict) -> set:
+    """``start`` and every name reachable from it along ``edges`` (name -> names)."""
+    seen, work = set(start), list(start)
+    while work:
+        for nxt in edges.get(work.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                work.append(nxt)
+    return seen
+
+
 class Activity:
     """Varied, useful and active names of a normalized function."""
 
@@ -126,22 +137,16 @@ class Activity:
         self.parsed = parsed
         self.locals = {a.arg for a in fn.args.args + fn.args.posonlyargs + fn.args.kwonlyargs} \
             | assigned_names(fn.body)
-        self.varied = set(wrt)
-        self.useful = set(outputs)
-        stmts = [s for s in iter_stmts(fn.body)]
-        changed = True
-        while changed:
-            changed = False
-            for s in stmts:
-                for target, inputs in self.flows(s):
-                    if target not in self.varied and any(i in self.varied for i in inputs):
-                        self.varied.add(target)
-                        changed = True
-                    if target in self.useful:
-                        for i in inputs:
-                            if i not in self.useful:
-                                self.useful.add(i)
-                                changed = True
+        # flow-insensitive, so both are reachability over the flow edges, each edge followed
+        # once (a worklist): varied forward from ``wrt``, useful backward from ``outputs``
+        users, sources = {}, {}
+        for s in iter_stmts(fn.body):
+            for target, inputs in self.flows(s):
+                sources.setdefault(target, []).extend(inputs)
+                for i in inputs:
+                    users.setdefault(i, []).append(target)
+        self.varied = _reachable(set(wrt), users)
+        self.useful = _reachable(set(outputs), sources)
         self.active = self.varied & self.useful
 
     def flows(self, s):
@@ -271,6 +276,9 @@ class NDims:
                     continue
                 nd = BOTTOM
                 for v in values:
+                    if isinstance(v, ast.Constant) and v.value is None:
+                        continue        # a name bound before its value (a flag's result, a
+                                        # loop name): no arithmetic ever sees the None
                     d = self.of(v)
                     if nd is BOTTOM:
                         nd = d

@@ -122,6 +122,15 @@ class DerivativeTransformer:
                     if isinstance(n, ast.Name) and n.id == primal and isinstance(n.ctx, ast.Load))
         return reads == self.load_counts[primal]
 
+    def bound_only_in(self, block, primal) -> bool:
+        """True when every assignment of ``primal`` is inside ``block`` and it is not a loop
+        name: after ``block``, it is bound only on the paths through ``block``, so only those
+        read it (a branch without it needs no zero derivative for it)."""
+        if primal in self.loop_names:
+            return False
+        counts = _assignment_counts(block)
+        return bool(counts[primal]) and counts[primal] == self.assign_counts[primal]
+
     def carried_by(self, loop) -> set:
         """The names ``loop`` carries across its iterations (its loop names)."""
         carried = getattr(loop, "_s2sad_carried", None)
@@ -137,15 +146,22 @@ class DerivativeTransformer:
     def init_names(self, fn: ast.FunctionDef) -> None:
         self.used = set(RESERVED) | {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)} \
             | {a.arg for a in ast.walk(fn.args) if isinstance(a, ast.arg)}
+        self._next_suffix: dict = {}    # base -> where fresh() goes on searching
         self.derivatives: dict = {}     # primal name -> derivative name
         self.primal_of: dict = {}       # derivative name -> primal name
 
     def fresh(self, base: str) -> str:
         """A name not used yet: ``base``, else ``base_1``, ``base_2``, ..."""
-        candidate, i = base, 0
-        while candidate in self.used:
+        if base not in self.used:
+            self.used.add(base)
+            return base
+        # names are never freed: go on from the last suffix given for ``base`` (linear)
+        nxt = self.__dict__.setdefault("_next_suffix", {})      # (set by init_names)
+        i = nxt.get(base, 1)
+        while f"{base}_{i}" in self.used:
             i += 1
-            candidate = f"{base}_{i}"
+        nxt[base] = i + 1
+        candidate = f"{base}_{i}"
         self.used.add(candidate)
         return candidate
 

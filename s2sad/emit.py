@@ -18,6 +18,7 @@ import re
 import numpy as np
 
 from . import runtime
+from .errors import UnsupportedSyntaxError
 
 try:                                   # pragma: no cover - exercised by the tests both ways
     import astor
@@ -184,7 +185,15 @@ def compile_derivative(tree: ast.FunctionDef, parsed, label: str = "derivative")
     closure = dict(parsed.closure)
     closure.update(groups.get(main_key, (None, {}, None))[1])
     closure.update(compiled)
-    functions = compile_functions(main_trees, parsed.namespace, closure, label)
+    try:
+        functions = compile_functions(main_trees, parsed.namespace, closure, label)
+    except (SyntaxError, MemoryError) as exc:      # e.g. more than 100 nested blocks
+        raise parsed.error(UnsupportedSyntaxError, parsed.node,
+                           f"the derivative of {parsed.node.name!r} nests its blocks too deeply "
+                           f"for Python to compile it ({type(exc).__name__}: {exc.args[0] if exc.args else exc})",
+                           hint="each early `return` inside an `if` nests the rest of the function "
+                                "one level deeper: combine the conditions, or compute the result "
+                                "in a loop") from None
     function = functions[tree.name]
     source = function.__s2sad_source__
     for fname, ctree, norm in callees:

@@ -469,6 +469,9 @@ class ForwardTransformer(DerivativeTransformer):
                     else (body, st_then, s.orelse)
                 if self.local_to(having, primal):
                     continue                        # not read after the if
+                if self.bound_only_in(having, primal):
+                    lacking_st.init.add(dot)        # read after the if only where bound,
+                    continue                        # and there its tangent is set
                 lacking.append(assign(dot, self.zero(name(primal))))
                 lacking_st.init.add(dot)
                 lacking_st.owned.add(dot)

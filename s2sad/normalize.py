@@ -29,7 +29,14 @@ most once per execution of the block that assigns it, except loop names.
 ``a and b`` are ``if`` statements; ``for x in xs`` iterates over indices;
 statements after an ``if`` whose branch always jumps (return, break,
 continue, raise) move into the other branch, so a jump always ends its block;
+they are moved, never copied: where they would have to go to several paths
+(a jump nested in ifs whose branches both fall through), the jump sets a flag
+(``returned``, ``broke``, ``continued``; ``return e`` also assigns ``e`` to a
+``result`` bound to None first) and ``if flag: jump`` follows, with the
+statements in its ``else``; so the output is linear in the input.
 ``return e`` anywhere assigns the result name, returned once at the end.
+A name bound on some paths through an ``if`` only keeps its one version
+after it (no copy ever reads it where it is unbound).
 """
 from __future__ import annotations
 
@@ -208,30 +215,103 @@ def _live_stmt(s, live, result, loop):
     return live | _loads_of(s)
 
 
-def _restructure(block: list) -> list:
+def _fallthrough_points(block: list) -> int:
+    """How many places ``append_fallthrough`` would append to (0 when ``block`` always jumps)."""
+    if terminates(block):
+        return 0
+    last = block[-1] if block else None
+    if isinstance(last, ast.If) and (may_jump(last.body) or may_jump(last.orelse)):
+        return _fallthrough_points(last.body) + _fallthrough_points(last.orelse)
+    return 1
+
+
+def _jump_kinds(block: list) -> set:
+    """The kinds of jump (Return, Break, Continue) that leave ``block`` at this loop level."""
+    kinds = set()
+    for s in block:
+        if isinstance(s, (ast.Return, ast.Break, ast.Continue)):
+            kinds.add(type(s))
+        elif isinstance(s, ast.If):
+            kinds |= _jump_kinds(s.body) | _jump_kinds(s.orelse)
+    return kinds
+
+
+def _jumps_to_flags(block: list, flags: dict, result: str | None) -> None:
+    """Replace each jump of ``block`` at this loop level (last in its block, after
+    ``_restructure``) by setting its kind's flag (and ``result`` for ``return``)."""
+    if not block:
+        return
+    last = block[-1]
+    if isinstance(last, ast.If):
+        _jumps_to_flags(last.body, flags, result)
+        _jumps_to_flags(last.orelse, flags, result)
+    elif isinstance(last, tuple(flags)):
+        block.pop()
+        if isinstance(last, ast.Return):
+            block.append(ast.copy_location(ast.Assign(
+                targets=[ast.Name(result, ast.Store())],
+                value=last.value if last.value is not None else ast.Constant(None)), last))
+        block.append(ast.copy_location(ast.Assign(targets=[ast.Name(flags[type(last)], ast.Store())],
+                                                  value=ast.Constant(True)), last))
+
+
+def _restructure(block: list, fresh) -> list:
     """Move the statements after an ``if`` with a jumping path into its paths that
-    do not jump (so a jump always ends its block); drop dead code."""
+    do not jump (so a jump always ends its block); drop dead code.
+
+    The statements are moved, never copied, so the output is linear in the input:
+    when they would have to go to several paths (a jump nested in an ``if`` whose
+    branches both fall through), each jump sets a flag instead (``fresh(base)``
+    names it; ``return e`` also assigns ``e`` to a result variable) and one
+    ``if flag: jump`` after the ``if`` dispatches, with the statements in its
+    ``else``.  Only ``raise`` jumping: the statements stay after the ``if``.
+    """
     out = []
     for i, stmt in enumerate(block):
-        rest = block[i + 1:]
         if isinstance(stmt, ast.If):
-            stmt.body = _restructure(stmt.body)
-            stmt.orelse = _restructure(stmt.orelse)
-            if rest and (may_jump(stmt.body) or may_jump(stmt.orelse)):
-                append_fallthrough(stmt.body, list(rest)) if not terminates(stmt.body) else None
-                if not terminates(stmt.orelse):
-                    append_fallthrough(stmt.orelse, copy.deepcopy(rest) if not terminates(stmt.body)
-                                       else list(rest))
-                stmt.body = _restructure(stmt.body)
-                stmt.orelse = _restructure(stmt.orelse)
+            stmt.body = _restructure(stmt.body, fresh)
+            stmt.orelse = _restructure(stmt.orelse, fresh)
+            if i + 1 < len(block) and (may_jump(stmt.body) or may_jump(stmt.orelse)):
+                rest = block[i + 1:]
+                points = _fallthrough_points([stmt])
+                if points == 1:
+                    append_fallthrough([stmt], rest)
+                    stmt.body = _restructure(stmt.body, fresh)
+                    stmt.orelse = _restructure(stmt.orelse, fresh)
+                    out.append(stmt)
+                    return out
+                kinds = _jump_kinds([stmt])
+                if points == 0 or not kinds:        # dead code, or only `raise` jumps
+                    out.append(stmt)
+                    if points == 0:
+                        return out
+                    continue
+                order = [k for k in (ast.Return, ast.Break, ast.Continue) if k in kinds]
+                base = {ast.Return: "returned", ast.Break: "broke", ast.Continue: "continued"}
+                flags = {k: fresh(base[k]) for k in order}
+                result = fresh("result") if ast.Return in kinds else None
+                _jumps_to_flags([stmt], flags, result)
+                for k in order:
+                    out.append(ast.copy_location(ast.Assign(targets=[ast.Name(flags[k], ast.Store())],
+                                                            value=ast.Constant(False)), stmt))
+                if result is not None:              # bound on every path, like a loop's names
+                    out.append(ast.copy_location(ast.Assign(targets=[ast.Name(result, ast.Store())],
+                                                            value=ast.Constant(None)), stmt))
                 out.append(stmt)
+                tail = _restructure(rest, fresh)
+                for k in reversed(order):
+                    jump = ast.Return(value=ast.Name(result, ast.Load())) if k is ast.Return else k()
+                    tail = [ast.copy_location(ast.If(test=ast.Name(flags[k], ast.Load()),
+                                                     body=[ast.copy_location(jump, stmt)],
+                                                     orelse=tail), stmt)]
+                out.extend(tail)
                 return out
             out.append(stmt)
             if terminates(stmt.body) and terminates(stmt.orelse):
                 return out
             continue
         if isinstance(stmt, (ast.For, ast.While)):
-            stmt.body = _restructure(stmt.body)
+            stmt.body = _restructure(stmt.body, fresh)
         out.append(stmt)
         if isinstance(stmt, JUMPS):
             return out
@@ -265,6 +345,7 @@ class _Normalizer:
             raise unsupported(parsed, fn, "*args / **kwargs parameters",
                               hint="list the parameters explicitly")
         self.used = set(self.params) | RESERVED
+        self._next_suffix: dict = {}
         self.locals = set(self.params)
         for node in ast.walk(fn):
             if isinstance(node, ast.Name):
@@ -289,9 +370,12 @@ class _Normalizer:
         if base not in self.used:
             self.used.add(base)
             return base
-        i = 1
+        # names are never freed: the search goes on from the last suffix given for ``base``
+        # (so a variable assigned n times costs O(n), not O(n**2))
+        i = self._next_suffix.get(base, 1)
         while f"{base}_{i}" in self.used:
             i += 1
+        self._next_suffix[base] = i + 1
         self.used.add(f"{base}_{i}")
         return f"{base}_{i}"
 
@@ -343,10 +427,10 @@ class _Normalizer:
         if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
                 and isinstance(body[0].value.value, str):
             body = body[1:]                         # the docstring
-        body = copy.deepcopy(body)
+        body = [copy_tree(st) for st in body]
         body = self._lower_loop_else(body)
         body = self._lower_loop_returns(body)
-        body = _restructure(body)
+        body = _restructure(body, self._flag)
         annotate_liveness(body, {self.result_base}, self.result_base)
         self._count_loads(body)
         for s in body:
@@ -657,6 +741,12 @@ class _Normalizer:
             if live is not None and var not in live:
                 env.pop(var, None)          # dead after the join: nothing to merge
                 continue
+            bound = {v for v in versions if v is not None}
+            if len(bound) == 1:
+                # bound on some paths only (as in the source): it keeps its one version, and
+                # nothing copies it where it may be unbound (nor at every enclosing join)
+                env[var] = bound.pop()
+                continue
             merged = self.version(var)
             for (block, benv), v in zip(branches, versions):
                 if v is None:
@@ -962,7 +1052,18 @@ class _Normalizer:
         return ast.Name(e.id, ast.Load())
 
     def e_BinOp(self, e):
-        left = self.atom(e.left)
+        # a left-deep chain (x*1 + x*2 + ... , thousands of terms) is lowered in a loop, not
+        # by recursion: one temporary per inner operation, evaluated in Python's order
+        chain = [e]
+        while isinstance(chain[-1].left, ast.BinOp) and not getattr(chain[-1].left, "_s2sad_done", False):
+            chain.append(chain[-1].left)
+        left = self.atom(chain[-1].left)
+        for inner in reversed(chain[1:]):
+            value = ast.copy_location(ast.BinOp(left=left, op=inner.op, right=self.atom(inner.right)), inner)
+            name = self.temp()
+            self.emit(ast.Assign(targets=[ast.Name(name, ast.Store())], value=value), like=inner)
+            left = ast.Name(name, ast.Load())
+            left._s2sad_done = True
         right = self.atom(e.right)
         return ast.BinOp(left=left, op=e.op, right=right)
 
@@ -1157,7 +1258,7 @@ class _Normalizer:
                 self.env.pop(renames[p], None)
         body = self._lower_loop_else(body)
         body = self._lower_loop_returns(body)
-        body = _restructure(body)
+        body = _restructure(body, self._flag)
         for k, n in self._loads_in(body).items():
             self.total_loads[k] = self.total_loads.get(k, 0) + n
         saved_result = self.result_base
@@ -1426,10 +1527,73 @@ def _rename_last_definition(block, old, new) -> bool:
     return False
 
 
+def copy_tree(node):
+    """``copy.deepcopy`` of an AST without recursion (an expression may be thousands deep)."""
+    def shallow(n):
+        new = n.__class__.__new__(n.__class__)
+        new.__dict__.update(n.__dict__)
+        return new
+    root = shallow(node)
+    stack = [root]
+    while stack:
+        new = stack.pop()
+        for key, value in list(new.__dict__.items()):
+            if isinstance(value, ast.AST):
+                value = shallow(value)
+                stack.append(value)
+                setattr(new, key, value)
+            elif isinstance(value, list):
+                items = [shallow(v) if isinstance(v, ast.AST) else v for v in value]
+                stack.extend(v for v in items if isinstance(v, ast.AST))
+                setattr(new, key, items)
+    return root
+
+
+def expression_depth(node) -> int:
+    """How deeply the expressions under ``node`` nest (computed without recursion)."""
+    deepest, stack = 0, [(node, 0)]
+    while stack:
+        n, d = stack.pop()
+        if isinstance(n, ast.expr):
+            d += 1
+            deepest = max(deepest, d)
+        stack.extend((c, d) for c in ast.iter_child_nodes(n))
+    return deepest
+
+
+def too_deep(parsed: Parsed, exc: RecursionError) -> UnsupportedSyntaxError:
+    """The error for a program s2sad cannot transform within Python's recursion limit: at the
+    statement whose expression nests most deeply."""
+    worst, depth = parsed.node, 0
+    stack = list(parsed.node.body)
+    while stack:
+        st = stack.pop()
+        own = [c for c in ast.iter_child_nodes(st) if isinstance(c, ast.expr)]
+        d = max((expression_depth(c) for c in own), default=0)
+        if d > depth:
+            worst, depth = st, d
+        for key in ("body", "orelse"):
+            stack.extend(getattr(st, key, None) or [])
+    return parsed.error(UnsupportedSyntaxError, worst,
+                        f"s2sad does not support an expression nested {depth} levels deep here "
+                        f"(Python's recursion limit: {exc})",
+                        hint="split the expression into several statements with intermediate "
+                             "variables (sums and products of many terms are fine; deeply nested "
+                             "calls or parentheses are not)")
+
+
 def normalize(parsed: Parsed) -> Normalized:
-    """Lower ``parsed`` to three-address SSA form (see the module docstring)."""
+    """Lower ``parsed`` to three-address SSA form (see the module docstring).
+
+    Long left-deep operator chains are lowered iteratively, so the output (flat three-address
+    code) has bounded nesting whatever the input's; an expression nested too deeply for the
+    rest raises :class:`UnsupportedSyntaxError` at its statement, never ``RecursionError``.
+    """
     renamed = _rename_reserved(parsed)
-    norm = _Normalizer(parsed).run()
+    try:
+        norm = _Normalizer(parsed).run()
+    except RecursionError as exc:
+        raise too_deep(parsed, exc) from None
     norm.renamed = renamed
     return norm
 
@@ -1473,7 +1637,7 @@ def _rename_reserved(parsed: Parsed) -> dict:
         clash[name] = f"{name}_{k}"
     if not clash:
         return {}
-    fn = parsed.node = copy.deepcopy(fn)
+    fn = parsed.node = copy_tree(fn)
     for node in ast.walk(fn):
         if isinstance(node, ast.Name) and node.id in clash:
             node.id = clash[node.id]

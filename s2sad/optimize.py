@@ -24,9 +24,28 @@ _IMPURE_METHODS = {"append", "pop", "extend", "insert", "update", "add", "remove
                    "fill", "sort", "setdefault"}
 
 
+def _walk(node):
+    """Every node under ``node`` (``ast.walk`` without its generators of fields: the passes
+    walk the whole derivative several times, so this is their inner loop)."""
+    stack = [node]
+    pop, push = stack.pop, stack.append
+    AST = ast.AST
+    while stack:
+        n = pop()
+        yield n
+        for name in n._fields:
+            v = getattr(n, name, None)
+            if v.__class__ is list:
+                for x in v:
+                    if isinstance(x, AST):
+                        push(x)
+            elif isinstance(v, AST):
+                push(v)
+
+
 def _assign_counts(tree) -> Counter:
     counts = Counter()
-    for node in ast.walk(tree):
+    for node in _walk(tree):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
             counts[node.id] += 1
         elif isinstance(node, ast.arg):
@@ -38,7 +57,7 @@ def _assign_counts(tree) -> Counter:
 
 def _load_counts(tree) -> Counter:
     counts = Counter()
-    for node in ast.walk(tree):
+    for node in _walk(tree):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
             counts[node.id] += 1
         elif isinstance(node, (ast.AugAssign,)) and isinstance(node.target, ast.Subscript) \
@@ -117,7 +136,7 @@ def simplify_derivatives(tree: ast.FunctionDef) -> ast.FunctionDef:
 
 
 def _pure(expr) -> bool:
-    for node in ast.walk(expr):
+    for node in _walk(expr):
         if isinstance(node, ast.Call):
             f = node.func
             if isinstance(f, ast.Attribute) and f.attr in _IMPURE_METHODS:
@@ -128,7 +147,7 @@ def _pure(expr) -> bool:
 
 
 def _loads(node) -> set:
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return {n.id for n in _walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
 
 
 def _store_base(s):
@@ -165,13 +184,19 @@ def live_names(tree: ast.FunctionDef) -> set:
             conditional.append(({base}, _loads(s) - {base}))
         elif isinstance(s, (ast.Assign, ast.AugAssign, ast.Expr, ast.Raise, ast.Assert)):
             live |= _loads(s)
-    changed = True
-    while changed:
-        changed = False
-        for triggers, reads in conditional:
-            if triggers & live and not reads <= live:
-                live |= reads
-                changed = True
+    # a worklist: each statement's reads become live once, when its target first does
+    by_trigger: dict = {}
+    for triggers, reads in conditional:
+        for t in triggers:
+            by_trigger.setdefault(t, []).append(reads)
+    work = [n for n in live if n in by_trigger]
+    while work:
+        for reads in by_trigger.pop(work.pop(), ()):
+            for n in reads:
+                if n not in live:
+                    live.add(n)
+                    if n in by_trigger:
+                        work.append(n)
     return live
 
 
@@ -244,7 +269,8 @@ def remove_dead_stores(tree: ast.FunctionDef) -> ast.FunctionDef:
                 target = s.targets[0].id
                 if target in overwritten:
                     continue
-                overwritten = (overwritten | {target}) - _loads(s.value)
+                overwritten.add(target)          # in place: linear in the block
+                overwritten -= _loads(s.value)
             else:
                 overwritten -= _loads(s)
                 if isinstance(s, (ast.If, ast.For, ast.While)):
@@ -260,21 +286,26 @@ def propagate_local_copies(tree: ast.FunctionDef) -> ast.FunctionDef:
     until either is assigned again (adjoint copies in loops: ``s_1_bar = s_bar``)."""
     for block in _blocks(tree):
         mapping: dict = {}
+        copies_of: dict = {}            # b -> the names a with mapping[a] == b (linear updates)
         for s in block:
             assigned = {n.id for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
             if isinstance(s, (ast.If, ast.For, ast.While)):
                 usable = {a: b for a, b in mapping.items() if a not in assigned
-                          and not (isinstance(b, ast.Name) and b.id in assigned)}
+                          and not (isinstance(b, ast.Name) and b.id in assigned)} if mapping else {}
                 if usable:
                     _Replace(usable).visit(s)
             elif mapping:
                 _Replace(mapping).visit(s)
-            for a in list(mapping):
-                if a in assigned or (isinstance(mapping[a], ast.Name) and mapping[a].id in assigned):
-                    del mapping[a]
+            for name_ in assigned:
+                for a in copies_of.pop(name_, ()):
+                    mapping.pop(a, None)
+                old = mapping.pop(name_, None)
+                if isinstance(old, ast.Name):
+                    copies_of.get(old.id, set()).discard(name_)
             if isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name):
                 if isinstance(s.value, ast.Name) and s.value.id != s.targets[0].id:
                     mapping[s.targets[0].id] = ast.Name(s.value.id, ast.Load())
+                    copies_of.setdefault(s.value.id, set()).add(s.targets[0].id)
                 elif isinstance(s.value, ast.Constant) and isinstance(s.value.value, (int, float, bool)):
                     mapping[s.targets[0].id] = ast.Constant(value=s.value.value)
     return tree
