@@ -68,6 +68,8 @@ def resolve_callee(parsed: Parsed, call: ast.Call, local_names) -> Callee:
             return Callee(key=value, rule=rule, name=name)
         if rules.is_nondifferentiable(value):      # a runtime helper such as zeros_like
             return Callee(key=value, nondiff=True, name=name)
+        if value in rules.INPLACE:                  # a runtime helper such as accumulate_at
+            return Callee(key=value, name=name)
         return Callee(user=value, name=name)
     return Callee(key=value, rule=rules.lookup(value), nondiff=rules.is_nondifferentiable(value),
                   name=name)
@@ -224,6 +226,8 @@ class NDims:
         self.appends = {}            # list name -> values appended to it
         for s in iter_stmts(fn.body):
             if isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Name):
+                if getattr(s, "_s2sad_unbound", False):
+                    continue           # None on a path where the name has no value: no ndim
                 assigns.setdefault(s.targets[0].id, []).append(s.value)
                 if isinstance(s.value, (ast.List, ast.Tuple)):
                     self.appends.setdefault(s.targets[0].id, []).extend(s.value.elts)
@@ -469,6 +473,9 @@ def sequences(fn) -> tuple:
                 elif isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) \
                         and v.func.attr == "pop" and isinstance(v.func.value, ast.Name) \
                         and v.func.value.id in nested:
+                    seqs.add(t)
+                elif isinstance(v, ast.Call) and dotted(v.func) in rules.LIST_VALUED:
+                    # a list adjoint or tangent made by generated code (zeros_list, add_lists ...)
                     seqs.add(t)
             elif isinstance(s, ast.Expr) and isinstance(s.value, ast.Call) \
                     and isinstance(s.value.func, ast.Attribute) and s.value.func.attr == "append" \

@@ -187,6 +187,20 @@ class DerivativeTransformer:
             raise self.error(MissingRuleError, s, f"no derivative rule for this call of {what}: {exc}",
                              hint="call it as the rule's pattern does: " + rule.pattern)
 
+    def refuse_list_arithmetic(self, s, rhs, seqs) -> None:
+        """``xs + ys`` or ``[a] * n`` on lists: concatenation and repetition are not the
+        arithmetic the operators' rules describe, so refuse rather than add adjoints of
+        different lengths."""
+        def is_list(a):
+            # (a value popped from a stack of tuples and numbers may be either: its ndims say)
+            return isinstance(a, (ast.List, ast.Tuple)) or \
+                (isinstance(a, ast.Name) and a.id in seqs and not isinstance(self.nd.get(a), int))
+        if isinstance(rhs, ast.BinOp) and (is_list(rhs.left) or is_list(rhs.right)):
+            raise self.error(UnsupportedSyntaxError, s, "s2sad cannot differentiate concatenating "
+                             "or repeating a list with an operator",
+                             hint="build the list with xs.append(...) in a loop, or write it out "
+                                  "as a list display [a, b, c]")
+
     def error(self, cls, node, message, hint=None):
         return self.p.error(cls, node, message, hint=hint)
 

@@ -440,6 +440,11 @@ class _Normalizer:
             self.atom(s.value)                       # evaluate for errors, keep nothing
             return
         call = self.rhs(s.value)
+        if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) \
+                and call.func.attr == "pop" and isinstance(call.func.value, ast.Name):
+            # xs.pop() whose value is dropped: named, so a reverse sweep can push it back
+            self.emit(ast.Assign(targets=[ast.Name(self.temp(), ast.Store())], value=call), like=s)
+            return
         self.emit(ast.Expr(value=call), like=s)
 
     def s_Assert(self, s):
@@ -605,6 +610,12 @@ class _Normalizer:
             merged = self.version(var)
             for (block, benv), v in zip(branches, versions):
                 if v is None:
+                    # no value on this path: bind the merged name to None, so that code
+                    # after the join (a derivative's zero fill) may name it on every path
+                    unbound = ast.copy_location(ast.Assign(targets=[ast.Name(merged, ast.Store())],
+                                                           value=ast.Constant(value=None)), like)
+                    unbound._s2sad_unbound = True
+                    append_fallthrough(block, [unbound])
                     continue
                 if not _rename_last_definition(block, v, merged):
                     append_fallthrough(block, [ast.copy_location(

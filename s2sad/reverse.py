@@ -217,10 +217,13 @@ class ReverseTransformer(DerivativeTransformer):
             raise self.error(UnsupportedSyntaxError, s, f"cannot reverse {type(s).__name__}")
 
     def rev_effect(self, s, st, out):
-        """``xs.append(v)``: undo it on the list and on its adjoint; other calls have no adjoint."""
+        """``xs.append(v)``: undo it on the list and on its adjoint; an in-place accumulation
+        (``accumulate_at(x, index, g)``) gives ``g`` its share of ``x``'s adjoint; other calls
+        have no adjoint."""
         c = s.value
         if not (isinstance(c.func, ast.Attribute) and c.func.attr == "append"
                 and isinstance(c.func.value, ast.Name) and len(c.args) == 1):
+            self.rev_inplace(s, st, out)
             return
         xs = c.func.value.id
         if xs not in self.act.active:
@@ -244,18 +247,47 @@ class ReverseTransformer(DerivativeTransformer):
             else:
                 out.append(ast.Expr(value=popped))
 
+    def rev_inplace(self, s, st, out) -> None:
+        """``accumulate_at(x, index, g)`` (``x[index] += g``): ``x``'s adjoint passes through
+        unchanged, ``g`` receives the contribution its rule's template gives."""
+        c = s.value
+        callee = resolve_callee(self.p, c, self.locals)
+        entry = rules.INPLACE.get(callee.key) if not callee.nondiff and callee.key is not None else None
+        if entry is None or not c.args or not self.is_active(c.args[0]):
+            return
+        pattern, params, rule = entry
+        if len(c.args) != len(params) or c.keywords:
+            raise self.error(UnsupportedSyntaxError, s, f"s2sad cannot differentiate this call of {pattern}",
+                             hint=f"pass {len(params)} positional arguments")
+        bar = self.adj(c.args[0].id)
+        if bar not in st.init:
+            return                      # no adjoint reaches it: nothing flows to g either
+        mapping = dict(zip(params, c.args))
+        mapping["y_bar"] = name(bar)
+        for param, template in rule.vjp.items():
+            atom = mapping[param]
+            if self.is_active(atom):
+                self.accumulate(atom.id, instantiate(template, mapping), st, out)
+
     def rev_assign(self, s, st: State, out: list) -> None:
         target = s.targets[0]
         if isinstance(target, ast.Subscript):
             self.rev_setitem(s, target, st, out)
             return
         v = target.id
+        rhs = s.value
+        if isinstance(rhs, ast.Call) and isinstance(rhs.func, ast.Attribute) and rhs.func.attr == "pop" \
+                and isinstance(rhs.func.value, ast.Name) and rhs.func.value.id in self.seqs \
+                and not rhs.args and self.is_active(rhs.func.value) \
+                and (v not in self.act.active or self.adj(v) not in st.init):
+            # a popped value no adjoint reaches: the list gets it back, with a zero adjoint
+            self.rev_pop(rhs.func.value.id, v, self.zero(v), st, out)
+            return
         if v not in self.act.active:
             return
         g = self.adj(v)
         if g not in st.init:
             return                      # no adjoint reaches this statement on this path
-        rhs = s.value
         st.init.discard(g)              # consumed: an earlier version's adjoint starts afresh
         st.owned.discard(g)
         y_bar = name(g)
@@ -268,6 +300,7 @@ class ReverseTransformer(DerivativeTransformer):
             self.apply_rule(s, rules.lookup(("op", "**")), "**", [rhs.left, ast.Constant(value=2)], {},
                             v, st, out)
         elif isinstance(rhs, ast.BinOp):
+            self.refuse_list_arithmetic(s, rhs, self.seqs)
             key = ("op", _OP_SYMBOL.get(type(rhs.op), "?"))
             self.apply_rule(s, rules.lookup(key), key[1], [rhs.left, rhs.right], {}, v, st, out)
         elif isinstance(rhs, ast.UnaryOp):

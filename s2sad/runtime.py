@@ -12,6 +12,7 @@ __all__ = [
     "unbroadcast", "unreduce", "accumulate_at", "concat_part", "zeros_like",
     "matmul_vjp_a", "matmul_vjp_b", "extremum_mask", "norm_vjp", "untranspose", "solve_vjp_a",
     "zeros_list", "add_lists", "list_add_at", "unconcatenate", "batch_sum", "batch_zeros_list",
+    "fill_list", "unstack",
 ]
 
 
@@ -138,6 +139,16 @@ def add_lists(a, b):
     return [u + v for u, v in zip(a, b)]
 
 
+def fill_list(g, xs):
+    """A list as long as ``xs`` with ``g`` in every place: the adjoint list of ``sum(xs)``."""
+    return [g] * len(xs)
+
+
+def unstack(g, axis=0):
+    """The adjoint list of ``np.stack(arrays, axis)``: ``g`` cut along ``axis`` into its slices."""
+    return list(np.moveaxis(g, axis, 0))
+
+
 def list_add_at(xs_bar, index, g):
     """``xs_bar[index] += g`` for a list adjoint (an int or a slice index)."""
     if isinstance(index, slice):
@@ -158,7 +169,7 @@ def unconcatenate(g, arrays, axis=0):
 __all__ += [
     "tangent_like", "tangents_like", "lift_tangents", "batch_axis", "transpose_dims",
     "batch_matmul_b", "batch_solve", "batch_array", "batch_full", "batch_unbroadcast",
-    "batch_unreduce",
+    "batch_unreduce", "batch_list",
 ]
 
 
@@ -271,6 +282,14 @@ def batch_sum(xs_dot):
     if isinstance(xs_dot, (list, tuple)):
         return sum(xs_dot)
     return np.sum(xs_dot, axis=1)
+
+
+def batch_list(t):
+    """Vector mode tangent of ``list(xs)``: a list's tangents as a new list; an array's
+    tangents cut along its first axis after the directions."""
+    if isinstance(t, (list, tuple)):
+        return list(t)
+    return list(np.swapaxes(t, 0, 1))
 
 
 def batch_zeros_list(xs, n_dir):
