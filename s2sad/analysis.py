@@ -444,45 +444,63 @@ def sequences(fn) -> tuple:
     """Names holding Python lists or tuples, and those whose elements are sequences.
 
     Their derivatives are lists too (an adjoint or tangent per element), which
-    the transformers index, pop and add differently from arrays."""
-    seqs, nested = set(), set()
+    the transformers index, pop and add differently from arrays.  A value popped
+    from a list that holds sequences and numbers alike (the tape of a derivative
+    being differentiated again) is a sequence only where it is indexed."""
+    subscripted = {n.value.id for n in ast.walk(fn) if isinstance(n, ast.Subscript)
+                   and isinstance(n.value, ast.Name)}
+    mixed = set()
 
-    def is_seq(e):
-        return isinstance(e, (ast.Tuple, ast.List)) or (isinstance(e, ast.Name) and e.id in seqs)
+    def fixed_point():
+        seqs, nested = set(), set()
 
-    changed = True
-    while changed:
-        changed = False
-        before = (len(seqs), len(nested))
-        for s in iter_stmts(fn.body):
-            if isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Name):
-                t, v = s.targets[0].id, s.value
-                if isinstance(v, (ast.Tuple, ast.List)):
-                    seqs.add(t)
-                    if any(is_seq(e) for e in v.elts):
-                        nested.add(t)
-                elif isinstance(v, ast.Name) and v.id in seqs:
-                    seqs.add(t)
-                    if v.id in nested:
-                        nested.add(t)
-                elif isinstance(v, ast.Subscript) and isinstance(v.value, ast.Name) and v.value.id in seqs:
-                    if isinstance(v.slice, ast.Slice):
+        def is_seq(e):
+            return isinstance(e, (ast.Tuple, ast.List)) or (isinstance(e, ast.Name) and e.id in seqs)
+
+        changed = True
+        while changed:
+            before = (len(seqs), len(nested))
+            for s in iter_stmts(fn.body):
+                if isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Name):
+                    t, v = s.targets[0].id, s.value
+                    if isinstance(v, (ast.Tuple, ast.List)):
                         seqs.add(t)
-                    elif v.value.id in nested:
+                        if any(is_seq(e) for e in v.elts):
+                            nested.add(t)
+                    elif isinstance(v, ast.Name) and v.id in seqs:
                         seqs.add(t)
-                elif isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) \
-                        and v.func.attr == "pop" and isinstance(v.func.value, ast.Name) \
-                        and v.func.value.id in nested:
-                    seqs.add(t)
-                elif isinstance(v, ast.Call) and dotted(v.func) in rules.LIST_VALUED:
-                    # a list adjoint or tangent made by generated code (zeros_list, add_lists ...)
-                    seqs.add(t)
-            elif isinstance(s, ast.Expr) and isinstance(s.value, ast.Call) \
-                    and isinstance(s.value.func, ast.Attribute) and s.value.func.attr == "append" \
-                    and isinstance(s.value.func.value, ast.Name) and s.value.args \
-                    and is_seq(s.value.args[0]):
-                nested.add(s.value.func.value.id)
-        changed = (len(seqs), len(nested)) != before
+                        if v.id in nested:
+                            nested.add(t)
+                    elif isinstance(v, ast.Subscript) and isinstance(v.value, ast.Name) and v.value.id in seqs:
+                        if isinstance(v.slice, ast.Slice):
+                            seqs.add(t)
+                        elif v.value.id in nested:
+                            seqs.add(t)
+                    elif isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) \
+                            and v.func.attr == "pop" and isinstance(v.func.value, ast.Name) \
+                            and v.func.value.id in nested \
+                            and (v.func.value.id not in mixed or t in subscripted):
+                        seqs.add(t)
+                    elif isinstance(v, ast.Call) and dotted(v.func) in rules.LIST_VALUED:
+                        # a list adjoint or tangent made by generated code (zeros_list, add_lists ...)
+                        seqs.add(t)
+                elif isinstance(s, ast.Expr) and isinstance(s.value, ast.Call) \
+                        and isinstance(s.value.func, ast.Attribute) and s.value.func.attr == "append" \
+                        and isinstance(s.value.func.value, ast.Name) and s.value.args \
+                        and is_seq(s.value.args[0]):
+                    nested.add(s.value.func.value.id)
+            changed = (len(seqs), len(nested)) != before
+        return seqs, nested, is_seq
+
+    seqs, nested, is_seq = fixed_point()
+    for s in iter_stmts(fn.body):
+        if isinstance(s, ast.Expr) and isinstance(s.value, ast.Call) \
+                and isinstance(s.value.func, ast.Attribute) and s.value.func.attr == "append" \
+                and isinstance(s.value.func.value, ast.Name) and s.value.args \
+                and not is_seq(s.value.args[0]):
+            mixed.add(s.value.func.value.id)
+    if mixed & nested:
+        seqs, nested, _ = fixed_point()
     return seqs, nested
 
 

@@ -56,6 +56,8 @@ class ForwardTransformer(DerivativeTransformer):
         self.exits: list = []             # per enclosing loop: the states at its break/continue
         self.n_dir = None                 # vector mode: the name holding the number of directions
         self.seqs, self.nested = sequences(self.fn)
+        # a tuple a callee returns (a vjp's adjoints): its tangent is a tuple too
+        self.seqs |= {n for n, d in self.nd.ndim.items() if isinstance(d, tuple)}
         self.out_name = name or f"jvp_{self.fn.name}"
         self.callees: dict = {}          # (callee, wrt, ndims, vector) -> [name, tree, norm, dots]
         self.dots_keyword = False        # a callee's tangents are keyword-only parameters
