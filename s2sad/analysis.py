@@ -453,13 +453,16 @@ def sequences(fn) -> tuple:
 
     def fixed_point():
         seqs, nested = set(), set()
+        deep = set()              # lists holding sequences that hold sequences (a tape)
+        positions = {}            # tuple (or list of tuples) -> the positions holding sequences
+        unknown = set()           # ... where those positions are not known
 
         def is_seq(e):
             return isinstance(e, (ast.Tuple, ast.List)) or (isinstance(e, ast.Name) and e.id in seqs)
 
         changed = True
         while changed:
-            before = (len(seqs), len(nested))
+            before = (len(seqs), len(nested), len(deep), len(unknown), sum(map(len, positions.values())))
             for s in iter_stmts(fn.body):
                 if isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Name):
                     t, v = s.targets[0].id, s.value
@@ -467,13 +470,21 @@ def sequences(fn) -> tuple:
                         seqs.add(t)
                         if any(is_seq(e) for e in v.elts):
                             nested.add(t)
+                            positions.setdefault(t, set()).update(
+                                k for k, e in enumerate(v.elts) if is_seq(e))
                     elif isinstance(v, ast.Name) and v.id in seqs:
                         seqs.add(t)
                         if v.id in nested:
                             nested.add(t)
                     elif isinstance(v, ast.Subscript) and isinstance(v.value, ast.Name) and v.value.id in seqs:
+                        known = None if v.value.id in unknown else positions.get(v.value.id)
                         if isinstance(v.slice, ast.Slice):
                             seqs.add(t)
+                        elif v.value.id in nested and known is not None and \
+                                isinstance(v.slice, ast.Constant) and isinstance(v.slice.value, int) \
+                                and v.slice.value >= 0:
+                            if v.slice.value in known:      # t = tape_item[k]: by position
+                                seqs.add(t)
                         elif v.value.id in nested:
                             seqs.add(t)
                     elif isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) \
@@ -481,6 +492,11 @@ def sequences(fn) -> tuple:
                             and v.func.value.id in nested \
                             and (v.func.value.id not in mixed or t in subscripted):
                         seqs.add(t)
+                        if v.func.value.id in deep:
+                            nested.add(t)
+                            if v.func.value.id in unknown:
+                                unknown.add(t)
+                            positions.setdefault(t, set()).update(positions.get(v.func.value.id, ()))
                     elif isinstance(v, ast.Call) and dotted(v.func) in rules.LIST_VALUED:
                         # a list adjoint or tangent made by generated code (zeros_list, add_lists ...)
                         seqs.add(t)
@@ -489,7 +505,19 @@ def sequences(fn) -> tuple:
                         and isinstance(s.value.func.value, ast.Name) and s.value.args \
                         and is_seq(s.value.args[0]):
                     nested.add(s.value.func.value.id)
-            changed = (len(seqs), len(nested)) != before
+                    item = s.value.args[0]
+                    xs = s.value.func.value.id
+                    if isinstance(item, (ast.Tuple, ast.List)) and any(is_seq(e) for e in item.elts):
+                        deep.add(xs)
+                        positions.setdefault(xs, set()).update(
+                            k for k, e in enumerate(item.elts) if is_seq(e))
+                    elif isinstance(item, ast.Name) and item.id in nested:
+                        deep.add(xs)
+                        if item.id in unknown or item.id not in positions:
+                            unknown.add(xs)
+                        positions.setdefault(xs, set()).update(positions.get(item.id, ()))
+            changed = (len(seqs), len(nested), len(deep), len(unknown),
+                       sum(map(len, positions.values()))) != before
         return seqs, nested, is_seq
 
     seqs, nested, is_seq = fixed_point()

@@ -226,7 +226,7 @@ class ReverseTransformer(DerivativeTransformer):
             self.rev_inplace(s, st, out)
             return
         xs = c.func.value.id
-        if xs not in self.act.active:
+        if not self.tracks(xs):
             return
         v = c.args[0]
         bar = self.adj(xs)
@@ -278,7 +278,7 @@ class ReverseTransformer(DerivativeTransformer):
         rhs = s.value
         if isinstance(rhs, ast.Call) and isinstance(rhs.func, ast.Attribute) and rhs.func.attr == "pop" \
                 and isinstance(rhs.func.value, ast.Name) and rhs.func.value.id in self.seqs \
-                and not rhs.args and self.is_active(rhs.func.value) \
+                and not rhs.args and self.tracks(rhs.func.value.id) \
                 and (v not in self.act.active or self.adj(v) not in st.init):
             # a popped value no adjoint reaches: the list gets it back, with a zero adjoint
             self.rev_pop(rhs.func.value.id, v, self.zero(v), st, out)
@@ -330,11 +330,20 @@ class ReverseTransformer(DerivativeTransformer):
                     self.accumulate(e.id, item, st, out)
         # constants, comparisons and boolean operations carry no derivative
 
+    def tracks(self, xs: str) -> bool:
+        """True when the reverse sweep undoes ``xs``'s appends and pops: a list whose
+        values depend on the inputs, even where no adjoint reaches it (it may share its
+        memory with one that is active: a list saved on a derivative's tape)."""
+        return xs in self.seqs and xs in self.locals and xs in self.act.varied
+
     def rev_pop(self, xs, v, v_bar, st, out) -> None:
         """``v = xs.pop()``: push the value back, and its adjoint onto the list's adjoint."""
         bar = self.adj(xs)
         self.needed.add(xs)
         self.needed.add(v)
+        if not self.is_active(name(xs)):
+            out.append(ast.Expr(value=call(f"{xs}.append", name(v))))
+            return
         if bar not in st.init:
             out.append(assign(bar, self.zero(xs)))
             st.init.add(bar)
@@ -351,13 +360,14 @@ class ReverseTransformer(DerivativeTransformer):
         bar = self.adj(a)
         self.reads(index)
         if bar in st.init:
+            is_list = a in self.seqs          # a list's slots are rebound, never written into
             if self.is_active(v):
                 slot = ast.Subscript(value=name(bar), slice=copy.deepcopy(index), ctx=ast.Load())
-                if self.nd.get(v) != 0:
+                if self.nd.get(v) != 0 and not is_list:
                     slot = call("np.copy", slot)
                 self.accumulate(v.id, slot, st, out)
             if bar not in st.owned:
-                out.append(assign(bar, call("np.copy", name(bar))))
+                out.append(assign(bar, call("list" if is_list else "np.copy", name(bar))))
                 st.owned.add(bar)
             out.append(ast.Assign(targets=[ast.Subscript(value=name(bar), slice=copy.deepcopy(index),
                                                          ctx=ast.Store())], value=ast.Constant(0.0)))
@@ -654,8 +664,8 @@ class ReverseTransformer(DerivativeTransformer):
         """``A_old = A[idx]`` before an in-place write (a copy where the slot is an array)."""
         target = s.targets[0]
         slot = ast.Subscript(value=name(target.value.id), slice=copy.deepcopy(target.slice), ctx=ast.Load())
-        if self.nd.get(s.value) != 0:
-            slot = call("np.copy", slot)
+        if self.nd.get(s.value) != 0 and target.value.id not in self.seqs:
+            slot = call("np.copy", slot)          # (a list's slot is rebound, never written into)
         return assign(self.slots[id(s)], slot)
 
     def insert_exit_pushes(self, out, loop, chain) -> None:

@@ -130,13 +130,18 @@ def solve_vjp_a(g, a, y):
 
 
 def zeros_list(xs):
-    """A zero adjoint for a list: one zero per element, each of the element's shape."""
-    return [0.0 * x if isinstance(x, np.ndarray) else 0.0 for x in xs]
+    """A zero adjoint for a list: one zero per element, each of the element's shape
+    (a list of zeros for an element that is itself a list or tuple)."""
+    return [zeros_list(x) if isinstance(x, (list, tuple)) else 0.0 * x if isinstance(x, np.ndarray)
+            else 0.0 for x in xs]
 
 
 def add_lists(a, b):
     """The sum of two list adjoints, element by element."""
-    return [u + v for u, v in zip(a, b)]
+    if len(a) != len(b):
+        raise ValueError(f"s2sad: adding list derivatives of lengths {len(a)} and {len(b)}")
+    return [add_lists(u, v) if isinstance(u, (list, tuple)) and isinstance(v, (list, tuple)) else u + v
+            for u, v in zip(a, b)]
 
 
 def fill_list(g, xs):

@@ -241,8 +241,26 @@ def one_path_only_grad(x, y):
     return dv * x + v + y
 
 
+def list_in_returning_loop(x, y):
+    v = 0.25
+    for j in range(2):
+        xs = []
+        for i in range(2):
+            xs.append((x - i) + 0.5 * i)
+        v = float(np.sum(np.stack(xs) ** 2)) - xs[-1]
+        if y > 1.2:                  # the gradient's tape holds (list, array, ...) tuples
+            return v * y
+    return v * x
+
+
+def list_in_returning_loop_grad(x, y):
+    # y <= 1.2 here: v = x^2 + (x - 0.5)^2 - (x - 0.5), f = v x
+    v = x * x + (x - 0.5) ** 2 - (x - 0.5)
+    return (2 * x + 2 * (x - 0.5) - 1) * x + v
+
+
 SECOND = [(list_loop, list_loop_grad), (list_with_popped, list_with_popped_grad),
-          (one_path_only, one_path_only_grad)]
+          (one_path_only, one_path_only_grad), (list_in_returning_loop, list_in_returning_loop_grad)]
 
 
 @OPT
