@@ -446,9 +446,15 @@ def sequences(fn) -> tuple:
     Their derivatives are lists too (an adjoint or tangent per element), which
     the transformers index, pop and add differently from arrays.  A value popped
     from a list that holds sequences and numbers alike (the tape of a derivative
-    being differentiated again) is a sequence only where it is indexed."""
+    being differentiated again) is a sequence only where it is used as one."""
     subscripted = {n.value.id for n in ast.walk(fn) if isinstance(n, ast.Subscript)
                    and isinstance(n.value, ast.Name)}
+    # names used as lists: indexed, popped or appended to, or passed where a list goes
+    list_used = subscripted | {n.func.value.id for n in ast.walk(fn) if isinstance(n, ast.Call)
+                               and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name)}
+    list_used |= {a.id for n in ast.walk(fn) if isinstance(n, ast.Call)
+                  and dotted(n.func) in rules.LIST_VALUED | {"sum", "np.stack", "np.concatenate", "len"}
+                  for a in n.args if isinstance(a, ast.Name)}
     mixed = set()
 
     def fixed_point():
@@ -483,14 +489,14 @@ def sequences(fn) -> tuple:
                         elif v.value.id in nested and known is not None and \
                                 isinstance(v.slice, ast.Constant) and isinstance(v.slice.value, int) \
                                 and v.slice.value >= 0:
-                            if v.slice.value in known:      # t = tape_item[k]: by position
+                            if v.slice.value in known and t in list_used:   # t = tape_item[k]
                                 seqs.add(t)
                         elif v.value.id in nested:
                             seqs.add(t)
                     elif isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) \
                             and v.func.attr == "pop" and isinstance(v.func.value, ast.Name) \
                             and v.func.value.id in nested \
-                            and (v.func.value.id not in mixed or t in subscripted):
+                            and (v.func.value.id not in mixed or t in list_used):
                         seqs.add(t)
                         if v.func.value.id in deep:
                             nested.add(t)

@@ -70,9 +70,11 @@ def concat_part(g, arrays, i, axis=0):
 
 def zeros_like(x):
     """A zero adjoint for ``x``: ``0.0`` for a Python number (or a loop value not
-    assigned yet, None), else an array."""
+    assigned yet, None), a list of zeros for a list or tuple, else an array."""
     if x is None or isinstance(x, (float, int)):
         return 0.0
+    if isinstance(x, (list, tuple)):
+        return zeros_list(x)
     return np.zeros(np.shape(x), dtype=np.result_type(x, np.float32) if np.ndim(x) else float)
 
 
