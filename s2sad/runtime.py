@@ -133,7 +133,10 @@ def solve_vjp_a(g, a, y):
 
 def zeros_list(xs):
     """A zero adjoint for a list: one zero per element, each of the element's shape
-    (a list of zeros for an element that is itself a list or tuple)."""
+    (a list of zeros for an element that is itself a list or tuple; none for a list not
+    assigned on this path, None)."""
+    if xs is None:
+        return []
     return [zeros_list(x) if isinstance(x, (list, tuple)) else 0.0 * x if isinstance(x, np.ndarray)
             else 0.0 for x in xs]
 
@@ -301,4 +304,7 @@ def batch_list(t):
 
 def batch_zeros_list(xs, n_dir):
     """Vector mode: a zero tangent for a list, one row per direction for each element."""
-    return [np.zeros((n_dir,) + np.shape(x)) for x in xs]
+    if xs is None:
+        return []
+    return [batch_zeros_list(x, n_dir) if isinstance(x, (list, tuple)) else np.zeros((n_dir,) + np.shape(x))
+            for x in xs]
