@@ -457,7 +457,7 @@ def sequences(fn) -> tuple:
                   for a in n.args if isinstance(a, ast.Name)}
     mixed = set()
 
-    def fixed_point():
+    def fixed_point(pops=True):
         seqs, nested = set(), set()
         deep = set()              # lists holding sequences that hold sequences (a tape)
         positions = {}            # tuple (or list of tuples) -> the positions holding sequences
@@ -495,7 +495,7 @@ def sequences(fn) -> tuple:
                             seqs.add(t)
                     elif isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) \
                             and v.func.attr == "pop" and isinstance(v.func.value, ast.Name) \
-                            and v.func.value.id in nested \
+                            and v.func.value.id in nested and pops \
                             and (v.func.value.id not in mixed or t in list_used):
                         seqs.add(t)
                         if v.func.value.id in deep:
@@ -526,15 +526,16 @@ def sequences(fn) -> tuple:
                        sum(map(len, positions.values()))) != before
         return seqs, nested, is_seq
 
-    seqs, nested, is_seq = fixed_point()
+    # which lists surely receive something that is not a sequence (judged without what
+    # their own pops give back, which would make each pushed value look like a sequence)
+    _, _, is_seq = fixed_point(pops=False)
     for s in iter_stmts(fn.body):
         if isinstance(s, ast.Expr) and isinstance(s.value, ast.Call) \
                 and isinstance(s.value.func, ast.Attribute) and s.value.func.attr == "append" \
                 and isinstance(s.value.func.value, ast.Name) and s.value.args \
                 and not is_seq(s.value.args[0]):
             mixed.add(s.value.func.value.id)
-    if mixed & nested:
-        seqs, nested, _ = fixed_point()
+    seqs, nested, _ = fixed_point()
     return seqs, nested
 
 
