@@ -77,6 +77,7 @@ class ReverseTransformer(DerivativeTransformer):
     def find_sequences(self) -> set:
         """Names holding a list or tuple: their adjoints are lists too."""
         seqs, nested = sequences(self.fn)
+        self.nested = nested
         return seqs | nested | {n for n, d in self.nd.ndim.items() if isinstance(d, tuple)}
 
     # --- names -------------------------------------------------------------------------------
@@ -141,9 +142,11 @@ class ReverseTransformer(DerivativeTransformer):
                 st.owned.add(bar)
             if self.basic_index(index) and not isinstance(index, (ast.Slice, ast.Tuple)):
                 slot = ast.Subscript(value=name(bar), slice=copy.deepcopy(index), ctx=ast.Load())
+                # an element that may itself be a list adds element by element (+ concatenates)
+                total = call("add_lists", slot, g) if primal in self.nested else \
+                    ast.BinOp(left=slot, op=ast.Add(), right=g)
                 out.append(ast.Assign(targets=[ast.Subscript(value=name(bar), slice=copy.deepcopy(index),
-                                                             ctx=ast.Store())],
-                                      value=ast.BinOp(left=slot, op=ast.Add(), right=g)))
+                                                             ctx=ast.Store())], value=total))
             else:
                 out.append(ast.Expr(value=call("list_add_at", name(bar), _index_value(index), g)))
             return

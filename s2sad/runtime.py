@@ -142,11 +142,13 @@ def zeros_list(xs):
 
 
 def add_lists(a, b):
-    """The sum of two list adjoints, element by element."""
+    """The sum of two list adjoints, element by element (lists nested in them too; two
+    elements that are not lists add as numbers or arrays)."""
+    if not (isinstance(a, (list, tuple)) and isinstance(b, (list, tuple))):
+        return a + b
     if len(a) != len(b):
         raise ValueError(f"s2sad: adding list derivatives of lengths {len(a)} and {len(b)}")
-    return [add_lists(u, v) if isinstance(u, (list, tuple)) and isinstance(v, (list, tuple)) else u + v
-            for u, v in zip(a, b)]
+    return [add_lists(u, v) for u, v in zip(a, b)]
 
 
 def fill_list(g, xs):

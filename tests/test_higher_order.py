@@ -259,7 +259,24 @@ def list_in_returning_loop_grad(x, y):
     return (2 * x + 2 * (x - 0.5) - 1) * x + v
 
 
-SECOND = [(list_loop, list_loop_grad), (list_with_popped, list_with_popped_grad),
+def list_in_while_loop(x, y):
+    k = 0
+    v = 0.25
+    while x * x > 0.3 and k < 3:     # value-dependent: runs 3 times here
+        k = k + 1
+        xs = []
+        for i in range(2):
+            xs.append(x * (i + 1))
+        v = sum(xs) + xs[-1]        # (a list on the gradient's tape: its adjoint's slot
+    return v * x                    # in the tape's adjoint is a list, added as one)
+
+
+def list_in_while_loop_grad(x, y):
+    return 10 * x
+
+
+SECOND = [(list_in_while_loop, list_in_while_loop_grad),
+          (list_loop, list_loop_grad), (list_with_popped, list_with_popped_grad),
           (one_path_only, one_path_only_grad), (list_in_returning_loop, list_in_returning_loop_grad)]
 
 
