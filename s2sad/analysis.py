@@ -450,17 +450,20 @@ def sequences(fn) -> tuple:
     subscripted = {n.value.id for n in ast.walk(fn) if isinstance(n, ast.Subscript)
                    and isinstance(n.value, ast.Name)}
     # names used as lists: indexed, popped or appended to, or passed where a list goes
-    list_used = subscripted | {n.func.value.id for n in ast.walk(fn) if isinstance(n, ast.Call)
-                               and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name)}
-    list_used |= {a.id for n in ast.walk(fn) if isinstance(n, ast.Call)
-                  and dotted(n.func) in rules.LIST_VALUED | {"sum", "np.stack", "np.concatenate", "len"}
-                  for a in n.args if isinstance(a, ast.Name)}
+    # (surely: popped, appended to or passed where a list goes; an array is indexed too)
+    surely_list = {n.func.value.id for n in ast.walk(fn) if isinstance(n, ast.Call)
+                   and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name)}
+    surely_list |= {a.id for n in ast.walk(fn) if isinstance(n, ast.Call)
+                    and dotted(n.func) in rules.LIST_VALUED | {"sum", "np.stack", "np.concatenate", "len"}
+                    for a in n.args if isinstance(a, ast.Name)}
+    list_used = subscripted | surely_list
     mixed = set()
 
     def fixed_point(pops=True):
         seqs, nested = set(), set()
         deep = set()              # lists holding sequences that hold sequences (a tape)
         positions = {}            # tuple (or list of tuples) -> the positions holding sequences
+        others = {}               # ... and those holding something else (on another push)
         unknown = set()           # ... where those positions are not known
 
         def is_seq(e):
@@ -468,7 +471,8 @@ def sequences(fn) -> tuple:
 
         changed = True
         while changed:
-            before = (len(seqs), len(nested), len(deep), len(unknown), sum(map(len, positions.values())))
+            before = (len(seqs), len(nested), len(deep), len(unknown), sum(map(len, positions.values())),
+                      sum(map(len, others.values())))
             for s in iter_stmts(fn.body):
                 if isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Name):
                     t, v = s.targets[0].id, s.value
@@ -489,7 +493,11 @@ def sequences(fn) -> tuple:
                         elif v.value.id in nested and known is not None and \
                                 isinstance(v.slice, ast.Constant) and isinstance(v.slice.value, int) \
                                 and v.slice.value >= 0:
-                            if v.slice.value in known and t in list_used:   # t = tape_item[k]
+                            # t = tape_item[k]: a sequence was pushed at position k; where
+                            # something else was too (another push), only if surely a list
+                            k = v.slice.value
+                            if k in known and (t in surely_list or
+                                               (t in list_used and k not in others.get(v.value.id, ()))):
                                 seqs.add(t)
                         elif v.value.id in nested:
                             seqs.add(t)
@@ -503,6 +511,7 @@ def sequences(fn) -> tuple:
                             if v.func.value.id in unknown:
                                 unknown.add(t)
                             positions.setdefault(t, set()).update(positions.get(v.func.value.id, ()))
+                            others.setdefault(t, set()).update(others.get(v.func.value.id, ()))
                     elif isinstance(v, ast.Call) and dotted(v.func) in rules.LIST_VALUED:
                         # a list adjoint or tangent made by generated code (zeros_list, add_lists ...)
                         seqs.add(t)
@@ -517,13 +526,16 @@ def sequences(fn) -> tuple:
                         deep.add(xs)
                         positions.setdefault(xs, set()).update(
                             k for k, e in enumerate(item.elts) if is_seq(e))
+                    if isinstance(item, (ast.Tuple, ast.List)):
+                        others.setdefault(xs, set()).update(
+                            k for k, e in enumerate(item.elts) if not is_seq(e))
                     elif isinstance(item, ast.Name) and item.id in nested:
                         deep.add(xs)
                         if item.id in unknown or item.id not in positions:
                             unknown.add(xs)
                         positions.setdefault(xs, set()).update(positions.get(item.id, ()))
-            changed = (len(seqs), len(nested), len(deep), len(unknown),
-                       sum(map(len, positions.values()))) != before
+            changed = (len(seqs), len(nested), len(deep), len(unknown), sum(map(len, positions.values())),
+                       sum(map(len, others.values()))) != before
         return seqs, nested, is_seq
 
     # which lists surely receive something that is not a sequence (judged without what
