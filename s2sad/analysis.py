@@ -250,6 +250,8 @@ class NDims:
         self.shape_of = {}           # s -> t for `s = t.shape`
         for s in iter_stmts(fn.body):
             if isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Name):
+                if getattr(s, "_s2sad_unbound", False):
+                    continue           # None on a path where the name has no value: no ndim
                 assigns.setdefault(s.targets[0].id, []).append(s.value)
                 if isinstance(s.value, ast.Attribute) and s.value.attr == "shape" \
                         and isinstance(s.value.value, ast.Name):
@@ -476,42 +478,110 @@ def sequences(fn) -> tuple:
     """Names holding Python lists or tuples, and those whose elements are sequences.
 
     Their derivatives are lists too (an adjoint or tangent per element), which
-    the transformers index, pop and add differently from arrays."""
-    seqs, nested = set(), set()
+    the transformers index, pop and add differently from arrays.  A value popped
+    from a list that holds sequences and numbers alike (the tape of a derivative
+    being differentiated again) is a sequence only where it is used as one."""
+    subscripted = {n.value.id for n in ast.walk(fn) if isinstance(n, ast.Subscript)
+                   and isinstance(n.value, ast.Name)}
+    # names used as lists: indexed, popped or appended to, or passed where a list goes
+    # (surely: popped, appended to or passed where a list goes; an array is indexed too)
+    surely_list = {n.func.value.id for n in ast.walk(fn) if isinstance(n, ast.Call)
+                   and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name)}
+    surely_list |= {a.id for n in ast.walk(fn) if isinstance(n, ast.Call)
+                    and dotted(n.func) in rules.LIST_VALUED | {"sum", "np.stack", "np.concatenate", "len"}
+                    for a in n.args if isinstance(a, ast.Name)}
+    list_used = subscripted | surely_list
+    mixed = set()
 
-    def is_seq(e):
-        return isinstance(e, (ast.Tuple, ast.List)) or (isinstance(e, ast.Name) and e.id in seqs)
+    def fixed_point(pops=True):
+        seqs, nested = set(), set()
+        deep = set()              # lists holding sequences that hold sequences (a tape)
+        positions = {}            # tuple (or list of tuples) -> the positions holding sequences
+        others = {}               # ... and those holding something else (on another push)
+        unknown = set()           # ... where those positions are not known
 
-    changed = True
-    while changed:
-        changed = False
-        before = (len(seqs), len(nested))
-        for s in iter_stmts(fn.body):
-            if isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Name):
-                t, v = s.targets[0].id, s.value
-                if isinstance(v, (ast.Tuple, ast.List)):
-                    seqs.add(t)
-                    if any(is_seq(e) for e in v.elts):
-                        nested.add(t)
-                elif isinstance(v, ast.Name) and v.id in seqs:
-                    seqs.add(t)
-                    if v.id in nested:
-                        nested.add(t)
-                elif isinstance(v, ast.Subscript) and isinstance(v.value, ast.Name) and v.value.id in seqs:
-                    if isinstance(v.slice, ast.Slice):
+        def is_seq(e):
+            return isinstance(e, (ast.Tuple, ast.List)) or (isinstance(e, ast.Name) and e.id in seqs)
+
+        changed = True
+        while changed:
+            before = (len(seqs), len(nested), len(deep), len(unknown), sum(map(len, positions.values())),
+                      sum(map(len, others.values())))
+            for s in iter_stmts(fn.body):
+                if isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Name):
+                    t, v = s.targets[0].id, s.value
+                    if isinstance(v, (ast.Tuple, ast.List)):
                         seqs.add(t)
-                    elif v.value.id in nested:
+                        if any(is_seq(e) for e in v.elts):
+                            nested.add(t)
+                            positions.setdefault(t, set()).update(
+                                k for k, e in enumerate(v.elts) if is_seq(e))
+                    elif isinstance(v, ast.Name) and v.id in seqs:
                         seqs.add(t)
-                elif isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) \
-                        and v.func.attr == "pop" and isinstance(v.func.value, ast.Name) \
-                        and v.func.value.id in nested:
-                    seqs.add(t)
-            elif isinstance(s, ast.Expr) and isinstance(s.value, ast.Call) \
-                    and isinstance(s.value.func, ast.Attribute) and s.value.func.attr == "append" \
-                    and isinstance(s.value.func.value, ast.Name) and s.value.args \
-                    and is_seq(s.value.args[0]):
-                nested.add(s.value.func.value.id)
-        changed = (len(seqs), len(nested)) != before
+                        if v.id in nested:
+                            nested.add(t)
+                    elif isinstance(v, ast.Subscript) and isinstance(v.value, ast.Name) and v.value.id in seqs:
+                        known = None if v.value.id in unknown else positions.get(v.value.id)
+                        if isinstance(v.slice, ast.Slice):
+                            seqs.add(t)
+                        elif v.value.id in nested and known is not None and \
+                                isinstance(v.slice, ast.Constant) and isinstance(v.slice.value, int) \
+                                and v.slice.value >= 0:
+                            # t = tape_item[k]: a sequence was pushed at position k; where
+                            # something else was too (another push), only if surely a list
+                            k = v.slice.value
+                            if k in known and (t in surely_list or
+                                               (t in list_used and k not in others.get(v.value.id, ()))):
+                                seqs.add(t)
+                        elif v.value.id in nested:
+                            seqs.add(t)
+                    elif isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) \
+                            and v.func.attr == "pop" and isinstance(v.func.value, ast.Name) \
+                            and v.func.value.id in nested and pops \
+                            and (v.func.value.id not in mixed or t in list_used):
+                        seqs.add(t)
+                        if v.func.value.id in deep:
+                            nested.add(t)
+                            if v.func.value.id in unknown:
+                                unknown.add(t)
+                            positions.setdefault(t, set()).update(positions.get(v.func.value.id, ()))
+                            others.setdefault(t, set()).update(others.get(v.func.value.id, ()))
+                    elif isinstance(v, ast.Call) and dotted(v.func) in rules.LIST_VALUED:
+                        # a list adjoint or tangent made by generated code (zeros_list, add_lists ...)
+                        seqs.add(t)
+                elif isinstance(s, ast.Expr) and isinstance(s.value, ast.Call) \
+                        and isinstance(s.value.func, ast.Attribute) and s.value.func.attr == "append" \
+                        and isinstance(s.value.func.value, ast.Name) and s.value.args \
+                        and is_seq(s.value.args[0]):
+                    nested.add(s.value.func.value.id)
+                    item = s.value.args[0]
+                    xs = s.value.func.value.id
+                    if isinstance(item, (ast.Tuple, ast.List)) and any(is_seq(e) for e in item.elts):
+                        deep.add(xs)
+                        positions.setdefault(xs, set()).update(
+                            k for k, e in enumerate(item.elts) if is_seq(e))
+                    if isinstance(item, (ast.Tuple, ast.List)):
+                        others.setdefault(xs, set()).update(
+                            k for k, e in enumerate(item.elts) if not is_seq(e))
+                    elif isinstance(item, ast.Name) and item.id in nested:
+                        deep.add(xs)
+                        if item.id in unknown or item.id not in positions:
+                            unknown.add(xs)
+                        positions.setdefault(xs, set()).update(positions.get(item.id, ()))
+            changed = (len(seqs), len(nested), len(deep), len(unknown), sum(map(len, positions.values())),
+                       sum(map(len, others.values()))) != before
+        return seqs, nested, is_seq
+
+    # which lists surely receive something that is not a sequence (judged without what
+    # their own pops give back, which would make each pushed value look like a sequence)
+    _, _, is_seq = fixed_point(pops=False)
+    for s in iter_stmts(fn.body):
+        if isinstance(s, ast.Expr) and isinstance(s.value, ast.Call) \
+                and isinstance(s.value.func, ast.Attribute) and s.value.func.attr == "append" \
+                and isinstance(s.value.func.value, ast.Name) and s.value.args \
+                and not is_seq(s.value.args[0]):
+            mixed.add(s.value.func.value.id)
+    seqs, nested, _ = fixed_point()
     return seqs, nested
 
 

@@ -78,6 +78,8 @@ def seed_name(norm) -> str:
 def _assignment_counts(block) -> Counter:
     counts = Counter()
     for s in iter_stmts(block):
+        if getattr(s, "_s2sad_unbound", False):
+            continue                     # `v = None` where v has no value yet (normalize.merge)
         targets = s.targets if isinstance(s, ast.Assign) else [s.target] if isinstance(s, ast.For) else []
         for t in targets:
             if isinstance(t, ast.Name):
@@ -288,6 +290,20 @@ class DerivativeTransformer:
         """True when a call casts to an int or bool dtype named in it: no derivative at all."""
         dtype = bound.get("dtype")
         return dtype is not None and self.dtype_kind(dtype) in tuple("biu")
+
+    def refuse_list_arithmetic(self, s, rhs, seqs) -> None:
+        """``xs + ys`` or ``[a] * n`` on lists: concatenation and repetition are not the
+        arithmetic the operators' rules describe, so refuse rather than add adjoints of
+        different lengths."""
+        def is_list(a):
+            # (a value popped from a stack of tuples and numbers may be either: its ndims say)
+            return isinstance(a, (ast.List, ast.Tuple)) or \
+                (isinstance(a, ast.Name) and a.id in seqs and not isinstance(self.nd.get(a), int))
+        if isinstance(rhs, ast.BinOp) and (is_list(rhs.left) or is_list(rhs.right)):
+            raise self.error(UnsupportedSyntaxError, s, "s2sad cannot differentiate concatenating "
+                             "or repeating a list with an operator",
+                             hint="build the list with xs.append(...) in a loop, or write it out "
+                                  "as a list display [a, b, c]")
 
     def error(self, cls, node, message, hint=None):
         return self.p.error(cls, node, message, hint=hint)

@@ -56,6 +56,8 @@ class ForwardTransformer(DerivativeTransformer):
         self.exits: list = []             # per enclosing loop: the states at its break/continue
         self.n_dir = None                 # vector mode: the name holding the number of directions
         self.seqs, self.nested = sequences(self.fn)
+        # a tuple a callee returns (a vjp's adjoints): its tangent is a tuple too
+        self.seqs |= {n for n, d in self.nd.ndim.items() if isinstance(d, tuple)}
         self.out_name = name or f"jvp_{self.fn.name}"
         self.callees: dict = {}          # (callee, wrt, ndims, vector) -> [name, tree, norm, dots]
         self.dots_keyword = False        # a callee's tangents are keyword-only parameters
@@ -147,7 +149,8 @@ class ForwardTransformer(DerivativeTransformer):
             st.init.add(dot)
             st.owned.add(dot)
         elif dot not in st.owned:
-            out.append(assign(dot, call("np.copy", name(dot))))
+            copied = call("list", name(dot)) if primal in self.seqs else call("np.copy", name(dot))
+            out.append(assign(dot, copied))
             st.owned.add(dot)
         return dot
 
@@ -200,6 +203,7 @@ class ForwardTransformer(DerivativeTransformer):
             if self.has_tangent(rhs, st):
                 expr = name(self.tangents[rhs.id])
         elif isinstance(rhs, ast.BinOp):
+            self.refuse_list_arithmetic(s, rhs, self.seqs | self.nested)
             key = ("op", _OP_SYMBOL.get(type(rhs.op), "?"))
             if rules.lookup(key) is not None:
                 expr = self.apply_rule(s, rules.lookup(key), key[1], [rhs.left, rhs.right], {}, v, st)
@@ -286,20 +290,24 @@ class ForwardTransformer(DerivativeTransformer):
             return
         callee = resolve_callee(self.p, c, self.locals)
         try:
-            inplace = rules.INPLACE.get(callee.key, (None,))[0]
+            inplace = rules.INPLACE.get(callee.key) if not callee.nondiff else None
         except TypeError:                       # an unhashable callee
             inplace = None
         if inplace is not None and c.args and isinstance(c.args[0], ast.Name) \
                 and c.args[0].id in self.act.active:
-            # accumulate_at(A, idx, g): A += g at idx, in place
+            # accumulate_at(A, idx, g), list_add_at(xs, idx, g): A += g at idx, in place
             a = c.args[0].id
-            g = c.args[2] if len(c.args) > 2 else None
+            if len(c.args) != 3 or c.keywords:
+                raise self.error(UnsupportedSyntaxError, s, f"s2sad cannot differentiate this call "
+                                 f"of {inplace[0]}", hint=f"pass three arguments: {inplace[0]}(x, index, g)")
+            g = c.args[2]
             if not self.has_tangent(g, st):
                 return
             dot = self.own(a, st, out)
             index = copy.deepcopy(c.args[1])
             g_dot = name(self.tangents[g.id])
-            if self.vector:
+            inplace = inplace[0]
+            if self.vector and a not in self.seqs:
                 index = ast.Tuple(elts=[call("slice", ast.Constant(value=None)), index], ctx=ast.Load())
             out.append(ast.Expr(value=call(inplace, name(dot), index, g_dot)))
 
@@ -404,7 +412,8 @@ class ForwardTransformer(DerivativeTransformer):
                                   f"<param>=\"<param>_dot * ...\")")
         y = name(v)
         nd_y = self.nd.get(y)
-        lift = self.vector and mode == "jvp" and rule.elementwise
+        is_list = v in self.seqs | self.nested
+        lift = self.vector and mode == "jvp" and rule.elementwise and not is_list
         mapping = dict(bound)
         mapping["y"] = y
         terms, mentioned = [], set()     # mentioned: names whose shape the tangent has
@@ -434,8 +443,11 @@ class ForwardTransformer(DerivativeTransformer):
             return None
         total = terms[0]
         for t in terms[1:]:
-            total = ast.BinOp(left=total, op=ast.Add(), right=t)
+            # a list's tangents add element by element; + would concatenate them
+            total = call("add_lists", total, t) if is_list else ast.BinOp(left=total, op=ast.Add(), right=t)
         total = simplify(total)
+        if is_list:
+            return total
         if rule.elementwise and nd_y != 0 and not self.covers(bound, mentioned, v):
             total = call("tangents_like" if self.vector else "tangent_like", total, y)
         return total

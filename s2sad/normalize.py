@@ -339,6 +339,7 @@ class Normalized:
 class _Normalizer:
     def __init__(self, parsed: Parsed):
         self.p = parsed
+        self.partial: dict = {}      # versions bound on some paths only -> where (see merge)
         fn = parsed.node
         self.params = [a.arg for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs]
         if fn.args.vararg or fn.args.kwarg:
@@ -441,6 +442,8 @@ class _Normalizer:
                                f"function {fn.name!r} never returns a value",
                                hint="end it with `return <expression>`")
         self.emit(ast.Return(value=ast.Name(result, ast.Load())), like=fn.body[-1])
+        # a version bound on some paths only is None until bound (one statement each: linear)
+        self.block[:0] = [self.unbound(v, like) for v, like in self.partial.items()]
         new = ast.FunctionDef(name=fn.name, args=copy.deepcopy(fn.args), body=self.block,
                               decorator_list=[], returns=None, type_comment=None)
         if hasattr(ast.FunctionDef, "type_params") or "type_params" in ast.FunctionDef._fields:
@@ -537,6 +540,11 @@ class _Normalizer:
         if self.lower_effect(s, s.value):
             return
         call = self.rhs(s.value)
+        if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) \
+                and call.func.attr == "pop" and isinstance(call.func.value, ast.Name):
+            # xs.pop() whose value is dropped: named, so a reverse sweep can push it back
+            self.emit(ast.Assign(targets=[ast.Name(self.temp(), ast.Store())], value=call), like=s)
+            return
         if isinstance(call, ast.Call):               # (not a call lowered to a write: out=)
             self.emit(ast.Expr(value=call), like=s)
 
@@ -727,6 +735,14 @@ class _Normalizer:
         done._s2sad_done = True
         return done
 
+    @staticmethod
+    def unbound(var, like):
+        """``var = None`` on a path where ``var`` has no value (marked: no ndim, no derivative)."""
+        stmt = ast.copy_location(ast.Assign(targets=[ast.Name(var, ast.Store())],
+                                            value=ast.Constant(value=None)), like)
+        stmt._s2sad_unbound = True
+        return stmt
+
     def merge(self, branches, like, live=None):
         """Give each live variable that differs between the branches one merged version."""
         env = dict(branches[0][1])
@@ -744,12 +760,19 @@ class _Normalizer:
             bound = {v for v in versions if v is not None}
             if len(bound) == 1:
                 # bound on some paths only (as in the source): it keeps its one version, and
-                # nothing copies it where it may be unbound (nor at every enclosing join)
-                env[var] = bound.pop()
+                # nothing copies it where it may be unbound (nor at every enclosing join); it is
+                # bound to None once at the top of the function (see run), so that code after
+                # the join (a derivative's zero fill) may name it on every path
+                only = bound.pop()
+                self.partial.setdefault(only, like)
+                env[var] = only
                 continue
             merged = self.version(var)
             for (block, benv), v in zip(branches, versions):
                 if v is None:
+                    # no value on this path: bind the merged name to None, so that code
+                    # after the join (a derivative's zero fill) may name it on every path
+                    append_fallthrough(block, [self.unbound(merged, like)])
                     continue
                 if not _rename_last_definition(block, v, merged):
                     append_fallthrough(block, [ast.copy_location(

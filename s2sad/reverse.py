@@ -78,6 +78,7 @@ class ReverseTransformer(DerivativeTransformer):
     def find_sequences(self) -> set:
         """Names holding a list or tuple: their adjoints are lists too."""
         seqs, nested = sequences(self.fn)
+        self.nested = nested
         return seqs | nested | {n for n, d in self.nd.ndim.items() if isinstance(d, tuple)}
 
     # --- names -------------------------------------------------------------------------------
@@ -142,9 +143,11 @@ class ReverseTransformer(DerivativeTransformer):
                 st.owned.add(bar)
             if self.basic_index(index) and not isinstance(index, (ast.Slice, ast.Tuple)):
                 slot = ast.Subscript(value=name(bar), slice=copy.deepcopy(index), ctx=ast.Load())
+                # an element that may itself be a list adds element by element (+ concatenates)
+                total = call("add_lists", slot, g) if primal in self.nested else \
+                    ast.BinOp(left=slot, op=ast.Add(), right=g)
                 out.append(ast.Assign(targets=[ast.Subscript(value=name(bar), slice=copy.deepcopy(index),
-                                                             ctx=ast.Store())],
-                                      value=ast.BinOp(left=slot, op=ast.Add(), right=g)))
+                                                             ctx=ast.Store())], value=total))
             else:
                 out.append(ast.Expr(value=call("list_add_at", name(bar), _index_value(index), g)))
             return
@@ -218,26 +221,16 @@ class ReverseTransformer(DerivativeTransformer):
             raise self.error(UnsupportedSyntaxError, s, f"cannot reverse {type(s).__name__}")
 
     def rev_effect(self, s, st, out):
-        """``xs.append(v)``: undo it on the list and on its adjoint; other calls have no adjoint."""
+        """``xs.append(v)``: undo it on the list and on its adjoint; an in-place accumulation
+        (``accumulate_at(x, index, g)``) gives ``g`` its share of ``x``'s adjoint; other calls
+        have no adjoint."""
         c = s.value
-        try:
-            inplace = resolve_callee(self.p, c, self.locals).key in rules.INPLACE
-        except TypeError:
-            inplace = False
-        if inplace and len(c.args) == 3 and isinstance(c.args[0], ast.Name) and self.is_active(c.args[2]):
-            # accumulate_at(A, idx, g): A's adjoint passes through; g's is A's at idx
-            bar = self.adj(c.args[0].id)
-            if bar in st.init:
-                g = c.args[2]
-                self.needed.add(g.id)
-                self.accumulate(g.id, call("unbroadcast", ast.Subscript(
-                    value=name(bar), slice=_index_value(c.args[1]), ctx=ast.Load()), name(g.id)), st, out)
-            return
         if not (isinstance(c.func, ast.Attribute) and c.func.attr == "append"
                 and isinstance(c.func.value, ast.Name) and len(c.args) == 1):
+            self.rev_inplace(s, st, out)
             return
         xs = c.func.value.id
-        if xs not in self.act.active:
+        if not self.tracks(xs):
             return
         v = c.args[0]
         bar = self.adj(xs)
@@ -258,18 +251,50 @@ class ReverseTransformer(DerivativeTransformer):
             else:
                 out.append(ast.Expr(value=popped))
 
+    def rev_inplace(self, s, st, out) -> None:
+        """``accumulate_at(x, index, g)`` (``x[index] += g``): ``x``'s adjoint passes through
+        unchanged, ``g`` receives the contribution its rule's template gives."""
+        c = s.value
+        callee = resolve_callee(self.p, c, self.locals)
+        try:
+            entry = rules.INPLACE.get(callee.key) if not callee.nondiff and callee.key is not None else None
+        except TypeError:                       # an unhashable callee
+            entry = None
+        if entry is None or not c.args or not self.is_active(c.args[0]):
+            return
+        pattern, params, rule = entry
+        if len(c.args) != len(params) or c.keywords:
+            raise self.error(UnsupportedSyntaxError, s, f"s2sad cannot differentiate this call of {pattern}",
+                             hint=f"pass {len(params)} positional arguments")
+        bar = self.adj(c.args[0].id)
+        if bar not in st.init:
+            return                      # no adjoint reaches it: nothing flows to g either
+        mapping = dict(zip(params, c.args))
+        mapping["y_bar"] = name(bar)
+        for param, template in rule.vjp.items():
+            atom = mapping[param]
+            if self.is_active(atom):
+                self.accumulate(atom.id, instantiate(template, mapping), st, out)
+
     def rev_assign(self, s, st: State, out: list) -> None:
         target = s.targets[0]
         if isinstance(target, ast.Subscript):
             self.rev_setitem(s, target, st, out)
             return
         v = target.id
+        rhs = s.value
+        if isinstance(rhs, ast.Call) and isinstance(rhs.func, ast.Attribute) and rhs.func.attr == "pop" \
+                and isinstance(rhs.func.value, ast.Name) and rhs.func.value.id in self.seqs \
+                and not rhs.args and self.tracks(rhs.func.value.id) \
+                and (v not in self.act.active or self.adj(v) not in st.init):
+            # a popped value no adjoint reaches: the list gets it back, with a zero adjoint
+            self.rev_pop(rhs.func.value.id, v, self.zero(v), st, out)
+            return
         if v not in self.act.active:
             return
         g = self.adj(v)
         if g not in st.init:
             return                      # no adjoint reaches this statement on this path
-        rhs = s.value
         st.init.discard(g)              # consumed: an earlier version's adjoint starts afresh
         st.owned.discard(g)
         y_bar = name(g)
@@ -282,6 +307,7 @@ class ReverseTransformer(DerivativeTransformer):
             self.apply_rule(s, rules.lookup(("op", "**")), "**", [rhs.left, ast.Constant(value=2)], {},
                             v, st, out)
         elif isinstance(rhs, ast.BinOp):
+            self.refuse_list_arithmetic(s, rhs, self.seqs)
             key = ("op", _OP_SYMBOL.get(type(rhs.op), "?"))
             self.apply_rule(s, rules.lookup(key), key[1], [rhs.left, rhs.right], {}, v, st, out)
         elif isinstance(rhs, ast.UnaryOp):
@@ -311,11 +337,20 @@ class ReverseTransformer(DerivativeTransformer):
                     self.accumulate(e.id, item, st, out)
         # constants, comparisons and boolean operations carry no derivative
 
+    def tracks(self, xs: str) -> bool:
+        """True when the reverse sweep undoes ``xs``'s appends and pops: a list whose
+        values depend on the inputs, even where no adjoint reaches it (it may share its
+        memory with one that is active: a list saved on a derivative's tape)."""
+        return xs in self.seqs and xs in self.locals and xs in self.act.varied
+
     def rev_pop(self, xs, v, v_bar, st, out) -> None:
         """``v = xs.pop()``: push the value back, and its adjoint onto the list's adjoint."""
         bar = self.adj(xs)
         self.needed.add(xs)
         self.needed.add(v)
+        if not self.is_active(name(xs)):
+            out.append(ast.Expr(value=call(f"{xs}.append", name(v))))
+            return
         if bar not in st.init:
             out.append(assign(bar, self.zero(xs)))
             st.init.add(bar)
@@ -332,10 +367,13 @@ class ReverseTransformer(DerivativeTransformer):
         bar = self.adj(a)
         self.reads(index)
         if bar in st.init:
+            is_list = a in self.seqs          # a list's slots are rebound, never written into
             if self.is_active(v):
-                self.accumulate(v.id, self.written_adjoint(a, bar, index, v), st, out)
+                adjoint = ast.Subscript(value=name(bar), slice=copy.deepcopy(index), ctx=ast.Load()) \
+                    if is_list else self.written_adjoint(a, bar, index, v)
+                self.accumulate(v.id, adjoint, st, out)
             if bar not in st.owned:
-                out.append(assign(bar, call("np.copy", name(bar))))
+                out.append(assign(bar, call("list" if is_list else "np.copy", name(bar))))
                 st.owned.add(bar)
             out.append(ast.Assign(targets=[ast.Subscript(value=name(bar), slice=copy.deepcopy(index),
                                                          ctx=ast.Store())], value=ast.Constant(0.0)))
@@ -698,8 +736,8 @@ class ReverseTransformer(DerivativeTransformer):
         """``A_old = A[idx]`` before an in-place write (a copy where the slot is an array)."""
         target = s.targets[0]
         slot = ast.Subscript(value=name(target.value.id), slice=copy.deepcopy(target.slice), ctx=ast.Load())
-        if self.nd.get(s.value) != 0 or self.nd.of(slot) != 0:     # a row is a view: copy it
-            slot = call("np.copy", slot)
+        if (self.nd.get(s.value) != 0 or self.nd.of(slot) != 0) and target.value.id not in self.seqs:
+            slot = call("np.copy", slot)          # a row is a view: copy it (a list's slot is rebound)
         return assign(self.slots[id(s)], slot)
 
     def insert_exit_pushes(self, out, loop, chain) -> None:

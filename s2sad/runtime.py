@@ -15,6 +15,7 @@ __all__ = [
     "cast_derivative", "prod_others", "no_derivative", "solve_vjp_b", "solve_vjp_a_along",
     "solve_vjp_b_along", "solve_dot", "dot_vjp_a", "dot_vjp_b", "each_direction",
     "last_writes",
+    "fill_list", "unstack",
 ]
 
 
@@ -83,9 +84,11 @@ def concat_part(g, arrays, i, axis=0):
 
 def zeros_like(x):
     """A zero adjoint for ``x``: ``0.0`` for a Python number (or a loop value not
-    assigned yet, None), else an array."""
+    assigned yet, None), a list of zeros for a list or tuple, else an array."""
     if x is None or isinstance(x, (float, int)):
         return 0.0
+    if isinstance(x, (list, tuple)):
+        return zeros_list(x)
     return np.zeros(np.shape(x), dtype=np.result_type(x, np.float32) if np.ndim(x) else float)
 
 
@@ -331,13 +334,33 @@ def no_derivative(what):
 
 
 def zeros_list(xs):
-    """A zero adjoint for a list: one zero per element, each of the element's shape."""
-    return [0.0 * x if isinstance(x, np.ndarray) else 0.0 for x in xs]
+    """A zero adjoint for a list: one zero per element, each of the element's shape
+    (a list of zeros for an element that is itself a list or tuple; none for a list not
+    assigned on this path, None)."""
+    if xs is None:
+        return []
+    return [zeros_list(x) if isinstance(x, (list, tuple)) else 0.0 * x if isinstance(x, np.ndarray)
+            else 0.0 for x in xs]
 
 
 def add_lists(a, b):
-    """The sum of two list adjoints, element by element."""
-    return [u + v for u, v in zip(a, b)]
+    """The sum of two list adjoints, element by element (lists nested in them too; two
+    elements that are not lists add as numbers or arrays)."""
+    if not (isinstance(a, (list, tuple)) and isinstance(b, (list, tuple))):
+        return a + b
+    if len(a) != len(b):
+        raise ValueError(f"s2sad: adding list derivatives of lengths {len(a)} and {len(b)}")
+    return [add_lists(u, v) for u, v in zip(a, b)]
+
+
+def fill_list(g, xs):
+    """A list as long as ``xs`` with ``g`` in every place: the adjoint list of ``sum(xs)``."""
+    return [g] * len(xs)
+
+
+def unstack(g, axis=0):
+    """The adjoint list of ``np.stack(arrays, axis)``: ``g`` cut along ``axis`` into its slices."""
+    return list(np.moveaxis(g, axis, 0))
 
 
 def list_add_at(xs_bar, index, g):
@@ -360,7 +383,7 @@ def unconcatenate(g, arrays, axis=0):
 __all__ += [
     "tangent_like", "tangents_like", "lift_tangents", "batch_axis", "transpose_dims",
     "batch_matmul", "batch_solve", "batch_dot_b", "batch_array", "batch_full", "batch_unbroadcast",
-    "batch_unreduce",
+    "batch_unreduce", "batch_list",
 ]
 
 
@@ -479,6 +502,17 @@ def batch_sum(xs_dot):
     return np.sum(xs_dot, axis=1)
 
 
+def batch_list(t):
+    """Vector mode tangent of ``list(xs)``: a list's tangents as a new list; an array's
+    tangents cut along its first axis after the directions."""
+    if isinstance(t, (list, tuple)):
+        return list(t)
+    return list(np.swapaxes(t, 0, 1))
+
+
 def batch_zeros_list(xs, n_dir):
     """Vector mode: a zero tangent for a list, one row per direction for each element."""
-    return [np.zeros((n_dir,) + np.shape(x)) for x in xs]
+    if xs is None:
+        return []
+    return [batch_zeros_list(x, n_dir) if isinstance(x, (list, tuple)) else np.zeros((n_dir,) + np.shape(x))
+            for x in xs]

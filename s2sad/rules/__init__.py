@@ -10,6 +10,6 @@ Users extend the same tables::
     s2sad.rules.nondifferentiable(my_module.bucketize)
 """
 from . import math_, numpy_, operators, runtime_  # noqa: F401  (registration side effects)
-from .registry import (ARRAY, ELEMENTWISE, INPLACE, NONDIFFERENTIABLE, RULES, SAME, SCALAR,  # noqa: F401
-                       Rule, is_nondifferentiable, jvp, lookup, nondifferentiable, refuse, refused,
-                       vjp)
+from .registry import (ARRAY, ELEMENTWISE, INPLACE, LIST_VALUED, NONDIFFERENTIABLE, RULES,  # noqa: F401
+                       SAME, SCALAR, Rule, is_nondifferentiable, jvp, lookup, nondifferentiable, refuse,
+                       refused, vjp)

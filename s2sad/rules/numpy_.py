@@ -206,7 +206,7 @@ vjp("np.concatenate(arrays, axis=0)", out=ARRAY, arrays="concat_part(y_bar, arra
 jvp("np.concatenate(arrays, axis=0)", arrays="np.concatenate(arrays_dot, axis=axis)")
 jvp("np.concatenate(arrays, axis=0)", batched=True, arrays="np.concatenate(arrays_dot, axis=batch_axis(axis, y))")
 vjp("np.stack(arrays, axis=0)", out=ARRAY, arrays="np.take(y_bar, i, axis)",
-    arrays_whole="list(np.moveaxis(y_bar, axis, 0))")
+    arrays_whole="unstack(y_bar, axis)")
 jvp("np.stack(arrays, axis=0)", arrays="np.stack(arrays_dot, axis=axis)")
 jvp("np.stack(arrays, axis=0)", batched=True, arrays="np.stack(arrays_dot, axis=batch_axis(axis, y))")
 # a cast to an int or bool dtype has a zero derivative (cast_derivative(g, None) is folded to g)

@@ -238,15 +238,28 @@ def jvp(pattern: str, *, elementwise: bool = False, out: str | None = None,
 
 
 INPLACE: dict = {}
+LIST_VALUED: set = set()
 
 
-def inplace(*patterns: str) -> None:
-    """Functions generated code calls for their effect on their first argument
-    (``accumulate_at(x_bar, index, g)``): forward mode repeats the call on the
-    tangents (``accumulate_at(x_bar_dot, index, g_dot)``)."""
-    for pattern in patterns:
-        key, params, _ = key_of_pattern(pattern)
-        INPLACE[key] = (pattern.split("(")[0], params)
+def list_valued(*names: str) -> None:
+    """Functions generated code calls whose result is a Python list (a list's adjoint or
+    tangent, one entry per element): the transformers give such a name a list
+    derivative, which is indexed, popped and added (``add_lists``) as a list, never
+    concatenated with ``+``."""
+    LIST_VALUED.update(names)
+
+
+def inplace(pattern: str, **templates: str) -> None:
+    """A function generated code calls for its effect on its first argument
+    (``accumulate_at(x_bar, index, g)``: ``x_bar[index] += g``).  Forward mode
+    repeats the call on the tangents (``accumulate_at(x_bar_dot, index, g_dot)``);
+    reverse mode gives each other parameter the adjoint contribution its template
+    names, where ``y_bar`` is the adjoint of the first argument (which the call
+    leaves unchanged: the first argument's adjoint passes through)."""
+    key, params, _ = key_of_pattern(pattern)
+    rule = Rule(key, pattern, params, {})
+    rule.vjp.update(_templates(rule, templates))
+    INPLACE[key] = (pattern.split("(")[0], params, rule)
 
 
 def nondifferentiable(*patterns) -> None:

@@ -5,7 +5,7 @@ runtime helpers (:mod:`s2sad.runtime`), the NumPy calls adjoint templates
 write (``np.full``, ``np.outer``, ``np.broadcast_to`` ...) and the forward
 sweep's stack need rules in both modes, like any primitive.
 """
-from .registry import ARRAY, inplace, jvp, nondifferentiable, supported, vjp
+from .registry import ARRAY, inplace, jvp, list_valued, nondifferentiable, supported, vjp
 
 # --- undoing broadcasting and reductions (linear in g; x gives only a shape) -----------------
 vjp("unbroadcast(g, x)", out=ARRAY, g="np.broadcast_to(y_bar, np.shape(g))")
@@ -103,6 +103,25 @@ jvp("cast_derivative(g, dtype=None)", batched=True, g="cast_derivative(g_dot, dt
 vjp("tangent_like(t, y)", out=ARRAY, t="unbroadcast(y_bar, t)")
 jvp("tangent_like(t, y)", t="tangent_like(t_dot, y)")
 
+# --- list adjoints and tangents (one entry per element of a list) -----------------------------
+list_valued("zeros_list", "batch_zeros_list", "add_lists", "list_add_at", "unconcatenate", "fill_list",
+            "unstack", "list", "batch_list")
+vjp("list(xs)", xs="np.stack(y_bar)", xs_whole="list(y_bar)")
+jvp("list(xs)", xs="list(xs_dot)")
+jvp("list(xs)", batched=True, xs="batch_list(xs_dot)")
+vjp("unstack(g, axis=0)", out=ARRAY, g="np.stack(y_bar, axis=axis)")
+jvp("unstack(g, axis=0)", g="unstack(g_dot, axis)")
+jvp("unstack(g, axis=0)", batched=True, g="unstack(g_dot, batch_axis(axis, g))")
+vjp("add_lists(a, b)", a="y_bar", b="y_bar")
+jvp("add_lists(a, b)", a="a_dot", b="b_dot")
+jvp("add_lists(a, b)", batched=True, a="a_dot", b="b_dot")
+vjp("fill_list(g, xs)", g="sum(y_bar)")
+jvp("fill_list(g, xs)", g="fill_list(g_dot, xs)")
+jvp("fill_list(g, xs)", batched=True, g="fill_list(g_dot, xs)")
+jvp("unconcatenate(g, arrays, axis=0)", g="unconcatenate(g_dot, arrays, axis)")
+
 # --- in place, and no derivative at all -------------------------------------------------------
-inplace("accumulate_at(x, index, g)")
-nondifferentiable("zeros_like", "extremum_mask", "last_writes", "reversed", "batch_axis", "np.zeros", "np.shape")
+inplace("accumulate_at(x, index, g)", g="unbroadcast(y_bar[index], g)")
+inplace("list_add_at(xs, index, g)", g="y_bar[index]")
+nondifferentiable("zeros_like", "extremum_mask", "last_writes", "reversed", "batch_axis", "np.zeros",
+                  "np.shape", "zeros_list", "batch_zeros_list")
