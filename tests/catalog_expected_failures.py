@@ -635,4 +635,76 @@ EXPECTED_FAILURES = {
         'hessian':
             "keywords and defaults: bare TypeError: Jacobian.__call__() got an unexpected keyword argument 'power'",
     },
+    'user_helper_named_like_runtime': {
+        'reverse':
+            "odd corners: bare TypeError: unreduce() missing 1 required positional argument: 'x'",
+        'hessian':
+            "odd corners: refused (MissingRuleError) although supported: in grad_user_helper_named_like_runtime: no derivative rule for this call of unreduce: missing argument 'x' for unreduce(g, x, axis=None, keepdims=Fals",
+    },
+    'list_repeat': {
+        'reverse':
+            'odd corners: wrong gradient: 2.903 instead of 1.451',
+        'hessian':
+            "odd corners: refused in generated code, not at the user's line: in grad_list_repeat: no derivative rule for list",
+    },
+    'list_slices': {
+        'hessian':
+            'odd corners: bare TypeError: list indices must be integers or slices, not tuple',
+    },
+    'boolean_mask_read': {
+        'hessian':
+            "odd corners: wrong hessian: d'He 0 instead of -2.498",
+    },
+    'element_power_augmented': {
+        'hessian':
+            "odd corners: wrong hessian: d'He -1.774 instead of -4.705",
+    },
+    'nested_list_index': {
+        'reverse':
+            "odd corners: bare TypeError: unsupported operand type(s) for +: 'float' and 'list'",
+        'hessian':
+            'odd corners: bare TypeError: list indices must be integers or slices, not tuple',
+    },
+    'list_element_augmented': {
+        'hessian':
+            'odd corners: bare IndexError: index 1 is out of bounds for axis 1 with size 1',
+    },
+    'tuple_output': {
+        'reverse':
+            "odd corners: refused only after the user's code ran",
+    },
+    'one_element_array_output': {
+        'reverse':
+            "odd corners: refused only after the user's code ran",
+    },
+    'isinstance_branch_array': {
+        'hessian':
+            "odd corners: bare UnboundLocalError: cannot access local variable 't3_1' where it is not associated with a value",
+    },
+    'norm_with_ord': {
+        'reverse':
+            'odd corners: bare NotImplementedError: s2sad: no derivative rule for np.linalg.norm with ord=3',
+        'forward':
+            'odd corners: bare NotImplementedError: s2sad: no derivative rule for np.linalg.norm with ord=1',
+        'hessian':
+            "odd corners: refused in generated code, not at the user's line: in grad_norm_with_ord: no vector-mode (jacfwd) rule for norm_vjp",
+    },
+    'random_inside': {
+        'reverse':
+            'odd corners: not refused: the derivative runs',
+        'forward':
+            'odd corners: not refused: the derivative runs',
+        'hessian':
+            'odd corners: not refused: the derivative runs',
+    },
+    'empty_then_fill_slice': {
+        'reverse':
+            'odd corners: bare TypeError: only 0-dimensional arrays can be converted to Python scalars',
+        'hessian':
+            'odd corners: bare ValueError: cannot reshape array of size 3 into shape (1,1)',
+    },
+    'zeros_like_then_write': {
+        'hessian':
+            "odd corners: wrong hessian: d'He -0.8028 instead of -2.412",
+    },
 }

@@ -1311,3 +1311,271 @@ def calls_global_function(x):
 def shadowed_builtin(x):
     abs = 2.0
     return abs * x
+
+
+# ==========================================================================
+# copies that are not copies, names s2sad itself uses, odd but plain Python
+
+BUFFER = np.zeros(3)
+
+
+def slice_copy_idiom_argument(x):
+    y = x[:]  # REFUSE
+    y[0] = 0.0  # REFUSE
+    return np.sum(y * x)
+
+
+def reshape_of_argument_write(x):
+    y = x.reshape(-1)  # REFUSE
+    y[1] = 1.0  # REFUSE
+    return np.sum(y * y)
+
+
+def asarray_float_argument_write(x):
+    y = np.asarray(x, dtype=float)  # REFUSE
+    y[2] = 0.5  # REFUSE
+    return np.sum(y * x)
+
+
+def view_method_argument_write(x):
+    y = x.view()  # REFUSE
+    y[0] = 3.0  # REFUSE
+    return np.sum(y)
+
+
+def global_buffer_write(x):
+    BUFFER[0] = x  # REFUSE
+    return np.sum(BUFFER * BUFFER)
+
+
+def astype_copy_write(x):
+    y = x.astype(float)
+    y[0] = 0.0
+    return np.sum(y * x)
+
+
+def generated_names(x):
+    x_bar = x * 2.0
+    y_bar = x_bar + 1.0
+    t1 = y_bar * x
+    x_dot = t1 - x
+    unbroadcast = x_dot * x_dot
+    return unbroadcast + t1
+
+
+def unreduce(v):
+    return v * 3.0
+
+
+def user_helper_named_like_runtime(x):
+    return np.sum(unreduce(x) * x)
+
+
+def parameter_named_y_bar(x, y_bar):
+    return x * y_bar + np.sin(x)
+
+
+def annotated(x: float) -> float:
+    """A docstring and annotations."""
+    y: float = x * 2.0  # REFUSE
+    return y * y
+
+
+def unicode_names(x):
+    α = x * 2.0
+    β = math.sin(α)
+    return α * β
+
+
+def builtin_min_max_abs(x, y):
+    return max(x, y) * min(x, y) + abs(x - y)  # REFUSE
+
+
+def builtin_pow_and_math_pow(x):
+    return pow(x, 3) + math.pow(x, 2.5) + 2.0 ** x  # REFUSE
+
+
+def sqrt_power(x):
+    return np.sum(x ** 0.5 + x ** 2.0)
+
+
+def item_of_element(x):
+    return x[0].item() * x[1] + float(x[2]) * x[0]  # REFUSE
+
+
+def np_float64_constructor(x):
+    return np.float64(x) * x + float(np.float64(x * 2.0))  # REFUSE
+
+
+def builtin_sum_of_array(x):
+    return sum(x) * x[0]  # REFUSE
+
+
+def list_repeat(x):
+    xs = [x] * 3  # REFUSE
+    return sum(xs) * xs[0]
+
+
+def list_slices(x, y):
+    xs = [x, y, x * y, 2.0]
+    return sum(xs[1:]) * xs[::-1][0]
+
+
+def sorted_list(x, y):
+    xs = sorted([x, y, 0.5])  # REFUSE
+    return xs[0] * 2.0 + xs[-1]
+
+
+def np_sort_function(x):
+    s = np.sort(x)  # REFUSE
+    return s[0] * 2.0 + s[-1]
+
+
+def boolean_mask_read(x):
+    return np.sum(x[x > 0.0] ** 2)
+
+
+def comparison_times(x):
+    return np.sum((x > 0.0) * x * x)
+
+
+def unpack_vector(x):
+    a, b, c = x  # REFUSE
+    return a * b + c
+
+
+def unpack_matrix_rows(X):
+    r0, r1 = X  # REFUSE
+    return np.sum(r0 * r1)
+
+
+def enumerate_write(x):
+    h = np.zeros(3)
+    for i, v in enumerate(x):
+        h[i] = v * v
+    return np.sum(h * np.arange(1.0, 4.0))
+
+
+def reversed_slice_write(x):
+    h = np.zeros(3)
+    h[::-1] = x
+    return np.sum(h * np.arange(1.0, 4.0))
+
+
+def element_power_augmented(x):
+    h = x * 1.0
+    h[0] **= 2
+    h[1] /= 3.0
+    return np.sum(h * h)
+
+
+def nested_list_index(x, y):
+    m = [[x, y], [y * 2.0, x * x]]
+    return m[0][1] * m[1][1] + m[1][0]
+
+
+def list_element_augmented(x, y):
+    xs = [x, y]
+    xs[0] += y
+    xs[1] *= x
+    return xs[0] * xs[1]
+
+
+def tuple_output(x):
+    return x * 2.0, x * x  # REFUSE
+
+
+def one_element_array_output(x):
+    return np.array([x * x])  # REFUSE
+
+
+def constant_output(x):
+    return 3.0
+
+
+def unused_argument(x, y):
+    return y * 2.0
+
+
+def int_return_on_untaken_path(x):
+    if x > 10.0:
+        return 0
+    return x * x
+
+
+def or_as_value(x, y):
+    a = x or y
+    b = (x > 5.0) and y
+    return a * 2.0 + (b or 1.0) * x
+
+
+def lambda_default_capture(x):
+    scale = lambda v, k=x: v * k  # REFUSE
+    return scale(2.0) + scale(x)
+
+
+def isinstance_branch(x):
+    if isinstance(x, np.ndarray):
+        return np.sum(x * x)
+    return x * x * x
+
+
+def ufunc_reduce(x):
+    return np.add.reduce(x * x) + np.maximum.reduce(x)  # REFUSE
+
+
+def norm_with_ord(x):
+    return np.linalg.norm(x, ord=1) + np.linalg.norm(x, 3)  # REFUSE
+
+
+def sum_where_keyword(x):
+    return np.sum(x * x, where=x > 0.0)  # REFUSE
+
+
+def eigh_sum(A):
+    S = A + A.T
+    w, V = np.linalg.eigh(S)  # REFUSE
+    return np.sum(w * w)
+
+
+def walrus_nested(x):
+    y = x * 2.0
+    return y + (z := x * x) * z  # REFUSE
+
+
+def random_inside(x):
+    return x * np.random.uniform()  # REFUSE
+
+
+def empty_then_fill_slice(x):
+    h = np.empty(3)
+    h[:] = x
+    return np.sum(h * h * np.arange(3.0))
+
+
+def rebind_then_write(x):
+    h = x
+    h = h * 2.0
+    h[0] = 1.0
+    return np.sum(h * x)
+
+
+def copy_slice_then_write(x):
+    h = x[1:].copy()
+    h[0] = 5.0
+    return np.sum(h * x[:2])
+
+
+def zeros_like_then_write(x):
+    h = np.zeros_like(x)
+    h[1] = x[0] * x[2]
+    return np.sum(h * h) + np.sum(x)
+
+
+def divmod_builtin(x):
+    q, r = divmod(x, 0.5)  # REFUSE
+    return q * x + r * r
+
+
+def math_floor_fabs(x):
+    return math.floor(x) * x + math.fabs(x) * x  # REFUSE
