@@ -707,4 +707,82 @@ EXPECTED_FAILURES = {
         'hessian':
             "odd corners: wrong hessian: d'He -0.8028 instead of -2.412",
     },
+    'loop_rebinds_parameter': {
+        'reverse':
+            'scoping: wrong gradient: 0.4838 instead of 1.935',
+        'forward':
+            'scoping: wrong jvp value: 0.49 instead of 1.96',
+        'hessian':
+            "scoping: wrong hessian: d'He -10.43 instead of -41.73",
+    },
+    'comprehension_over_parameter': {
+        'hessian':
+            'scoping: refused (MissingRuleError) although supported: in grad_comprehension_over_parameter: no derivative rule for .pop()',
+    },
+    'repeated_index_read': {
+        'hessian':
+            "indexing: wrong hessian: d'He 0 instead of -2.321",
+    },
+    'take_repeated': {
+        'reverse':
+            'indexing: refused (MissingRuleError) although supported: no derivative rule for np.take',
+        'hessian':
+            'indexing: refused (MissingRuleError) although supported: no derivative rule for np.take',
+    },
+    'stack_concat': {
+        'reverse':
+            'indexing: refused (MissingRuleError) although supported: no derivative rule for np.vstack',
+        'forward':
+            'indexing: refused (MissingRuleError) although supported: no derivative rule for np.vstack',
+        'hessian':
+            'indexing: refused (MissingRuleError) although supported: no derivative rule for np.vstack',
+    },
+    'reshape_outer': {
+        'hessian':
+            'indexing: refused (MissingRuleError) although supported: in grad_reshape_outer: no vector-mode (jacfwd) rule for matmul_vjp_a',
+    },
+    'tile_repeat': {
+        'reverse':
+            'indexing: refused (MissingRuleError) although supported: no derivative rule for np.repeat',
+        'forward':
+            'indexing: refused (MissingRuleError) although supported: no derivative rule for np.tile',
+        'hessian':
+            'indexing: refused (MissingRuleError) although supported: no derivative rule for np.repeat',
+    },
+    'diag_build_read': {
+        'reverse':
+            'indexing: refused (MissingRuleError) although supported: no derivative rule for np.diagonal',
+        'forward':
+            'indexing: refused (MissingRuleError) although supported: no derivative rule for np.diag',
+        'hessian':
+            'indexing: refused (MissingRuleError) although supported: no derivative rule for np.diagonal',
+    },
+    'triu_of_product': {
+        'reverse':
+            'indexing: refused (MissingRuleError) although supported: no derivative rule for np.triu',
+        'forward':
+            'indexing: refused (MissingRuleError) although supported: no derivative rule for np.triu',
+        'hessian':
+            'indexing: refused (MissingRuleError) although supported: no derivative rule for np.triu',
+    },
+    'cholesky_logdet': {
+        'reverse':
+            'indexing: refused (MissingRuleError) although supported: no derivative rule for np.diagonal',
+        'forward':
+            'indexing: refused (MissingRuleError) although supported: no derivative rule for np.linalg.cholesky',
+        'hessian':
+            'indexing: refused (MissingRuleError) although supported: no derivative rule for np.diagonal',
+    },
+    'recurrence_through_array': {
+        'hessian':
+            "indexing: wrong hessian: d'He -5.842 instead of 57.05",
+    },
+    'two_loops_same_buffer': {
+        'hessian':
+            "indexing: wrong hessian: d'He -4.937 instead of 6.908",
+    },
+    'matrix_row_swap_without_copy': {
+        'reverse':
+            'indexing: wrong gradient: 0.6073 instead of 0.1333',
+    },
 }

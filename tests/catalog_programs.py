@@ -1579,3 +1579,173 @@ def divmod_builtin(x):
 
 def math_floor_fabs(x):
     return math.floor(x) * x + math.fabs(x) * x  # REFUSE
+
+
+# ==========================================================================
+# scoping, names and definitions
+
+def redefined(x):
+    return x * x
+
+
+def redefined(x):  # noqa: F811 - the second definition is the one Python uses
+    return x * x * x
+
+
+def comprehension_shadows_parameter(x):
+    ys = [x * 2.0 for x in range(3)]
+    return x * x + sum(ys)
+
+
+def loop_rebinds_parameter(x):
+    for x in [x, 2.0 * x]:
+        pass
+    return x * x
+
+
+def comprehension_over_parameter(x):
+    return sum([v * v for v in x]) + x[0]
+
+
+def nested_comprehension(x):
+    return sum([x[i] * x[j] for i in range(3) for j in range(i)])
+
+
+def is_even_count(x, n):
+    if n == 0:
+        return x
+    return is_odd_count(x * 1.5, n - 1)
+
+
+def is_odd_count(x, n):
+    if n == 0:
+        return -x
+    return is_even_count(np.sin(x), n - 1)
+
+
+def global_declared(x):
+    global SCALE  # REFUSE
+    return SCALE * x
+
+
+def chained_subscript_assign(x):
+    h = np.zeros(3)
+    h[0] = h[1] = x
+    return np.sum(h * np.arange(1.0, 4.0))
+
+
+def inner_shadows_helper(x):
+    def l2_norm(v):
+        return v * 3.0
+    return l2_norm(x) * x
+
+
+# ==========================================================================
+# indexing and array building
+
+IDX = np.array([2, 0, 0])
+
+
+def repeated_index_read(x):
+    return np.sum(x[[0, 0, 1]] ** 2)
+
+
+def global_index_array_read(x):
+    return np.sum(x[IDX] * np.arange(1.0, 4.0))
+
+
+def take_repeated(x):
+    return np.sum(np.take(x, [0, 0, 2]) ** 3)
+
+
+def negative_step_read(x):
+    return np.sum(x[::-2] * x[1::2].sum())
+
+
+def newaxis_outer(x):
+    return np.sum(np.sin(x[None, :] * x[:, None]))
+
+
+def ellipsis_index(X):
+    return np.sum(X[..., 0] * X[..., 1])
+
+
+def broadcast_iadd_2d(x):
+    H = np.ones((3, 2))
+    H += x[:, None]
+    return np.sum(H * H)
+
+
+def column_iadd_2d(v):
+    H = np.zeros((3, 3))
+    H[:, 0] += v
+    H[1, :] -= v * 2.0
+    return np.sum(H ** 2)
+
+
+def broadcast_to_read(x):
+    B = np.broadcast_to(x, (2, 3))
+    return np.sum(B * np.arange(6.0).reshape(2, 3))
+
+
+def stack_concat(x, y):
+    S = np.stack([x, y * 2.0])
+    C = np.concatenate([x, y])
+    V = np.vstack([x, y])
+    return np.sum(S * V) + np.sum(C ** 3)
+
+
+def reshape_outer(x):
+    return np.sum(x.reshape(3, 1) @ x.reshape(1, 3) * A3)
+
+
+def tile_repeat(x):
+    return np.sum(np.tile(x, 2) * np.repeat(x, 2))
+
+
+def diag_build_read(x):
+    D = np.diag(x)
+    return np.sum(D @ A3) + np.sum(np.diagonal(D @ D))
+
+
+def triu_of_product(x):
+    return np.sum(np.triu(np.outer(x, x)))
+
+
+def cholesky_logdet(A):
+    S = A @ A.T + 3.0 * np.eye(3)
+    L = np.linalg.cholesky(S)
+    return np.sum(np.log(np.diagonal(L)))
+
+
+def recurrence_through_array(x):
+    h = np.zeros(4)
+    h[0] = x
+    for i in range(1, 4):
+        h[i] = np.sin(h[i - 1]) * x + h[i - 1]
+    return h[3]
+
+
+def two_loops_same_buffer(x):
+    h = np.zeros(3)
+    for i in range(3):
+        h[i] = x[i] * 2.0
+    for i in range(3):
+        h[i] = h[i] * h[(i + 1) % 3]
+    return np.sum(h)
+
+
+def matrix_row_swap(X):
+    Y = X.copy()
+    tmp = Y[0].copy()
+    Y[0] = Y[1]
+    Y[1] = tmp
+    return np.sum(Y * A3)
+
+
+def matrix_row_swap_without_copy(X):
+    Y = X.copy()
+    tmp = Y[0]  # REFUSE
+    Y[0] = Y[1]  # REFUSE
+    Y[1] = tmp  # REFUSE
+    return np.sum(Y * A3)
