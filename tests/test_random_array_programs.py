@@ -28,6 +28,7 @@ class ArrayProgramWriter:
         self.scalars = ["c"]
         self.count = 0
         self.effects = effects            # also aliases, views, displays, mutating calls, decorators
+        self.used = []                    # the labels of the effect statements written
 
     def vector(self, depth=0):
         r = self.rng.random()
@@ -104,10 +105,12 @@ class ArrayProgramWriter:
         mutating call or a call of a decorated helper or a method: each must be
         differentiated exactly or refused."""
         k = self.rng.randint(0, len(EFFECTS) - 1)
+        label, template = EFFECTS[k]
+        self.used.append(label)
         b, g = self.fresh("b"), self.fresh("g")
         i = self.rng.randint(0, 2)
         vec, sca = self.vector(1), self.scalar(1)
-        for line in EFFECTS[k].format(b=b, g=g, i=i, j=(i + 1) % 3, v=vec, s=sca,
+        for line in template.format(b=b, g=g, i=i, j=(i + 1) % 3, v=vec, s=sca,
                                        v2=self.vector(1), s2=self.scalar(1)).split("\n"):
             lines.append(pad + line)
         self.vectors.append(b)
@@ -139,31 +142,31 @@ class ArrayProgramWriter:
 # statements that write through aliases and views, build array displays, call mutating
 # functions and methods, or call decorated helpers; each defines the vector {b}
 EFFECTS = [
-    "{b} = np.zeros(3)\n{g} = {b}\n{g}[{i}] = {s}",                       # alias, then write
-    "{b} = np.ones(3) * {s}\n{g} = {b}[1:]\n{g}[0] = {s2}",               # slice view
-    "{b} = np.zeros(3)\n{g} = {b}.reshape(3, 1)\n{g}[{i}, 0] = {s}",      # reshape view
-    "{b} = {v} * 1.0\n{g} = {b}\n{b} += {v2}\n{b} = {b} + {g}",           # y = h; h += v
-    "{b} = {v} * 1.0\n{g} = {b}[::-1]\n{g} *= {s}",                       # reversed view
-    "{b} = np.array([{s}, {s2}, 1.5])",                                    # display of scalars
-    "{g} = np.array([{v}, {v2}])\n{b} = {g}[0] * {g}[1]",                   # display of vectors
-    "{g} = np.array([[{s}, 1.0, {s2}], [0.5, {s}, 2.0]])\n{b} = {g}[1] + {g}[0] * {s2}",
-    "{b} = np.zeros(3)\n{b}.fill({s})",                                   # mutating calls
-    "{b} = np.zeros(3)\nnp.copyto({b}, {v})",
-    "{b} = np.zeros(3)\nnp.add.at({b}, [0, 0, 2], {v})",
-    "{b} = np.zeros(3)\nnp.multiply({v}, {s}, out={b})",
-    "{b} = {v} * 1.0\nnp.exp({b}, out={b})",
-    "{b} = np.zeros(3)\n{b}[[{i}, {i}]] += {s}",                           # repeated fancy index
-    "{b} = {v} * 1.0\n{b}.sort()",
-    "{g} = [{v}]\n{g}.extend([{v2}, {v2} * 2.0])\n{b} = {g}[0] * {g}[-1]",
-    "{g} = [{v}, {v2}]\n{g}.reverse()\n{b} = {g}[0] - {g}[1] * 0.5",
-    "{g} = [{v}]\n{g}.insert(0, {v2})\n{b} = {g}[0] * 2.0 + {g}[1]",
-    "{b} = {v} * 1.0\nzero_first({b})",                                    # helper mutating its argument
-    "{b} = shifted({v})",                                                  # decorated helpers
-    "{b} = doubled({v})",
-    "{b} = SCALER.scale({v})",                                             # methods
-    "{b} = Ops.square({v}) + Ops.affine({v2})",
-    "{b} = np.zeros(3)\nfor i in range(3):\n    {g} = {b}[i:]\n    {g}[0] = {s} * (i + 1.0)",
-    "x[{i}] = {s}\n{b} = x * 1.0",                                         # writes into an argument
+    ('alias write', "{b} = np.zeros(3)\n{g} = {b}\n{g}[{i}] = {s}"),                       # alias, then write
+    ('slice view write', "{b} = np.ones(3) * {s}\n{g} = {b}[1:]\n{g}[0] = {s2}"),               # slice view
+    ('reshape view write', "{b} = np.zeros(3)\n{g} = {b}.reshape(3, 1)\n{g}[{i}, 0] = {s}"),      # reshape view
+    ('alias then +=', "{b} = {v} * 1.0\n{g} = {b}\n{b} += {v2}\n{b} = {b} + {g}"),           # y = h; h += v
+    ('reversed view *=', "{b} = {v} * 1.0\n{g} = {b}[::-1]\n{g} *= {s}"),                       # reversed view
+    ('display of scalars', "{b} = np.array([{s}, {s2}, 1.5])"),                                    # display of scalars
+    ('display of vectors', "{g} = np.array([{v}, {v2}])\n{b} = {g}[0] * {g}[1]"),                   # display of vectors
+    ('nested display', "{g} = np.array([[{s}, 1.0, {s2}], [0.5, {s}, 2.0]])\n{b} = {g}[1] + {g}[0] * {s2}"),
+    ('fill', "{b} = np.zeros(3)\n{b}.fill({s})"),                                   # mutating calls
+    ('copyto', "{b} = np.zeros(3)\nnp.copyto({b}, {v})"),
+    ('add.at', "{b} = np.zeros(3)\nnp.add.at({b}, [0, 0, 2], {v})"),
+    ('out=', "{b} = np.zeros(3)\nnp.multiply({v}, {s}, out={b})"),
+    ('exp out= itself', "{b} = {v} * 1.0\nnp.exp({b}, out={b})"),
+    ('repeated fancy +=', "{b} = np.zeros(3)\n{b}[[{i}, {i}]] += {s}"),                           # repeated fancy index
+    ('sort local', "{b} = {v} * 1.0\n{b}.sort()"),
+    ('list extend', "{g} = [{v}]\n{g}.extend([{v2}, {v2} * 2.0])\n{b} = {g}[0] * {g}[-1]"),
+    ('list reverse', "{g} = [{v}, {v2}]\n{g}.reverse()\n{b} = {g}[0] - {g}[1] * 0.5"),
+    ('list insert', "{g} = [{v}]\n{g}.insert(0, {v2})\n{b} = {g}[0] * 2.0 + {g}[1]"),
+    ('helper mutates local', "{b} = {v} * 1.0\nzero_first({b})"),                                    # helper mutating its argument
+    ('decorated (keeps)', "{b} = shifted({v})"),                                                  # decorated helpers
+    ('decorated (doubles)', "{b} = doubled({v})"),
+    ('bound method', "{b} = SCALER.scale({v})"),                                             # methods
+    ('static/classmethod', "{b} = Ops.square({v}) + Ops.affine({v2})"),
+    ('view written in loop', "{b} = np.zeros(3)\nfor i in range(3):\n    {g} = {b}[i:]\n    {g}[0] = {s} * (i + 1.0)"),
+    ('write into argument', "x[{i}] = {s}\n{b} = x * 1.0"),                                         # writes into an argument
 ]
 
 def load(source, tmp_path, seed):
@@ -217,13 +220,14 @@ EFFECT_FAILURES = {
 }
 
 
-def effect_program(seed, effects=True):
-    """The generated program (with effects) for ``seed``, its arguments and a generator
-    of random directions."""
-    source = ArrayProgramWriter(random.Random(seed), effects=effects).program()
+def effect_program(seed, effects=True, labels=False):
+    """The generated program (with effects) for ``seed``, its arguments, a generator of
+    random directions (and the labels of the effect statements it contains)."""
+    writer = ArrayProgramWriter(random.Random(seed), effects=effects)
+    source = writer.program()
     rng = np.random.default_rng(seed)
     args = (rng.normal(size=3), rng.normal(size=3), float(rng.normal()))
-    return source, args, rng
+    return (source, args, rng, writer.used) if labels else (source, args, rng)
 
 
 @pytest.mark.parametrize("seed", [

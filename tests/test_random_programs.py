@@ -25,6 +25,7 @@ class ProgramWriter:
         self.names = ["x", "y"]
         self.count = 0
         self.effects = effects            # also list aliases, mutating calls, displays, decorators
+        self.used = []                    # the labels of the effect statements written
 
     def expr(self, depth=0):
         r = self.rng.random()
@@ -115,7 +116,8 @@ class ProgramWriter:
         alias of a local array, a mutating array call, or a call of a decorated helper
         or a method; it defines a new scalar."""
         n, a, b = self.fresh(), self.fresh(), self.fresh()
-        template = self.rng.choice(SCALAR_EFFECTS)
+        label, template = self.rng.choice(SCALAR_EFFECTS)
+        self.used.append(label)
         text = template.format(n=n, a=a, b=b, e=self.expr(1), e2=self.expr(1), e3=self.expr(1))
         self.lines.extend(pad + line for line in text.split("\n"))
         if indent > 1:
@@ -137,30 +139,32 @@ class ProgramWriter:
 
 # statements with effects for the scalar programs; each defines the float {n}
 SCALAR_EFFECTS = [
-    "{a} = [{e}, {e2}]\n{b} = {a}\n{b}.append({e3})\n{n} = sum({a})",         # list alias
-    "{a} = [{e}]\n{a}.extend([{e2}, {e3}])\n{n} = {a}[0] * {a}[-1] + sum({a})",
-    "{a} = [{e}, {e2}]\n{a}.insert(1, {e3})\n{n} = {a}[1] * 2.0 + {a}[0]",
-    "{a} = [{e}, {e2}, {e3}]\n{a}.reverse()\n{n} = {a}[0] + 0.5 * {a}[1]",
-    "{a} = [{e}, {e2}]\n{n} = {a}.pop() * {a}[0]",
-    "{a} = np.array([{e}, {e2}])\n{n} = float({a}[0] * {a}[1])",           # displays
-    "{a} = np.array([[{e}, 1.0], [{e2}, {e3}]])\n{n} = float(np.sum({a} @ {a}))",
-    "{a} = np.zeros(2)\n{b} = {a}\n{b}[1] = {e}\n{n} = float(np.sum({a} * {a}))",  # array alias
-    "{a} = np.ones(3)\n{b} = {a}[1:]\n{b}[0] = {e}\n{n} = float(np.sum({a} * {a}))",
-    "{a} = np.zeros(3)\n{a}.fill({e})\n{n} = float({a}[1] * {a}[2])",    # mutating calls
-    "{a} = np.zeros(2)\n{a}[[0, 0]] += {e}\n{n} = float({a}[0])",
-    "{n} = float(doubled({e}))",                                          # decorated helpers
-    "{n} = float(shifted({e}))",
-    "{n} = float(SCALER.scale({e}))",                                     # methods
-    "{n} = float(Ops.square({e}) + Ops.affine({e2}))",
+    ('list alias append', "{a} = [{e}, {e2}]\n{b} = {a}\n{b}.append({e3})\n{n} = sum({a})"),         # list alias
+    ('list extend', "{a} = [{e}]\n{a}.extend([{e2}, {e3}])\n{n} = {a}[0] * {a}[-1] + sum({a})"),
+    ('list insert', "{a} = [{e}, {e2}]\n{a}.insert(1, {e3})\n{n} = {a}[1] * 2.0 + {a}[0]"),
+    ('list reverse', "{a} = [{e}, {e2}, {e3}]\n{a}.reverse()\n{n} = {a}[0] + 0.5 * {a}[1]"),
+    ('list pop', "{a} = [{e}, {e2}]\n{n} = {a}.pop() * {a}[0]"),
+    ('display', "{a} = np.array([{e}, {e2}])\n{n} = float({a}[0] * {a}[1])"),           # displays
+    ('nested display', "{a} = np.array([[{e}, 1.0], [{e2}, {e3}]])\n{n} = float(np.sum({a} @ {a}))"),
+    ('array alias write', "{a} = np.zeros(2)\n{b} = {a}\n{b}[1] = {e}\n{n} = float(np.sum({a} * {a}))"),  # array alias
+    ('slice view write', "{a} = np.ones(3)\n{b} = {a}[1:]\n{b}[0] = {e}\n{n} = float(np.sum({a} * {a}))"),
+    ('fill', "{a} = np.zeros(3)\n{a}.fill({e})\n{n} = float({a}[1] * {a}[2])"),    # mutating calls
+    ('repeated fancy +=', "{a} = np.zeros(2)\n{a}[[0, 0]] += {e}\n{n} = float({a}[0])"),
+    ('decorated (doubles)', "{n} = float(doubled({e}))"),                                          # decorated helpers
+    ('decorated (keeps)', "{n} = float(shifted({e}))"),
+    ('bound method', "{n} = float(SCALER.scale({e}))"),                                     # methods
+    ('static/classmethod', "{n} = float(Ops.square({e}) + Ops.affine({e2}))"),
 ]
 
 
-def scalar_effect_program(seed, effects=True):
-    """The generated scalar program (with effects) for ``seed``, its arguments and a
-    generator of random directions."""
-    source = ProgramWriter(random.Random(seed), effects=effects).program()
+def scalar_effect_program(seed, effects=True, labels=False):
+    """The generated scalar program (with effects) for ``seed``, its arguments, a
+    generator of random directions (and the labels of its effect statements)."""
+    writer = ProgramWriter(random.Random(seed), effects=effects)
+    source = writer.program()
     rng = np.random.default_rng(seed)
-    return source, (float(rng.uniform(-1.5, 1.5)), float(rng.uniform(-1.5, 1.5))), rng
+    args = (float(rng.uniform(-1.5, 1.5)), float(rng.uniform(-1.5, 1.5)))
+    return (source, args, rng, writer.used) if labels else (source, args, rng)
 
 
 def load(source, tmp_path, seed):

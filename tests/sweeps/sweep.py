@@ -53,20 +53,27 @@ def main(argv=None):
     counts = collections.Counter()
     classes = collections.OrderedDict()
     firsts = {}
+    per_label = collections.defaultdict(lambda: [0, 0, 0])   # label -> programs, failing, failing alone
     started = time.time()
     with tempfile.TemporaryDirectory() as tmp:
         for seed in range(opts.start, opts.start + opts.count):
             for kind in kinds:
                 make = effect_program if kind == "array" else scalar_effect_program
-                source, args, rng = make(seed, effects=not opts.plain)
+                source, args, rng, used = make(seed, effects=not opts.plain, labels=True)
                 name = f"sweep_{kind}_{seed}"
                 counts["programs"] += 1
+                for label in set(used) or {"(no effect statement)"}:
+                    per_label[f"{kind}: {label}"][0] += 1
                 try:
                     f = load_function(source, Path(tmp), name)
                     result = check_program(f, args, os.path.join(tmp, f"{name}.py"), rng,
                                            smooth=smooth_source(source))
                 except Failure as failure:
                     counts[failure.kind] += 1
+                    for label in set(used) or {"(no effect statement)"}:
+                        per_label[f"{kind}: {label}"][1] += 1
+                        if len(set(used)) <= 1:
+                            per_label[f"{kind}: {label}"][2] += 1
                     sig = signature(failure)
                     classes.setdefault(sig, []).append(f"{kind}:{seed}")
                     if len(firsts.setdefault(failure.kind, [])) < opts.show:
@@ -85,6 +92,10 @@ def main(argv=None):
     print("\nfailures by class (count, first programs):")
     for sig, where in sorted(classes.items(), key=lambda kv: -len(kv[1])):
         print(f"  {len(where):4d}  {sig}   e.g. {', '.join(where[:3])}")
+    print("\nprograms by the effect statements they contain: failing / containing "
+          "(failing with no other effect statement)")
+    for label, (n, bad, alone) in sorted(per_label.items(), key=lambda kv: -kv[1][1] / max(1, kv[1][0])):
+        print(f"  {bad:4d} / {n:4d}  ({alone:3d})  {label}")
     for kind, items in firsts.items():
         for k, seed, message, source in items:
             print(f"\n===== first {kind} program ({k}:{seed}): {message}\n{source}")
