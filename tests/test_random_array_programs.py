@@ -213,6 +213,8 @@ def test_random_array_program_derivatives(tmp_path, seed, point):
 # reason, so a fix flips it.  tests/sweeps/sweep.py explores many more.
 
 EFFECT_SEEDS = range(6)
+PLAIN_SEEDS = range(100, 104)       # the generators without effects, through the same oracle
+PLAIN_FAILURES = {}
 EFFECT_FAILURES = {
     2: "effects: np.multiply(..., out=b1) into a local array: wrong gradient (the write is ignored)",
     4: "aliases and views: a view b1[i:] written in a loop: wrong gradient",
@@ -230,11 +232,16 @@ def effect_program(seed, effects=True, labels=False):
     return (source, args, rng, writer.used) if labels else (source, args, rng)
 
 
-@pytest.mark.parametrize("seed", [
-    pytest.param(s, marks=[pytest.mark.xfail(strict=True, reason=EFFECT_FAILURES[s])]
-                 if s in EFFECT_FAILURES else []) for s in EFFECT_SEEDS])
-def test_random_array_programs_with_effects(tmp_path, seed):
-    source, args, rng = effect_program(seed)
-    name = f"random_array_effects_{seed}"
+def _sample(seeds, failures, effects):
+    return [pytest.param(s, effects, marks=[pytest.mark.xfail(strict=True, reason=failures[s])]
+                         if s in failures else [], id=f"{'effects' if effects else 'plain'}-{s}")
+            for s in seeds]
+
+
+@pytest.mark.parametrize("seed, effects", _sample(PLAIN_SEEDS, PLAIN_FAILURES, False)
+                         + _sample(EFFECT_SEEDS, EFFECT_FAILURES, True))
+def test_random_array_programs_with_effects(tmp_path, seed, effects):
+    source, args, rng = effect_program(seed, effects=effects)
+    name = f"random_array_effects_{effects}_{seed}"
     f = load_function(source, tmp_path, name)
     check_program(f, args, str(tmp_path / f"{name}.py"), rng, smooth=smooth_source(source))

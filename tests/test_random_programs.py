@@ -216,6 +216,8 @@ def test_random_program_gradients(tmp_path, seed, x, y):
 # failures, tests/sweeps/sweep.py for many more.
 
 EFFECT_SEEDS = range(6)
+PLAIN_SEEDS = range(100, 104)       # the generators without effects, through the same oracle
+PLAIN_FAILURES = {}
 EFFECT_FAILURES = {
     2: "array displays: np.array([expr of x, expr of x, y]) of floats: bare TypeError "
        "(only 0-dimensional arrays can be converted to Python scalars) in grad",
@@ -223,11 +225,16 @@ EFFECT_FAILURES = {
 }
 
 
-@pytest.mark.parametrize("seed", [
-    pytest.param(s, marks=[pytest.mark.xfail(strict=True, reason=EFFECT_FAILURES[s])]
-                 if s in EFFECT_FAILURES else []) for s in EFFECT_SEEDS])
-def test_random_programs_with_effects(tmp_path, seed):
-    source, args, rng = scalar_effect_program(seed)
-    name = f"random_effects_{seed}"
+def _sample(seeds, failures, effects):
+    return [pytest.param(s, effects, marks=[pytest.mark.xfail(strict=True, reason=failures[s])]
+                         if s in failures else [], id=f"{'effects' if effects else 'plain'}-{s}")
+            for s in seeds]
+
+
+@pytest.mark.parametrize("seed, effects", _sample(PLAIN_SEEDS, PLAIN_FAILURES, False)
+                         + _sample(EFFECT_SEEDS, EFFECT_FAILURES, True))
+def test_random_programs_with_effects(tmp_path, seed, effects):
+    source, args, rng = scalar_effect_program(seed, effects=effects)
+    name = f"random_effects_{effects}_{seed}"
     f = load_function(source, tmp_path, name)
     check_program(f, args, str(tmp_path / f"{name}.py"), rng, smooth=smooth_source(source))
