@@ -647,13 +647,18 @@ def run_reverse(case, optimize):
         *case.args, **case.kwargs)
     assert _same(case.args, before), "value_and_grad changed an argument"
     _close(value, _call(case, case.args), case, "value_and_grad's value")
-    for g, h in zip(grads2, grads):
-        _close(np.asarray(g, dtype=float) if not isinstance(g, (list, tuple)) else _vdot(g, _zero_like(g)),
-               np.asarray(h, dtype=float) if not isinstance(h, (list, tuple)) else _vdot(h, _zero_like(h)),
-               case, "value_and_grad's gradient")
-        if isinstance(g, (list, tuple)):
-            for a, b in zip(g, h):
-                _close(a, b, case, "value_and_grad's gradient")
+    for i, g, h in zip(case.argnums, grads2, grads):
+        _like(g, case.args[i], f"value_and_grad's gradient w.r.t. argument {i}")
+        _close_tree(g, h, case, "value_and_grad's gradient")
+
+
+def _close_tree(got, want, case, what):
+    if isinstance(want, (list, tuple)):
+        assert isinstance(got, (list, tuple)) and len(got) == len(want), f"{what}: {got!r}"
+        for a, b in zip(got, want):
+            _close_tree(a, b, case, what)
+        return
+    _close(got, want, case, what)
 
 
 def run_forward(case, optimize):
