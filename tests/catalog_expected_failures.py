@@ -785,4 +785,32 @@ EXPECTED_FAILURES = {
         'reverse':
             'indexing: wrong gradient: 0.6073 instead of 0.1333',
     },
+    'sqrt_where_untaken_nan': {
+        'reverse':
+            'conventions: wrong gradient: nan instead of 0.3952',
+        'hessian':
+            "conventions: wrong hessian: d'He nan instead of 0.8365",
+    },
+    'sinc_where': {
+        'reverse':
+            'conventions: wrong gradient: nan instead of -0.1703',
+        'hessian':
+            "conventions: wrong hessian: d'He nan instead of -0.009752",
+    },
+    'string_argument_default': {
+        'hessian-unoptimized':
+            "conventions: bare UnboundLocalError: cannot access local variable 't2_1' where it is not associated with a value",
+    },
+    'dict_argument': {
+        'reverse':
+            'conventions: bare IndexError: only integers, slices (`:`), ellipsis (`...`), numpy.newaxis (`None`) and integer or boolean arrays are valid indices',
+        'forward':
+            'conventions: wrong jvp tangent: 0 instead of -0.2969',
+    },
+    'dict_of_arrays_argument': {
+        'reverse':
+            'conventions: bare IndexError: only integers, slices (`:`), ellipsis (`...`), numpy.newaxis (`None`) and integer or boolean arrays are valid indices',
+        'forward':
+            'conventions: wrong jvp tangent: 0 instead of -0.277',
+    },
 }

@@ -1749,3 +1749,55 @@ def matrix_row_swap_without_copy(X):
     Y[0] = Y[1]  # REFUSE
     Y[1] = tmp  # REFUSE
     return np.sum(Y * A3)
+
+
+# ==========================================================================
+# masked singularities, long loops, many parameters, argument conventions
+
+def safe_sqrt_where(x):
+    return np.sum(np.where(x > 0.0, np.sqrt(np.abs(x) + (x <= 0.0)), 0.0) * x)
+
+
+def sqrt_where_untaken_nan(x):
+    return np.sum(np.where(x > 0.0, np.sqrt(x), 0.0))
+
+
+def sinc_where(x):
+    return np.sum(np.where(x != 0.0, np.sin(x) / x, 1.0))
+
+
+def long_loop(x):
+    y = x
+    for i in range(500):
+        y = y * 0.999 + 0.001 * math.sin(y)
+    return y
+
+
+def many_parameters(a, b, c, d, e, f, g, h, i, j):
+    return a * b + c * d - e * f + g * h * i + math.sin(j)
+
+
+def optional_none(x, w=None):
+    if w is None:
+        w = 2.0
+    return w * x * x
+
+
+def string_mode(x, mode="sum"):
+    if mode == "sum":
+        return np.sum(x * x)
+    return np.max(x * x)
+
+
+def bool_flag(x, squared=True):
+    if squared:
+        return x * x
+    return x
+
+
+def dict_argument(params):
+    return params["w"] * params["b"] + math.sin(params["w"])
+
+
+def dict_of_arrays_argument(params):
+    return np.sum(np.tanh(params["W"] @ params["x"]))

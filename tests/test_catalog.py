@@ -501,6 +501,26 @@ fd(IX, P.two_loops_same_buffer, r(3))
 fd(IX, P.matrix_row_swap, r(3, 3))
 sound(IX, P.matrix_row_swap_without_copy, r(3, 3))
 
+# masked singularities, long loops, many parameters, argument conventions ----------------------
+AC = "conventions"
+fd(AC, P.safe_sqrt_where, np.array([0.5, -0.3, 1.2]))
+fd(AC, P.sqrt_where_untaken_nan, np.array([0.5, -0.3, 1.2]))
+fd(AC, P.sinc_where, np.array([0.5, 0.0, 1.2]))
+fd(AC, P.long_loop, 0.7)
+fd(AC, P.recursive_power, 1.01, 60, id="deep_recursion")
+fd(AC, P.many_parameters, *[0.1 * k + 0.05 for k in range(10)], argnums=(0, 3, 9))
+fd(AC, P.many_parameters, *[0.1 * k + 0.05 for k in range(10)], argnums=(-1,), id="negative_argnums",
+   hess=False)
+fd(AC, P.power_loop, 1.1, np.int64(3), id="np_int64_argument")
+fd(AC, P.optional_none, 0.7, id="none_default")
+fd(AC, P.optional_none, 0.7, 3.0, id="none_default_given")
+fd(AC, P.string_mode, r(3), id="string_argument_default")
+fd(AC, P.string_mode, r(3), "max", id="string_argument_given")
+fd(AC, P.bool_flag, 0.7, id="bool_default")
+fd(AC, P.bool_flag, 0.7, False, id="bool_given")
+fd(AC, P.dict_argument, {"w": 0.7, "b": -0.4}, argnums=(0,), id="dict_argument")
+fd(AC, P.dict_of_arrays_argument, {"W": r(2, 3), "x": r(3)}, argnums=(0,), id="dict_of_arrays_argument")
+
 
 # --------------------------------------------------------------------------
 # checking
@@ -528,12 +548,16 @@ class CatalogCallWatcher:
 def _copy(a):
     if isinstance(a, np.ndarray):
         return a.copy()
+    if isinstance(a, dict):
+        return {k: _copy(v) for k, v in a.items()}
     if isinstance(a, (list, tuple)):
         return type(a)(_copy(v) for v in a)
     return a
 
 
 def _same(a, b):
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
     if isinstance(a, np.ndarray):
         return isinstance(b, np.ndarray) and a.shape == b.shape and np.array_equal(a, b)
     if isinstance(a, (list, tuple)):
@@ -542,6 +566,8 @@ def _same(a, b):
 
 
 def _direction(x, rng):
+    if isinstance(x, dict):
+        return {k: _direction(v, rng) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
         return type(x)(_direction(v, rng) for v in x)
     if isinstance(x, np.ndarray):
@@ -550,6 +576,8 @@ def _direction(x, rng):
 
 
 def _zero_like(x):
+    if isinstance(x, dict):
+        return {k: _zero_like(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
         return type(x)(_zero_like(v) for v in x)
     if isinstance(x, np.ndarray):
@@ -558,7 +586,9 @@ def _zero_like(x):
 
 
 def _move(x, d, step):
-    """``x + step * d`` keeping the kind of ``x`` (float, numpy scalar, array, list)."""
+    """``x + step * d`` keeping the kind of ``x`` (float, numpy scalar, array, list, dict)."""
+    if isinstance(x, dict):
+        return {k: _move(v, d[k], step) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
         return type(x)(_move(v, e, step) for v, e in zip(x, d))
     if isinstance(x, np.ndarray):
@@ -569,6 +599,9 @@ def _move(x, d, step):
 
 
 def _vdot(g, d):
+    if isinstance(d, dict):
+        assert isinstance(g, dict) and g.keys() == d.keys(), f"gradient {g!r} for a dict"
+        return sum(_vdot(g[k], d[k]) for k in d)
     if isinstance(d, (list, tuple)):
         assert isinstance(g, (list, tuple)) and len(g) == len(d), f"gradient {g!r} for a {type(d)}"
         return sum(_vdot(a, b) for a, b in zip(g, d))
@@ -576,6 +609,11 @@ def _vdot(g, d):
 
 
 def _like(g, x, what):
+    if isinstance(x, dict):
+        assert isinstance(g, dict) and g.keys() == x.keys(), f"{what}: {g!r} is not shaped like {x!r}"
+        for k in x:
+            _like(g[k], x[k], f"{what}[{k!r}]")
+        return
     if isinstance(x, (list, tuple)):
         assert type(g) is type(x) and len(g) == len(x), f"{what}: {g!r} is not shaped like {x!r}"
         for k, (a, b) in enumerate(zip(g, x)):
@@ -653,6 +691,11 @@ def run_reverse(case, optimize):
 
 
 def _close_tree(got, want, case, what):
+    if isinstance(want, dict):
+        assert isinstance(got, dict) and got.keys() == want.keys(), f"{what}: {got!r}"
+        for k in want:
+            _close_tree(got[k], want[k], case, what)
+        return
     if isinstance(want, (list, tuple)):
         assert isinstance(got, (list, tuple)) and len(got) == len(want), f"{what}: {got!r}"
         for a, b in zip(got, want):
@@ -683,8 +726,8 @@ def run_hessian(case, optimize):
         return
     i = case.argnums[0]
     x = case.args[i]
-    if isinstance(x, (list, tuple)):
-        return                                # hessian of a list argument: not defined by the API
+    if isinstance(x, (list, tuple, dict)):
+        return                                # hessian of a container argument: not defined by the API
     H = s2sad.hessian(case.fn, argnums=i, optimize=optimize)(*case.args, **case.kwargs)
     rng = np.random.default_rng(3)
     d, e = _direction(x, rng), _direction(x, rng)
@@ -714,7 +757,7 @@ def probe(case, mode, optimize):
         primals = _positional(case) or case.args
         s2sad.jvp(case.fn, tuple(primals), tuple(_zero_like(a) for a in primals),
                   optimize=optimize)
-    elif case.hess and not isinstance(case.args[case.argnums[0]], (list, tuple)):
+    elif case.hess and not isinstance(case.args[case.argnums[0]], (list, tuple, dict)):
         s2sad.hessian(case.fn, argnums=case.argnums[0], optimize=optimize)(
             *case.args, **case.kwargs)
     else:
@@ -898,3 +941,10 @@ def test_source_file_edited_after_import(tmp_path, mode):
         RUN[mode](_case(f, 0.7), True)
     except S2SADError:
         pass
+
+
+@pytest.mark.parametrize("mode", ["reverse"])
+def test_differentiated_argument_passed_by_keyword(mode):
+    g = s2sad.grad(P.with_default)(x=0.7)
+    want = (P.with_default(0.7 + 1e-6) - P.with_default(0.7 - 1e-6)) / 2e-6
+    assert abs(g - want) < 1e-6, (g, want)
