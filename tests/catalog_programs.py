@@ -1801,3 +1801,14 @@ def dict_argument(params):
 
 def dict_of_arrays_argument(params):
     return np.sum(np.tanh(params["W"] @ params["x"]))
+
+
+def raises_on_negative(x):
+    if x < 0.0:
+        raise ValueError("x must be non-negative")
+    return math.sqrt(x) * x
+
+
+def asserts_positive(x):
+    assert x > 0.0, "x must be positive"
+    return math.log(x) * x

@@ -948,3 +948,25 @@ def test_differentiated_argument_passed_by_keyword(mode):
     g = s2sad.grad(P.with_default)(x=0.7)
     want = (P.with_default(0.7 + 1e-6) - P.with_default(0.7 - 1e-6)) / 2e-6
     assert abs(g - want) < 1e-6, (g, want)
+
+
+@pytest.mark.parametrize("fn", [P.raises_on_negative, pytest.param(
+    P.asserts_positive, marks=pytest.mark.xfail(strict=True, reason="effects: `assert x > 0, msg` "
+                                                "in the derivative raises AssertionError without its message"))])
+@pytest.mark.parametrize("make", ["grad", "value_and_grad", "jvp", "hessian"])
+def test_user_exception_propagates(fn, make):
+    """The derivative of a function that raises at a point raises the same exception
+    there (not a different one, and no value)."""
+    with pytest.raises(Exception) as expected:
+        fn(-0.5)
+    with pytest.raises(Exception) as got:
+        if make == "jvp":
+            s2sad.jvp(fn, (-0.5,), (1.0,))
+        elif make == "hessian":
+            s2sad.hessian(fn)(-0.5)
+        else:
+            getattr(s2sad, make)(fn)(-0.5)
+    assert type(got.value) is type(expected.value), got.value
+    assert str(got.value) == str(expected.value)
+    run_reverse(_case(fn, 0.7), True)
+    run_forward(_case(fn, 0.7), True)
