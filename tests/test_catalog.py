@@ -15,9 +15,16 @@ entry expects one of:
 * ``sound``: either of the two (the construct may be supported or refused, but a
   wrong value, a bare exception or a refusal at the wrong line fails).
 
-Each mode runs optimized and unoptimized derivatives.  An entry that fails today is
-marked ``xfail(strict=True)`` with the reason, so the fix flips it; the list of
-failures is kept in /work/wt/harness-findings.md.
+Each mode runs optimized and unoptimized derivatives.  Reverse mode also checks that a
+gradient shares no memory with its argument, that a second call agrees with the first
+and that no argument was changed.  An entry that fails today is marked
+``xfail(strict=True)`` with the reason (tests/catalog_expected_failures.py), so the fix
+flips it; ``PYTHONPATH=$PWD python3 tests/sweeps/catalog_failures.py --write`` lists
+today's failures afresh and rewrites that file.
+
+The tests after the table change state between two calls of the same derivative (a
+module global, a helper rebound in its module, a closure cell, the source file, the
+argument shapes) or check that a user's own exception propagates unchanged.
 """
 from __future__ import annotations
 
