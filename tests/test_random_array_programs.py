@@ -29,6 +29,7 @@ class ArrayProgramWriter:
         self.count = 0
         self.effects = effects            # also aliases, views, displays, mutating calls, decorators
         self.used = []                    # the labels of the effect statements written
+        self.effect_vectors = []          # the vectors they define
 
     def vector(self, depth=0):
         r = self.rng.random()
@@ -114,9 +115,20 @@ class ArrayProgramWriter:
                                        v2=self.vector(1), s2=self.scalar(1)).split("\n"):
             lines.append(pad + line)
         self.vectors.append(b)
+        self.effect_vectors.append(b)
 
     def assign_existing(self, indent, lines, loop=False):
         pad = "    " * indent
+        if self.effects and self.rng.random() < 0.3:
+            # an in-place write into an existing vector, in a branch or a loop: the vector
+            # may be an argument, or share memory with others through `a = b`
+            target = self.rng.choice(self.vectors)
+            i = self.rng.randint(0, 2)
+            template = self.rng.choice(["{t}[{i}] = {s}", "{t}[{i}] += {s}", "{t}[1:] *= {s}",
+                                        "{t}[:] = {v} * 0.5"])
+            self.used.append("in-place write in a branch or loop")
+            lines.append(pad + template.format(t=target, i=i, s=self.scalar(1), v=self.vector(1)))
+            return
         if self.rng.random() < 0.5:
             target = self.rng.choice(self.vectors)
             value = self.vector()
@@ -132,6 +144,9 @@ class ArrayProgramWriter:
         self.statements(1, 0, self.rng.randint(2, 6), lines)
         terms = [f"np.sum({v} * {v})" for v in self.rng.sample(self.vectors, min(2, len(self.vectors)))]
         terms += self.rng.sample(self.scalars, min(2, len(self.scalars)))
+        if self.effects:
+            # every vector an effect statement defined reaches the output, with a weight
+            terms += [f"np.sum({v} * A[{k % 3}])" for k, v in enumerate(self.effect_vectors)]
         lines.append(f"    return {' + '.join(terms)}")
         header = "import numpy as np\n\nA = np.array([[0.5, -0.2, 0.1], [0.3, 0.8, -0.4], [-0.6, 0.2, 0.9]])\n\n\n"
         if self.effects:
@@ -217,7 +232,8 @@ PLAIN_SEEDS = range(100, 104)       # the generators without effects, through th
 PLAIN_FAILURES = {}
 EFFECT_FAILURES = {
     2: "effects: np.multiply(..., out=b1) into a local array: wrong gradient (the write is ignored)",
-    4: "aliases and views: a view b1[i:] written in a loop: wrong gradient",
+    4: "array displays: np.array([vector, vector]): bare ValueError (input operand has more "
+       "dimensions than allowed by the axis remapping) in grad",
     5: "effects and views: out= into a local, a reshape view written: wrong gradient",
 }
 

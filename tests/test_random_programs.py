@@ -26,6 +26,7 @@ class ProgramWriter:
         self.count = 0
         self.effects = effects            # also list aliases, mutating calls, displays, decorators
         self.used = []                    # the labels of the effect statements written
+        self.effect_names = []            # the values they define
 
     def expr(self, depth=0):
         r = self.rng.random()
@@ -123,11 +124,15 @@ class ProgramWriter:
         if indent > 1:
             self.lines.insert(1, f"    {n} = 0.25")
         self.names.append(n)
+        self.effect_names.append(n)
 
     def program(self):
         self.lines = ["def f(x, y):", "    lambda_sq = lambda v: v * v / (1.0 + v * v)"]
         self.block(1, 0, self.rng.randint(2, 6))
         terms = " + ".join(self.rng.sample(self.names, min(3, len(self.names))))
+        if self.effects:
+            # every value an effect statement defined reaches the output, with a weight
+            terms += "".join(f" + {0.5 + 0.25 * k} * {n}" for k, n in enumerate(self.effect_names))
         self.lines.append(f"    return {terms} + x * y")
         helper = ("def helper(a, b=0.5):\n"
                   "    if a > b:\n"
