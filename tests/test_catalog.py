@@ -767,9 +767,6 @@ def probe(case, mode, optimize):
     elif case.hess and not isinstance(case.args[case.argnums[0]], (list, tuple, dict)):
         s2sad.hessian(case.fn, argnums=case.argnums[0], optimize=optimize)(
             *case.args, **case.kwargs)
-    else:
-        s2sad.grad(s2sad.grad(case.fn, argnums=case.argnums[0], optimize=optimize),
-                   argnums=case.argnums[0], optimize=optimize)
 
 
 def expect_refusal(case, mode, optimize):
