@@ -251,9 +251,15 @@ def check_program(f, args, filename, rng, smooth=True, modes=("grad", "value_and
                 if mutates:
                     raise Wrong(f"grad ({tag})", "a program that writes into its argument was not refused")
                 expect_unchanged(f"grad ({tag})", call_args)
+                for g, a in zip(grads, call_args):
+                    if isinstance(g, np.ndarray) and np.shares_memory(g, a):
+                        raise Wrong(f"grad ({tag})", "a gradient shares memory with its argument")
                 got = sum(float(np.vdot(g, d)) for g, d in zip(grads, directions))
                 if fd is not None and not _close(got, fd, 1e-5):
                     raise Wrong(f"grad ({tag})", f"<grad, d> = {got!r}, finite difference {fd!r}")
+                again = s2sad.grad(f, argnums=nums, optimize=optimize)(*_copy(args))
+                if not _close(sum(float(np.vdot(g, d)) for g, d in zip(again, directions)), got, 1e-12):
+                    raise Wrong(f"grad ({tag})", "a second call of the same derivative disagrees")
         if "value_and_grad" in modes:
             call_args = _copy(args)
             result = _attempt(f"value_and_grad ({tag})", filename,
