@@ -1812,3 +1812,37 @@ def raises_on_negative(x):
 def asserts_positive(x):
     assert x > 0.0, "x must be positive"
     return math.log(x) * x
+
+
+# ==========================================================================
+# signatures
+
+def star_args(x, *rest):  # REFUSE
+    return x * x + sum(rest)
+
+
+def star_kwargs(x, **options):  # REFUSE
+    return x * options.get("scale", 2.0)
+
+
+def positional_only(x, /, y=2.0):  # REFUSE
+    return x * x * y
+
+
+def make_loop_closures():
+    fns = []
+    for k in range(3):
+        def fk(x, k=k):
+            return x ** (k + 1)
+        fns.append(fk)
+    return fns
+
+
+loop_closure_default = make_loop_closures()[2]
+
+
+def partial_target(x, a):
+    return a * math.sin(x)
+
+
+partial_of_function = functools.partial(partial_target, a=3.0)

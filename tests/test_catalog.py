@@ -528,6 +528,14 @@ fd(AC, P.bool_flag, 0.7, False, id="bool_given")
 fd(AC, P.dict_argument, {"w": 0.7, "b": -0.4}, argnums=(0,), id="dict_argument")
 fd(AC, P.dict_of_arrays_argument, {"W": r(2, 3), "x": r(3)}, argnums=(0,), id="dict_of_arrays_argument")
 
+# signatures ----------------------------------------------------------------------------------
+SG = "signatures"
+sound(SG, P.star_args, 0.7, 0.5, 1.5, argnums=(0,))
+sound(SG, P.star_kwargs, 0.7)
+sound(SG, P.positional_only, 0.7)
+fd(SG, P.loop_closure_default, 0.7, at=("make_loop_closures",))
+sound(SG, P.partial_of_function, 0.7, located=False, id="functools_partial")
+
 
 # --------------------------------------------------------------------------
 # checking
