@@ -697,7 +697,8 @@ def _normalized_for(fun, key, args):
     """The normalized form of ``fun``, or of the source s2sad generated for a derivative."""
     if isinstance(fun, Derivative):
         generated = fun._get(key, args)[0]
-        return _normalized(generated)
+        # (a derivative with keyword-only parameters is called through _positional's wrapper)
+        return _normalized(getattr(generated, "__s2sad_generated__", generated))
     return _normalized(fun)
 
 
@@ -719,6 +720,7 @@ def _positional(fn, norm):
     def call(*args, **extra):
         return fn(*args[:npos], *args[len(norm.params):], **dict(zip(kwonly, args[npos:])), **extra)
     call.__s2sad_source__ = getattr(fn, "__s2sad_source__", None)
+    call.__s2sad_generated__ = fn
     return call
 
 
@@ -902,8 +904,8 @@ class Jacobian:
         self._last = None
         functools.update_wrapper(self, fun, updated=())
 
-    def __call__(self, *args):
-        args = _full_args(self.fun, args)
+    def __call__(self, *args, **kwargs):
+        args = _full_args(self.fun, args, kwargs)
         n = len(args)
         nums = tuple(i % n for i in self.argnums)
         fname = getattr(self.fun, "__name__", "the function")

@@ -978,7 +978,10 @@ class _Normalizer:
         # each loop binds a target of its own (an inner loop reusing the name gets another
         # version: the reverse sweep regenerates both); the variable itself is carried
         # (copied back at every exit) only when it is read after the loop
-        loop = _Loop(carried=self._carried(s, s.body, {index_var}), node=s)
+        # the value targets (`for x in xs`) are assigned in the body too: when read after the
+        # loop, they are carried like any name the body assigns (the last item survives)
+        targets = [ast.Assign(targets=[t], value=ast.Constant(value=None)) for t, _ in prologue_items]
+        loop = _Loop(carried=self._carried(s, targets + list(s.body), {index_var}), node=s)
         loop_target = self.version(index_var)
         env = dict(self.env)
         env.update(loop.carried)

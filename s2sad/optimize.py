@@ -162,9 +162,53 @@ def _store_base(s):
     return None
 
 
+_FRESH = {"zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like", "full_like",
+          "copy", "array", "zeros_list", "eye", "arange", "linspace"}
+
+
+def _may_share(value) -> bool:
+    """Whether the value an assignment binds may share memory with the names it reads (a
+    view, an alias, a call that may return one); arithmetic and array makers never do."""
+    if isinstance(value, (ast.BinOp, ast.UnaryOp, ast.Constant, ast.Compare, ast.BoolOp)):
+        return False
+    if isinstance(value, ast.Call):
+        f = value.func
+        attr = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else None
+        return attr not in _FRESH
+    return True
+
+
+def _sharing(stmts) -> dict:
+    """name -> every name whose memory it may share (transitively), from its assignments."""
+    direct: dict = {}
+    for s in stmts:
+        if isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name) \
+                and _may_share(s.value):
+            reads = _loads(s.value)
+            if reads:
+                direct.setdefault(s.targets[0].id, set()).update(reads)
+    closure = {}
+    for name in direct:
+        seen, work = set(), [name]
+        while work:
+            for m in direct.get(work.pop(), ()):
+                if m not in seen and m != name:
+                    seen.add(m)
+                    work.append(m)
+        closure[name] = seen
+    return closure
+
+
+def _store_triggers(base, sharing) -> set:
+    """A write into ``base`` matters when ``base`` or any array it may be a view of is live."""
+    return {base} | sharing.get(base, set())
+
+
 def live_names(tree: ast.FunctionDef) -> set:
-    """Names whose values can reach the result, a condition or an effect."""
+    """Names whose values can reach the result, a condition or an effect.  A write into an
+    array (``v[0] = x``) is live when the array, or one it may be a view of, is."""
     stmts = [s for block in _blocks(tree) for s in block]
+    sharing = _sharing(stmts)
     live = set()
     conditional = []                    # (names that make it live, names it reads)
     for s in stmts:
@@ -181,7 +225,8 @@ def live_names(tree: ast.FunctionDef) -> set:
             conditional.append(({s.targets[0].id}, _loads(s.value)))
         elif _store_base(s) is not None and _pure(s):
             base = _store_base(s)
-            conditional.append(({base}, _loads(s) - {base}))
+            triggers = _store_triggers(base, sharing)
+            conditional.append((triggers, _loads(s) - {base} if triggers == {base} else _loads(s)))
         elif isinstance(s, (ast.Assign, ast.AugAssign, ast.Expr, ast.Raise, ast.Assert)):
             live |= _loads(s)
     # a worklist: each statement's reads become live once, when its target first does
@@ -204,11 +249,12 @@ def eliminate_dead_code(tree: ast.FunctionDef) -> ast.FunctionDef:
     while True:
         live = live_names(tree)
         free = free_reads(tree)
+        sharing = _sharing([s for block in _blocks(tree) for s in block])
         changed = False
         for block in _blocks(tree):
             keep = []
             for s in block:
-                if _dead(s, live, free):
+                if _dead(s, live, free, sharing):
                     changed = True
                     continue
                 keep.append(s)
@@ -219,14 +265,14 @@ def eliminate_dead_code(tree: ast.FunctionDef) -> ast.FunctionDef:
             return tree
 
 
-def _dead(s, live, free) -> bool:
+def _dead(s, live, free, sharing=None) -> bool:
     if isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name):
         t = s.targets[0].id
         return (t not in live and _pure(s.value)) or \
             (isinstance(s.value, ast.Name) and s.value.id == t)          # x = x
     base = _store_base(s)
     if base is not None:
-        return base not in live and _pure(s)
+        return not (_store_triggers(base, sharing or {}) & live) and _pure(s)
     if isinstance(s, ast.If):
         return all(isinstance(x, ast.Pass) for x in s.body + s.orelse) and _pure(s.test)
     if isinstance(s, ast.For):

@@ -1409,3 +1409,26 @@ def zero_trip_inner_loop(x, n):
 @pytest.mark.parametrize("n", [0, 2])
 def test_zero_trip_inner_loop(optimize, n):
     check_grad(zero_trip_inner_loop, 0.8, n, optimize=optimize)
+
+
+def loop_target_survives(x):
+    for x in [x, 2.0 * x]:        # the loop rebinds the parameter: its last item survives
+        pass
+    return x * x
+
+
+def zip_targets_survive(x, y):
+    for a, b in zip([x, y], [y * y, x]):
+        pass
+    return a * b + x
+
+
+def test_a_loop_value_target_read_after_the_loop():
+    # was silently wrong: after the loop the parameter's value before the loop was used
+    for optimize in (True, False):
+        assert s2sad.grad(loop_target_survives, optimize=optimize)(0.7) == pytest.approx(8 * 0.7)
+        _, t = s2sad.jvp(loop_target_survives, (0.7,), (1.0,), optimize=optimize)
+        assert t == pytest.approx(8 * 0.7)
+        assert s2sad.hessian(loop_target_survives, optimize=optimize)(0.7) == pytest.approx(8.0)
+        gx, gy = s2sad.grad(zip_targets_survive, argnums=(0, 1), optimize=optimize)(0.7, -1.3)
+        assert (gx, gy) == (pytest.approx(-1.3 + 1.0), pytest.approx(0.7))

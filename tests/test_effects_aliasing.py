@@ -1553,3 +1553,21 @@ def test_cli_reads_effects_without_running(tmp_path, mode):
                          capture_output=True, text=True, env=env)
     assert bad.returncode != 0
     assert "prog.py:19" in bad.stderr and "share memory" in bad.stderr
+
+
+def constant_written_through_a_view(x):
+    v2 = np.ones(3)
+    v3 = v2[1:]
+    v3[0] = -0.5                       # changes v2: the optimizer must keep this write
+    return float(np.sum(v2 * v2)) * x
+
+
+def test_optimizer_keeps_a_write_through_a_view_of_a_live_array():
+    # the dead-code pass removed `v3[0] = ...` (v3 itself is never read again): value_and_grad
+    # returned the value and gradient of the function without the write (found by the sweep)
+    want = 2.25 * 0.7
+    for optimize in (True, False):
+        value, g = s2sad.value_and_grad(constant_written_through_a_view, optimize=optimize)(0.7)
+        assert value == pytest.approx(want) and g == pytest.approx(2.25)
+        _, t = s2sad.jvp(constant_written_through_a_view, (0.7,), (1.0,), optimize=optimize)
+        assert t == pytest.approx(2.25)

@@ -158,3 +158,21 @@ def test_vjp_integer_argument_gets_none():
 def test_jacobian_of_int_argument_is_an_error():
     with pytest.raises(s2sad.NotDifferentiableError):
         s2sad.jacfwd(affine_tanh)(np.array([1, 2, 3]))
+
+
+def _scaled_cube(x, scale=2.0):
+    return scale * x ** 3
+
+
+def _power(x, *, power=3.0):
+    return x ** power
+
+
+def test_jacobians_and_hessian_take_keyword_arguments():
+    # hessian(f)(x, scale=...) was a bare TypeError; a keyword-only parameter was refused
+    for optimize in (True, False):
+        assert s2sad.hessian(_scaled_cube, optimize=optimize)(0.7, scale=3.0) == pytest.approx(18 * 0.7)
+        assert s2sad.hessian(_power, optimize=optimize)(0.7) == pytest.approx(6 * 0.7)
+        assert s2sad.hessian(_power, optimize=optimize)(0.7, power=4.0) == pytest.approx(12 * 0.49)
+        assert s2sad.jacfwd(_power, optimize=optimize)(0.7, power=4.0) == pytest.approx(4 * 0.343)
+        assert s2sad.jacrev(_scaled_cube, optimize=optimize)(0.7, scale=1.0) == pytest.approx(3 * 0.49)

@@ -230,12 +230,7 @@ def test_random_array_program_derivatives(tmp_path, seed, point):
 EFFECT_SEEDS = range(6)
 PLAIN_SEEDS = range(100, 104)       # the generators without effects, through the same oracle
 PLAIN_FAILURES = {}
-EFFECT_FAILURES = {
-    2: "effects: np.multiply(..., out=b1) into a local array: wrong gradient (the write is ignored)",
-    4: "array displays: np.array([vector, vector]): bare ValueError (input operand has more "
-       "dimensions than allowed by the axis remapping) in grad",
-    5: "effects and views: out= into a local, a reshape view written: wrong gradient",
-}
+EFFECT_FAILURES = {}
 
 
 def effect_program(seed, effects=True, labels=False):

@@ -189,8 +189,14 @@ def one_sided(f, x, y, which, eps):
     return (f(x, y + eps) - base) / eps, (base - f(x, y - eps)) / eps
 
 
+# Points are 0 or at least 1e-3 from it: with a tiny y (1e-235), a test like `-x > y - x`
+# holds at x = 0 only, by rounding, so both neighbours of the point take the other branch
+# and the finite difference measures a branch the program does not take (seed 3013).
+POINT = st.floats(-1.5, 1.5).filter(lambda v: v == 0.0 or abs(v) >= 1e-3)
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(seed=st.integers(0, 10 ** 9), x=st.floats(-1.5, 1.5), y=st.floats(-1.5, 1.5))
+@given(seed=st.integers(0, 10 ** 9), x=POINT, y=POINT)
 def test_random_program_gradients(tmp_path, seed, x, y):
     source = ProgramWriter(random.Random(seed)).program()
     f = load(source, tmp_path, seed)
@@ -223,11 +229,7 @@ def test_random_program_gradients(tmp_path, seed, x, y):
 EFFECT_SEEDS = range(6)
 PLAIN_SEEDS = range(100, 104)       # the generators without effects, through the same oracle
 PLAIN_FAILURES = {}
-EFFECT_FAILURES = {
-    2: "array displays: np.array([expr of x, expr of x, y]) of floats: bare TypeError "
-       "(only 0-dimensional arrays can be converted to Python scalars) in grad",
-    5: "array displays: np.array([expr of x, y]) of floats: bare TypeError in grad",
-}
+EFFECT_FAILURES = {}
 
 
 def _sample(seeds, failures, effects):
