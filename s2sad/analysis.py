@@ -63,6 +63,27 @@ def _user_function_like(value) -> bool:
     return isinstance(value, functools._lru_cache_wrapper) and rules.lookup(value) is None
 
 
+def basic_index(index, nd, unknown=None, keys=False) -> bool:
+    """True when ``index`` is basic indexing (ints, slices, None, Ellipsis, scalar names): its
+    result is a view, and a write through it lands where it says.  A name of unknown ndim
+    counts as basic only where ``unknown(name)`` says so; with ``keys``, any constant does
+    (a key of a container: its item is shared)."""
+    for p in (index.elts if isinstance(index, ast.Tuple) else [index]):
+        if isinstance(p, ast.Slice):
+            continue
+        if isinstance(p, ast.Constant) and (p.value is None or p.value is Ellipsis
+                                            or isinstance(p.value, int)):
+            continue
+        if isinstance(p, ast.Name) and nd.get(p) == 0:
+            continue
+        if isinstance(p, ast.Name) and unknown is not None and nd.get(p) is None and unknown(p):
+            continue
+        if keys and isinstance(p, ast.Constant):
+            continue
+        return False
+    return True
+
+
 def resolve_callee(parsed: Parsed, call: ast.Call, local_names) -> Callee:
     func = call.func
     name = dotted(func)
@@ -1054,20 +1075,9 @@ class Effects:
         return new, frozenset()
 
     def basic_index(self, index) -> bool:
-        for p in (index.elts if isinstance(index, ast.Tuple) else [index]):
-            if isinstance(p, ast.Slice):
-                continue
-            if isinstance(p, ast.Constant) and (p.value is None or p.value is Ellipsis
-                                                or isinstance(p.value, int)):
-                continue
-            if isinstance(p, ast.Name) and self.nd.get(p) == 0:
-                continue
-            if isinstance(p, ast.Name) and self.nd.get(p) is None and p.id not in self.seqs:
-                continue                # may be an int: conservatively a view
-            if isinstance(p, ast.Constant):
-                continue                # a key ("a"): an item of a container, conservatively shared
-            return False
-        return True
+        # a name of unknown ndim may be an int: conservatively a view (but not a list);
+        # a constant key ("a") gives an item of a container: conservatively shared
+        return basic_index(index, self.nd, unknown=lambda p: p.id not in self.seqs, keys=True)
 
     def call(self, s, c, flow, new=None):
         """Effects of call ``c`` at ``s``; with ``new``, also (top, contents) of its value."""

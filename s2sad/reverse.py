@@ -27,7 +27,7 @@ import ast
 import copy
 
 from . import rules
-from .analysis import assigned_names, iter_stmts, names_in, resolve_callee, sequences
+from .analysis import assigned_names, basic_index, iter_stmts, names_in, resolve_callee, sequences
 from .errors import MissingRuleError, UnsupportedSyntaxError
 from .derivatives import (_OP_SYMBOL, DerivativeTransformer, State, assign, call, comment, name, seed_name,
                           store)
@@ -166,17 +166,7 @@ class ReverseTransformer(DerivativeTransformer):
             out.append(ast.Expr(value=call("accumulate_at", name(bar), _index_value(index), g)))
 
     def basic_index(self, index) -> bool:
-        parts = index.elts if isinstance(index, ast.Tuple) else [index]
-        for p in parts:
-            if isinstance(p, ast.Slice):
-                continue
-            if isinstance(p, ast.Constant) and (p.value is None or p.value is Ellipsis
-                                                or isinstance(p.value, int)):
-                continue
-            if isinstance(p, ast.Name) and self.nd.get(p) == 0:
-                continue
-            return False
-        return True
+        return basic_index(index, self.nd)
 
     def unbroadcast(self, expr, atom, result: str, args) -> ast.expr:
         """Undo broadcasting of ``atom``'s contribution, only where it can have happened."""
