@@ -407,6 +407,12 @@ class NDims:
                 return created
             if callee.user is not None:
                 return self.callee_result(callee.user, rhs)
+            if _is_in(callee.key, (np.array, np.asarray)) and rhs.args \
+                    and isinstance(rhs.args[0], (ast.List, ast.Tuple)) and rhs.args[0].elts:
+                # a display: one axis more than its elements (when they agree)
+                nds = {self.get(e) for e in rhs.args[0].elts}
+                if len(nds) == 1 and isinstance(next(iter(nds)), int):
+                    return 1 + nds.pop()
             if rule is None:
                 return None
             args = ([callee.receiver] if callee.receiver is not None else []) + list(rhs.args)

@@ -503,13 +503,19 @@ class Derivative:
                      if _ndim_from_key(k) is not None}
         wrt = [self.params[i] for i in self.argnums]
         name = f"{self.kind}_{norm.node.name}"
+        out_nd = NDims(norm.node, norm.parsed, arg_ndims).get(ast.Name(norm.result))
+        if self.inner is None and isinstance(out_nd, int) and out_nd > 0:
+            # known to be an array before anything runs: refuse now (not after running f)
+            raise self._located(f"grad needs a scalar output, but {self.fun.__name__} returns an "
+                                f"array of {out_nd} dimension{'s' if out_nd > 1 else ''}",
+                                hint="reduce the output (e.g. np.sum) or use a Jacobian "
+                                     "(jacrev / jacfwd)")
         with _internal_errors(norm.node.name):
             tree = reverse(norm, wrt, arg_ndims, with_value=self.with_value, multi=self.multi, name=name)
             if self.optimize:
                 tree = _optimize_all(tree)
             fn, src = emit.compile_derivative(tree, norm.parsed, label=name)
         fn = _positional(fn, norm)
-        out_nd = NDims(norm.node, norm.parsed, arg_ndims).get(ast.Name(norm.result))
         if self.inner is None:
             self._worlds[key] = _world(tree, norm)
             if retry and not self._worlds[key].holds():    # built from a stale parse

@@ -46,12 +46,6 @@ EXPECTED_FAILURES = {
         'hessian':
             'control flow: refused (MissingRuleError) although supported: no derivative rule for zip',
     },
-    'swap_via_tuple': {
-        'hessian-optimized':
-            "aliases and views: refused (UnsupportedSyntaxError) although supported: in grad_swap_via_tuple: s2sad does not support writing into 't1' through 'h' here: they share memory, and 't1' is read again at line 25",
-        'hessian-unoptimized':
-            "aliases and views: refused (UnsupportedSyntaxError) although supported: in grad_swap_via_tuple: s2sad does not support writing into 't1' through 'h' here: they share memory, and 't1' is read again at line 27",
-    },
     'list_pop': {
         'hessian':
             "effects: refused in generated code, not at the user's line: in grad_list_pop: s2sad cannot differentiate appending to 'xs_bar' here",
@@ -103,10 +97,6 @@ EXPECTED_FAILURES = {
     'nested_list_index': {
         'hessian':
             'odd corners: refused (GeneratedCodeError) although supported: the derivative of nested_list_index failed in code s2sad generated, not in your code: IndexError: index 1 is out of bounds for axis 1 with size 1',
-    },
-    'one_element_array_output': {
-        'reverse':
-            "odd corners: refused only after the user's code ran",
     },
     'random_inside': {
         'reverse':
