@@ -55,7 +55,7 @@ def resolve_value(parsed: Parsed, node):
     return Opaque("<expr>")
 
 
-def _user_function_like(value) -> bool:
+def user_function_like(value) -> bool:
     """A user's function reached through a cache (``functools.lru_cache``) or bound to an
     object (a bound method): parsed like a function; parse_function checks its decorators."""
     if isinstance(value, types.MethodType):
@@ -93,7 +93,7 @@ def resolve_callee(parsed: Parsed, call: ast.Call, local_names) -> Callee:
         return Callee(key=key, rule=rules.lookup(key), nondiff=rules.is_nondifferentiable(key),
                       name="." + func.attr + "()", receiver=func.value)
     value = resolve_value(parsed, func)
-    if isinstance(value, (types.FunctionType, StaticFunction)) or _user_function_like(value):
+    if isinstance(value, (types.FunctionType, StaticFunction)) or user_function_like(value):
         rule = rules.lookup(value)
         if rule is not None:
             return Callee(key=value, rule=rule, name=name)
@@ -1168,7 +1168,7 @@ class Effects:
         if key is not None and c.args and isinstance(c.args[0], ast.Name):
             self.write(s, c.args[0].id, flow, values=c.args[1:], what="accumulating")
             return self.objects_of_atom(c.args[0], flow)
-        if (isinstance(value, (types.FunctionType, StaticFunction)) or _user_function_like(value)) \
+        if (isinstance(value, (types.FunctionType, StaticFunction)) or user_function_like(value)) \
                 and rules.lookup(value) is None and not rules.is_nondifferentiable(value) \
                 and not _is_runtime(value):
             shared = self.user_call(s, c, value, arg_names, flow)

@@ -48,6 +48,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import rules, runtime
+from .analysis import user_function_like
 from .errors import UnsupportedSyntaxError
 from .parse import Opaque, Parsed, StaticFunction
 
@@ -1364,20 +1365,16 @@ class _Normalizer:
         return call
 
     def is_user_function(self, func) -> bool:
-        """True when ``func`` names a module-level Python function without a derivative rule
-        (s2sad transforms its source)."""
-        chain = []
-        while isinstance(func, ast.Attribute):
-            chain.append(func.attr)
-            func = func.value
-        if not isinstance(func, ast.Name) or func.id in self.locals:
+        """True when ``func`` names a Python function without a derivative rule (s2sad
+        transforms its source): a module-level def, a cached one or a bound method."""
+        root = func
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        if not isinstance(root, ast.Name) or root.id in self.locals:
             return False
-        value = self.p.resolve(func.id)
-        for attr in reversed(chain):
-            value = getattr(value, attr, None)
-        return isinstance(value, (types.FunctionType, StaticFunction)) \
+        value = _resolve_chain(self.p, func)
+        return (isinstance(value, (types.FunctionType, StaticFunction)) or user_function_like(value)) \
             and rules.lookup(value) is None and not rules.is_nondifferentiable(value)
-
 
 def positional_out(func, n_args):
     """The position of ``out`` among ``n_args`` positional arguments of a call of ``func``

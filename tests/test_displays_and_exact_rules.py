@@ -11,6 +11,8 @@ or closed forms: never s2sad compared with itself.  Every check runs optimized a
 import inspect
 import math
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -767,3 +769,37 @@ def test_heaviside(optimize):
     assert s2sad.grad(heaviside_f, optimize=optimize)(0.7) == pytest.approx(5 * 2 * 0.7)
     check_all_modes(heaviside_f, 0.7, optimize)
     check_all_modes(heaviside_array_f, np.array([0.3, 1.1, -0.4]), optimize)
+
+
+@functools.lru_cache
+def _cached_product(v):
+    return v[0] * v[1]
+
+
+class _Model:
+    def product(self, v):
+        return v[0] * v[1]
+
+
+_MODEL = _Model()
+
+
+def display_to_cached_helper(x):
+    return _cached_product((x, 2.0 * x))
+
+
+def display_to_bound_method(x):
+    return _MODEL.product([x, 2.0 * x])
+
+
+@pytest.mark.parametrize("f", [display_to_cached_helper, display_to_bound_method],
+                         ids=lambda f: f.__name__)
+def test_display_passed_to_cached_helper_or_method(f):
+    # the display was named only for plain functions: a cached helper or a bound method
+    # received it element by element and the elements silently got a zero gradient
+    for optimize in (True, False):
+        assert s2sad.grad(f, optimize=optimize)(0.7) == pytest.approx(4 * 0.7)
+        assert s2sad.jvp(f, (0.7,), (1.0,), optimize=optimize)[1] == pytest.approx(4 * 0.7)
+        assert s2sad.grad(s2sad.grad(f, optimize=optimize), optimize=optimize)(0.7) == pytest.approx(4.0)
+        with pytest.raises(UnsupportedSyntaxError, match="vector mode"):   # documented limit
+            s2sad.hessian(f, optimize=optimize)(0.7)
