@@ -188,12 +188,19 @@ def compile_derivative(tree: ast.FunctionDef, parsed, label: str = "derivative")
     try:
         functions = compile_functions(main_trees, parsed.namespace, closure, label)
     except (SyntaxError, MemoryError) as exc:      # e.g. more than 100 nested blocks
+        detail = f"{type(exc).__name__}: {exc.args[0] if exc.args else exc}"
+        if "nested" in detail or isinstance(exc, MemoryError):
+            raise parsed.error(UnsupportedSyntaxError, parsed.node,
+                               f"the derivative of {parsed.node.name!r} nests its blocks too deeply "
+                               f"for Python to compile it ({detail})",
+                               hint="each early `return` inside an `if` nests the rest of the function "
+                                    "one level deeper: combine the conditions, or compute the result "
+                                    "in a loop") from None
         raise parsed.error(UnsupportedSyntaxError, parsed.node,
-                           f"the derivative of {parsed.node.name!r} nests its blocks too deeply "
-                           f"for Python to compile it ({type(exc).__name__}: {exc.args[0] if exc.args else exc})",
-                           hint="each early `return` inside an `if` nests the rest of the function "
-                                "one level deeper: combine the conditions, or compute the result "
-                                "in a loop") from None
+                           f"Python cannot compile the derivative s2sad wrote for "
+                           f"{parsed.node.name!r} ({detail})",
+                           hint="this is a bug in s2sad; please report it with the function's "
+                                "source") from None
     function = functions[tree.name]
     source = function.__s2sad_source__
     for fname, ctree, norm in callees:
