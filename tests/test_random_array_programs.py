@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import s2sad
-from random_oracle import EFFECT_HEADER, check_program, smooth_source
+from random_oracle import EFFECT_HEADER, check_program, seed_sample, smooth_source
 from util import load_function
 
 UNARY = ["np.sin({})", "np.tanh({})", "np.exp(-{0} * {0})", "({} ** 2)", "(-{})", "np.cos({})",
@@ -243,14 +243,8 @@ def effect_program(seed, effects=True, labels=False):
     return (source, args, rng, writer.used) if labels else (source, args, rng)
 
 
-def _sample(seeds, failures, effects):
-    return [pytest.param(s, effects, marks=[pytest.mark.xfail(strict=True, reason=failures[s])]
-                         if s in failures else [], id=f"{'effects' if effects else 'plain'}-{s}")
-            for s in seeds]
-
-
-@pytest.mark.parametrize("seed, effects", _sample(PLAIN_SEEDS, PLAIN_FAILURES, False)
-                         + _sample(EFFECT_SEEDS, EFFECT_FAILURES, True))
+@pytest.mark.parametrize("seed, effects", seed_sample(PLAIN_SEEDS, PLAIN_FAILURES, False)
+                         + seed_sample(EFFECT_SEEDS, EFFECT_FAILURES, True))
 def test_random_array_programs_with_effects(tmp_path, seed, effects):
     source, args, rng = effect_program(seed, effects=effects)
     name = f"random_array_effects_{effects}_{seed}"

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import s2sad
-from random_oracle import EFFECT_HEADER, check_program, smooth_source
+from random_oracle import EFFECT_HEADER, check_program, seed_sample, smooth_source
 from util import load_function
 
 UNARY = ["math.sin({})", "math.cos({})", "math.tanh({})", "math.exp(-{0} * {0} / 4)",
@@ -232,14 +232,8 @@ PLAIN_FAILURES = {}
 EFFECT_FAILURES = {}
 
 
-def _sample(seeds, failures, effects):
-    return [pytest.param(s, effects, marks=[pytest.mark.xfail(strict=True, reason=failures[s])]
-                         if s in failures else [], id=f"{'effects' if effects else 'plain'}-{s}")
-            for s in seeds]
-
-
-@pytest.mark.parametrize("seed, effects", _sample(PLAIN_SEEDS, PLAIN_FAILURES, False)
-                         + _sample(EFFECT_SEEDS, EFFECT_FAILURES, True))
+@pytest.mark.parametrize("seed, effects", seed_sample(PLAIN_SEEDS, PLAIN_FAILURES, False)
+                         + seed_sample(EFFECT_SEEDS, EFFECT_FAILURES, True))
 def test_random_programs_with_effects(tmp_path, seed, effects):
     source, args, rng = scalar_effect_program(seed, effects=effects)
     name = f"random_effects_{effects}_{seed}"
