@@ -1,16 +1,17 @@
 """How long s2sad takes to *transform* (not run) large functions, stage by stage.
 
 Programs: straight-line functions of n statements mixing scalar and array
-operations, and a function of many consecutive small loops.  For each it
+operations, a function of many consecutive small loops, and one long expression.  For each it
 times parse, normalize, analysis (activity and ndims), reverse (the
 transformer; it runs its own analyses again), optimize and emit (source +
 compile), and prints a markdown table of the medians, in CPU seconds of this
 process (time.process_time: the machine may be shared).
 
-    python benchmarks/transform_time.py            # n = 100, 300, 1000, 3000; 300 loops
-    python benchmarks/transform_time.py --quick    # n = 100, 300; 100 loops; one repeat
+    python benchmarks/transform_time.py            # n = 100, 300, 1000, 3000; 300 loops; 2000 terms
+    python benchmarks/transform_time.py --quick    # n = 100, 300; 100 loops; 500 terms; one repeat
 
 Targets (issue 9): 1000 statements <= 1 s in total, 3000 <= 3 s, 300 loops <= 3 s.
+Import: ``python -X importtime -c "import s2sad"``, the self times of the s2sad modules.
 """
 from __future__ import annotations
 
@@ -66,6 +67,12 @@ def many_loops(n: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def long_expression(n: int) -> str:
+    """One expression of n terms (an AST n deep: lowered iteratively, tests/test_bounded.py)."""
+    terms = " + ".join(f"x * {i}" if i % 2 else f"s * {i}" for i in range(1, n + 1))
+    return f"import numpy as np\n\n\ndef f(x, s):\n    return np.sum({terms})\n"
+
+
 def load(source: str, directory: Path, name: str):
     path = directory / f"{name}.py"
     path.write_text(source)
@@ -113,6 +120,8 @@ def main(argv=None) -> None:
     loops = 100 if args.quick else 300
     cases = [(f"straight-line, {n} statements", straight_line(n)) for n in sizes]
     cases.append((f"{loops} consecutive loops", many_loops(loops)))
+    terms = 500 if args.quick else 2000
+    cases.append((f"{terms}-term expression", long_expression(terms)))
     print("| program | " + " | ".join(STAGES) + " | total |")
     print("|---|" + "---:|" * (len(STAGES) + 1))
     with tempfile.TemporaryDirectory() as tmp:

@@ -12,7 +12,9 @@
 from __future__ import annotations
 
 import ast
+import collections
 import functools
+import gc
 import numbers
 import types
 
@@ -114,8 +116,67 @@ def _is_in(value, collection) -> bool:
         return False
 
 
+def pause_gc(stage):
+    """Run ``stage`` (a transformation: it makes tens of thousands of AST nodes, none of them
+    garbage in a cycle) with the cyclic garbage collector paused: otherwise every few
+    hundred new nodes trigger a collection that scans them all again, which makes the
+    transformation of a large function superlinear.  Reference counting still frees
+    what the stage drops; the collector resumes (if it was on) when the stage returns."""
+    @functools.wraps(stage)
+    def paused(*args, **kwargs):
+        if not gc.isenabled():
+            return stage(*args, **kwargs)
+        gc.disable()
+        try:
+            return stage(*args, **kwargs)
+        finally:
+            gc.enable()
+    return paused
+
+
+# fields that never hold a node the analyses look at: contexts, operators, identifiers
+_LEAF_FIELDS = frozenset({"ctx", "op", "ops", "id", "attr", "arg", "name", "kind", "type_comment",
+                          "level", "module", "is_async"})
+CHILD_FIELDS: dict = {ast.Constant: ()}
+
+
+def child_fields(cls) -> tuple:
+    """The fields of a node class that may hold child nodes other than contexts and
+    operators (memoized per class in ``CHILD_FIELDS``)."""
+    fields = CHILD_FIELDS.get(cls)
+    if fields is None:
+        fields = CHILD_FIELDS[cls] = tuple(f for f in cls._fields if f not in _LEAF_FIELDS)
+    return fields
+
+
+def walk(node):
+    """``ast.walk`` (breadth first, in the same order) without the leaves no analysis looks
+    at: expression contexts and operators.  Every pass walks the program many times, so
+    this is their inner loop."""
+    queue = collections.deque((node,))
+    popleft, append = queue.popleft, queue.append
+    AST = ast.AST
+    table = CHILD_FIELDS
+    while queue:
+        n = popleft()
+        yield n
+        fields = table.get(n.__class__)
+        if fields is None:
+            fields = child_fields(n.__class__)
+        for name in fields:
+            v = getattr(n, name, None)
+            if v is None:
+                continue
+            if v.__class__ is list:
+                for x in v:
+                    if isinstance(x, AST):
+                        append(x)
+            elif isinstance(v, AST):
+                append(v)
+
+
 def names_in(node) -> list:
-    return [n.id for n in ast.walk(node) if isinstance(n, ast.Name)]
+    return [n.id for n in walk(node) if n.__class__ is ast.Name]
 
 
 def iter_stmts(body):
@@ -508,13 +569,13 @@ def sequences(fn) -> tuple:
     the transformers index, pop and add differently from arrays.  A value popped
     from a list that holds sequences and numbers alike (the tape of a derivative
     being differentiated again) is a sequence only where it is used as one."""
-    subscripted = {n.value.id for n in ast.walk(fn) if isinstance(n, ast.Subscript)
+    subscripted = {n.value.id for n in walk(fn) if isinstance(n, ast.Subscript)
                    and isinstance(n.value, ast.Name)}
     # names used as lists: indexed, popped or appended to, or passed where a list goes
     # (surely: popped, appended to or passed where a list goes; an array is indexed too)
-    surely_list = {n.func.value.id for n in ast.walk(fn) if isinstance(n, ast.Call)
+    surely_list = {n.func.value.id for n in walk(fn) if isinstance(n, ast.Call)
                    and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name)}
-    surely_list |= {a.id for n in ast.walk(fn) if isinstance(n, ast.Call)
+    surely_list |= {a.id for n in walk(fn) if isinstance(n, ast.Call)
                     and dotted(n.func) in rules.LIST_VALUED | {"sum", "np.stack", "np.concatenate", "len"}
                     for a in n.args if isinstance(a, ast.Name)}
     list_used = subscripted | surely_list
@@ -889,7 +950,7 @@ class Effects:
 
     def check_reads(self, node, flow):
         """Refuse reading a name whose binding an earlier write through another name made stale."""
-        for n in [m.id for m in ast.walk(node) if isinstance(m, ast.Name) and not isinstance(m.ctx, ast.Store)]:
+        for n in [m.id for m in walk(node) if isinstance(m, ast.Name) and not isinstance(m.ctx, ast.Store)]:
             s = flow.stale.get(n)
             if s is None:
                 continue

@@ -15,7 +15,7 @@ from collections import Counter
 import numpy as np
 
 from . import rules
-from .analysis import (Activity, Effects, assigned_names, iter_stmts, refined_ndims, resolve_callee,
+from .analysis import (Activity, Effects, assigned_names, iter_stmts, refined_ndims, resolve_callee, walk,
                        resolve_value, sequences)
 from .errors import MissingRuleError, SourceUnavailableError, UnsupportedSyntaxError
 from .normalize import RESERVED, normalized
@@ -67,7 +67,7 @@ _OP_SYMBOL = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: 
 def seed_name(norm) -> str:
     """The name of a vjp's output-adjoint parameter: ``y_bar`` unless the function
     already uses that name (a derivative being differentiated again)."""
-    used = {n.id for n in ast.walk(norm.node) if isinstance(n, ast.Name)} | set(norm.params)
+    used = {n.id for n in walk(norm.node) if isinstance(n, ast.Name)} | set(norm.params)
     candidate, i = "y_bar", 0
     while candidate in used:
         i += 1
@@ -111,7 +111,7 @@ class DerivativeTransformer:
         self.loop_names = set(norm.loop_names)
         self.init_names(self.fn)
         self.assign_counts = _assignment_counts(self.fn.body)
-        self.load_counts = Counter(n.id for n in ast.walk(self.fn) if isinstance(n, ast.Name)
+        self.load_counts = Counter(n.id for n in walk(self.fn) if isinstance(n, ast.Name)
                                    and isinstance(n.ctx, ast.Load))
 
     def local_to(self, block, primal) -> bool:
@@ -120,7 +120,7 @@ class DerivativeTransformer:
         counts = _assignment_counts(block)
         if not counts[primal] or counts[primal] != self.assign_counts[primal]:
             return False
-        reads = sum(1 for s in block for n in ast.walk(s)
+        reads = sum(1 for s in block for n in walk(s)
                     if isinstance(n, ast.Name) and n.id == primal and isinstance(n.ctx, ast.Load))
         return reads == self.load_counts[primal]
 
@@ -146,8 +146,8 @@ class DerivativeTransformer:
         return assigned_names(loop.body) - self.carried_by(loop)
 
     def init_names(self, fn: ast.FunctionDef) -> None:
-        self.used = set(RESERVED) | {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)} \
-            | {a.arg for a in ast.walk(fn.args) if isinstance(a, ast.arg)}
+        self.used = set(RESERVED) | {n.id for n in walk(fn) if isinstance(n, ast.Name)} \
+            | {a.arg for a in walk(fn.args) if isinstance(a, ast.arg)}
         self._next_suffix: dict = {}    # base -> where fresh() goes on searching
         self.derivatives: dict = {}     # primal name -> derivative name
         self.primal_of: dict = {}       # derivative name -> primal name
@@ -317,7 +317,7 @@ class DerivativeTransformer:
         """Attach what the optimizer may use: derivative names and known ndims."""
         fn._s2sad_derivative_names = set(self.primal_of)
         fn._s2sad_ndims = {k: v for k, v in self.nd.ndim.items() if v is not None}
-        for n in {n.id for n in ast.walk(self.fn) if isinstance(n, ast.Name)} - set(self.locals):
+        for n in {n.id for n in walk(self.fn) if isinstance(n, ast.Name)} - set(self.locals):
             if isinstance(self.nd.get(name(n)), int):
                 fn._s2sad_ndims[n] = self.nd.get(name(n))       # a global array or number
         fn._s2sad_elementwise = self.is_elementwise_func

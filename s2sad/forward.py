@@ -30,9 +30,9 @@ import ast
 import copy
 
 from . import rules
-from .analysis import dotted, names_in, resolve_callee, sequences
+from .analysis import dotted, names_in, pause_gc, resolve_callee, sequences
 from .errors import MissingRuleError, UnsupportedSyntaxError
-from .normalize import Normalized, terminates
+from .normalize import Normalized, fix_locations, terminates
 from .derivatives import _OP_SYMBOL, DerivativeTransformer, State, assign, call, comment, name
 from .templates import instantiate, simplify
 
@@ -577,11 +577,12 @@ class ForwardTransformer(DerivativeTransformer):
             fn.type_params = []
         self.annotate(fn)
         fn._s2sad_callees = {k: e[:3] for k, e in self.callees.items()}
-        ast.fix_missing_locations(fn)
+        fix_locations(fn)
         return fn
 
 
 
+@pause_gc
 def forward(norm: Normalized, wrt, arg_ndims=None, vector=False, name=None) -> ast.FunctionDef:
     """The tangent program of ``norm`` with respect to the parameters ``wrt``.
 

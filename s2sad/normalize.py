@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import rules, runtime
-from .analysis import user_function_like
+from .analysis import child_fields, pause_gc, user_function_like
 from .errors import UnsupportedSyntaxError
 from .parse import Opaque, Parsed, StaticFunction
 
@@ -458,7 +458,7 @@ class _Normalizer:
         new.args.kw_defaults = [None if d is None else (d if isinstance(d, ast.Constant)
                                                         else ast.Constant(value=None))
                                 for d in new.args.kw_defaults]
-        ast.fix_missing_locations(new)
+        fix_locations(new)
         return Normalized(node=new, result=result, params=self.params, parsed=self.p,
                           loop_names=self.loop_names, user_names=self.user_names)
 
@@ -1572,6 +1572,43 @@ def copy_tree(node):
     return root
 
 
+_POSITIONS = ("lineno", "col_offset", "end_lineno", "end_col_offset")
+
+
+def fix_locations(node):
+    """``ast.fix_missing_locations`` without recursion, and without visiting contexts and
+    operators (they have no location): a node missing a position takes its parent's (a
+    missing start is an unset one, a missing end an unset or None one)."""
+    AST = ast.AST
+    stack = [(node, (1, 0, 1, 0))]
+    pop, push = stack.pop, stack.append
+    while stack:
+        n, parent = pop()
+        attributes = n._attributes
+        if attributes:
+            d = n.__dict__
+            position = list(parent)
+            for k, attr in enumerate(_POSITIONS):
+                if attr in attributes:
+                    if (attr not in d) if k < 2 else (d.get(attr) is None):
+                        d[attr] = position[k]
+                    else:
+                        position[k] = d[attr]
+            parent = tuple(position)
+        children = []
+        for field in child_fields(n.__class__):
+            v = getattr(n, field, None)
+            if v is None:
+                continue
+            if v.__class__ is list:
+                children.extend(x for x in v if isinstance(x, AST))
+            elif isinstance(v, AST):
+                children.append(v)
+        for child in reversed(children):
+            push((child, parent))
+    return node
+
+
 def expression_depth(node) -> int:
     """How deeply the expressions under ``node`` nest (computed without recursion)."""
     deepest, stack = 0, [(node, 0)]
@@ -1605,6 +1642,7 @@ def too_deep(parsed: Parsed, exc: RecursionError) -> UnsupportedSyntaxError:
                              "calls or parentheses are not)")
 
 
+@pause_gc
 def normalize(parsed: Parsed) -> Normalized:
     """Lower ``parsed`` to three-address SSA form (see the module docstring).
 

@@ -18,29 +18,11 @@ import ast
 import copy
 from collections import Counter
 
+from .analysis import CHILD_FIELDS as _CHILD_FIELDS, child_fields as _child_fields, pause_gc, walk as _walk
 from .templates import negate, simplify
 
 _IMPURE_METHODS = {"append", "pop", "extend", "insert", "update", "add", "remove", "clear",
                    "fill", "sort", "setdefault"}
-
-
-def _walk(node):
-    """Every node under ``node`` (``ast.walk`` without its generators of fields: the passes
-    walk the whole derivative several times, so this is their inner loop)."""
-    stack = [node]
-    pop, push = stack.pop, stack.append
-    AST = ast.AST
-    while stack:
-        n = pop()
-        yield n
-        for name in n._fields:
-            v = getattr(n, name, None)
-            if v.__class__ is list:
-                for x in v:
-                    if isinstance(x, AST):
-                        push(x)
-            elif isinstance(v, AST):
-                push(v)
 
 
 def _assign_counts(tree) -> Counter:
@@ -52,17 +34,6 @@ def _assign_counts(tree) -> Counter:
             counts[node.arg] += 1
         elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
             counts[node.target.id] += 1
-    return counts
-
-
-def _load_counts(tree) -> Counter:
-    counts = Counter()
-    for node in _walk(tree):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-            counts[node.id] += 1
-        elif isinstance(node, (ast.AugAssign,)) and isinstance(node.target, ast.Subscript) \
-                and isinstance(node.target.value, ast.Name):
-            pass
     return counts
 
 
@@ -79,17 +50,55 @@ def _blocks(tree):
                     stack.append(sub)
 
 
-class _Replace(ast.NodeTransformer):
-    def __init__(self, mapping):
-        self.mapping = mapping
+def _sites(tree, pick, skip=()) -> list:
+    """``(parent, field, index in the field's list or None, node)`` of every node under
+    ``tree`` that ``pick`` accepts; neither those nodes nor nodes of a class in ``skip``
+    are looked into."""
+    found = []
+    stack = [tree]
+    pop, push = stack.pop, stack.append
+    AST = ast.AST
+    table = _CHILD_FIELDS
+    while stack:
+        n = pop()
+        fields = table.get(n.__class__)
+        if fields is None:
+            fields = _child_fields(n.__class__)
+        for field in fields:
+            v = getattr(n, field, None)
+            if v is None:
+                continue
+            if v.__class__ is list:
+                for i, x in enumerate(v):
+                    if pick(x):
+                        found.append((n, field, i, x))
+                    elif isinstance(x, AST) and x.__class__ not in skip:
+                        push(x)
+            elif pick(v):
+                found.append((n, field, None, v))
+            elif isinstance(v, AST) and v.__class__ not in skip:
+                push(v)
+    return found
 
-    def visit_Name(self, node):
-        if isinstance(node.ctx, ast.Load) and node.id in self.mapping:
-            return ast.copy_location(copy.deepcopy(self.mapping[node.id]), node)
+
+def _put(parent, field, i, new) -> None:
+    if i is None:
+        setattr(parent, field, new)
+    else:
+        getattr(parent, field)[i] = new
+
+
+def _replace(node, mapping):
+    """In place: every name ``node`` reads that is in ``mapping`` reads (a copy of) its
+    value instead; a ``return`` keeps the names a derivative returns.  What an
+    ``ast.NodeTransformer`` would do, without its generic visit of every node."""
+    if node.__class__ is ast.Return:
         return node
-
-    def visit_Return(self, node):
-        return node                    # keep the names a derivative returns
+    Name, Load = ast.Name, ast.Load
+    for parent, field, i, x in _sites(node, lambda x: x.__class__ is Name and x.ctx.__class__ is Load
+                                      and x.id in mapping, skip=(ast.Return,)):
+        _put(parent, field, i, ast.copy_location(copy.deepcopy(mapping[x.id]), x))
+    return node
 
 
 def propagate_copies(tree: ast.FunctionDef) -> ast.FunctionDef:
@@ -118,7 +127,7 @@ def propagate_copies(tree: ast.FunctionDef) -> ast.FunctionDef:
             seen.add(target.id)
             target = mapping[target.id]
         mapping[a] = target
-    _Replace(mapping).visit(tree)
+    _replace(tree, mapping)
     return tree
 
 
@@ -178,25 +187,66 @@ def _may_share(value) -> bool:
     return True
 
 
-def _sharing(stmts) -> dict:
+class _Memo:
+    """``_loads``, ``_pure`` and ``_may_share`` of a node, each computed once while one
+    pass runs (the pass removes statements but changes none it keeps; the node is kept
+    with its facts, so its id is not reused)."""
+
+    def __init__(self):
+        self._facts: dict = {}
+
+    def _get(self, fn, node):
+        key = (fn, id(node))
+        hit = self._facts.get(key)
+        if hit is None:
+            hit = self._facts[key] = (node, fn(node))
+        return hit[1]
+
+    def loads(self, node) -> set:
+        return self._get(_loads, node)
+
+    def pure(self, node) -> bool:
+        return self._get(_pure, node)
+
+    def may_share(self, node) -> bool:
+        return self._get(_may_share, node)
+
+
+class _Closure(dict):
+    """name -> every name whose memory it may share (transitively), computed on first
+    ``get`` of that name from the direct relation."""
+
+    def __init__(self, direct: dict):
+        super().__init__()
+        self.direct = direct
+
+    def get(self, name, default=None):
+        if name not in self.direct:
+            return default
+        seen = dict.get(self, name)
+        if seen is None:
+            direct = self.direct
+            seen, work = set(), [name]
+            while work:
+                for m in direct.get(work.pop(), ()):
+                    if m not in seen and m != name:
+                        seen.add(m)
+                        work.append(m)
+            self[name] = seen
+        return seen
+
+
+def _sharing(stmts, memo: _Memo | None = None) -> dict:
     """name -> every name whose memory it may share (transitively), from its assignments."""
+    loads, may_share = (memo.loads, memo.may_share) if memo else (_loads, _may_share)
     direct: dict = {}
     for s in stmts:
         if isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name) \
-                and _may_share(s.value):
-            reads = _loads(s.value)
+                and may_share(s.value):
+            reads = loads(s.value)
             if reads:
                 direct.setdefault(s.targets[0].id, set()).update(reads)
-    closure = {}
-    for name in direct:
-        seen, work = set(), [name]
-        while work:
-            for m in direct.get(work.pop(), ()):
-                if m not in seen and m != name:
-                    seen.add(m)
-                    work.append(m)
-        closure[name] = seen
-    return closure
+    return _Closure(direct)
 
 
 def _store_triggers(base, sharing) -> set:
@@ -204,31 +254,33 @@ def _store_triggers(base, sharing) -> set:
     return {base} | sharing.get(base, set())
 
 
-def live_names(tree: ast.FunctionDef) -> set:
+def live_names(tree: ast.FunctionDef, memo: _Memo | None = None, sharing=None) -> set:
     """Names whose values can reach the result, a condition or an effect.  A write into an
     array (``v[0] = x``) is live when the array, or one it may be a view of, is."""
+    loads, pure = (memo.loads, memo.pure) if memo else (_loads, _pure)
     stmts = [s for block in _blocks(tree) for s in block]
-    sharing = _sharing(stmts)
+    if sharing is None:
+        sharing = _sharing(stmts, memo)
     live = set()
     conditional = []                    # (names that make it live, names it reads)
     for s in stmts:
         if isinstance(s, ast.Return):
-            live |= _loads(s)
+            live |= loads(s)
         elif isinstance(s, ast.If):
-            live |= _loads(s.test)
+            live |= loads(s.test)
         elif isinstance(s, ast.While):
-            live |= _loads(s.test)
+            live |= loads(s.test)
         elif isinstance(s, ast.For):
-            live |= _loads(s.iter)
+            live |= loads(s.iter)
         elif isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name) \
-                and _pure(s.value):
-            conditional.append(({s.targets[0].id}, _loads(s.value)))
-        elif _store_base(s) is not None and _pure(s):
+                and pure(s.value):
+            conditional.append(({s.targets[0].id}, loads(s.value)))
+        elif _store_base(s) is not None and pure(s):
             base = _store_base(s)
             triggers = _store_triggers(base, sharing)
-            conditional.append((triggers, _loads(s) - {base} if triggers == {base} else _loads(s)))
+            conditional.append((triggers, loads(s) - {base} if triggers == {base} else loads(s)))
         elif isinstance(s, (ast.Assign, ast.AugAssign, ast.Expr, ast.Raise, ast.Assert)):
-            live |= _loads(s)
+            live |= loads(s)
     # a worklist: each statement's reads become live once, when its target first does
     by_trigger: dict = {}
     for triggers, reads in conditional:
@@ -246,60 +298,93 @@ def live_names(tree: ast.FunctionDef) -> set:
 
 
 def eliminate_dead_code(tree: ast.FunctionDef) -> ast.FunctionDef:
+    memo = _Memo()                      # each statement's reads and purity, once per pass
     while True:
-        live = live_names(tree)
-        free = free_reads(tree)
-        sharing = _sharing([s for block in _blocks(tree) for s in block])
-        changed = False
+        sharing = _sharing([s for block in _blocks(tree) for s in block], memo)
+        live = live_names(tree, memo, sharing)
+        free = []                       # free_reads(tree), on first need
+        removed = again = waiting = False
         for block in _blocks(tree):
             keep = []
             for s in block:
-                if _dead(s, live, free, sharing):
-                    changed = True
+                if _dead(s, live, free, sharing, memo, tree):
+                    # removing a simple statement removes only reads its target made live
+                    # (by the worklist, nothing else needed them); a branch or loop made its
+                    # test or iterable live: those may now be dead
+                    removed = True
+                    again = again or not isinstance(s, (ast.Assign, ast.AugAssign, ast.Expr))
                     continue
                 keep.append(s)
+                if isinstance(s, ast.For) and all(isinstance(x, ast.Pass) for x in s.body):
+                    waiting = True      # an empty loop kept while its variable is read elsewhere
             if len(keep) != len(block):
+                # a block left with no statement may leave its branch or loop dead
+                again = again or all(isinstance(x, ast.Pass) for x in keep)
                 block[:] = keep or [ast.Pass()]
+        again = again or (removed and waiting)
         _tidy(tree.body)
-        if not changed:
+        if not again:
             return tree
 
 
-def _dead(s, live, free, sharing=None) -> bool:
+def _dead(s, live, free, sharing=None, memo: _Memo | None = None, tree=None) -> bool:
+    """Whether ``s`` can go.  ``free`` is ``free_reads(tree)``, or an empty list to fill
+    with it when first needed."""
+    pure = memo.pure if memo else _pure
     if isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name):
         t = s.targets[0].id
-        return (t not in live and _pure(s.value)) or \
+        return (t not in live and pure(s.value)) or \
             (isinstance(s.value, ast.Name) and s.value.id == t)          # x = x
     base = _store_base(s)
     if base is not None:
-        return not (_store_triggers(base, sharing or {}) & live) and _pure(s)
+        return not (_store_triggers(base, sharing or {}) & live) and pure(s)
     if isinstance(s, ast.If):
-        return all(isinstance(x, ast.Pass) for x in s.body + s.orelse) and _pure(s.test)
+        return all(isinstance(x, ast.Pass) for x in s.body + s.orelse) and pure(s.test)
     if isinstance(s, ast.For):
         body_empty = all(isinstance(x, ast.Pass) for x in s.body)
-        return body_empty and isinstance(s.target, ast.Name) and s.target.id not in free \
-            and _pure(s.iter)
+        if not (body_empty and isinstance(s.target, ast.Name)):
+            return False
+        if isinstance(free, list):
+            if not free:
+                free.append(free_reads(tree))
+            free = free[0]
+        return s.target.id not in free and pure(s.iter)
     return False
 
 
 def free_reads(tree) -> set:
     """Names read somewhere outside a ``for`` loop that binds them (one walk)."""
     free = set()
-
-    def visit(node, bound):
-        if isinstance(node, ast.For) and isinstance(node.target, ast.Name):
-            visit(node.iter, bound)
+    Name, Load, For, AST = ast.Name, ast.Load, ast.For, ast.AST
+    table = _CHILD_FIELDS
+    stack = [(s, frozenset()) for s in reversed(tree.body)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node, bound = pop()
+        cls = node.__class__
+        if cls is For and isinstance(node.target, Name):
             inner = bound | {node.target.id}
             for s in node.body + node.orelse:
-                visit(s, inner)
-            return
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id not in bound:
-            free.add(node.id)
-        for child in ast.iter_child_nodes(node):
-            visit(child, bound)
-
-    for s in tree.body:
-        visit(s, frozenset())
+                push((s, inner))
+            push((node.iter, bound))
+            continue
+        if cls is Name:
+            if node.ctx.__class__ is Load and node.id not in bound:
+                free.add(node.id)
+            continue
+        fields = table.get(cls)
+        if fields is None:
+            fields = _child_fields(cls)
+        for field in fields:
+            v = getattr(node, field, None)
+            if v is None:
+                continue
+            if v.__class__ is list:
+                for x in v:
+                    if isinstance(x, AST):
+                        push((x, bound))
+            elif isinstance(v, AST):
+                push((v, bound))
     return free
 
 
@@ -320,7 +405,7 @@ def remove_dead_stores(tree: ast.FunctionDef) -> ast.FunctionDef:
             else:
                 overwritten -= _loads(s)
                 if isinstance(s, (ast.If, ast.For, ast.While)):
-                    overwritten -= {n.id for n in ast.walk(s) if isinstance(n, ast.Name)}
+                    overwritten -= {n.id for n in _walk(s) if isinstance(n, ast.Name)}
             keep.append(s)
         if len(keep) != len(block):
             block[:] = list(reversed(keep)) or [ast.Pass()]
@@ -334,14 +419,14 @@ def propagate_local_copies(tree: ast.FunctionDef) -> ast.FunctionDef:
         mapping: dict = {}
         copies_of: dict = {}            # b -> the names a with mapping[a] == b (linear updates)
         for s in block:
-            assigned = {n.id for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+            assigned = {n.id for n in _walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
             if isinstance(s, (ast.If, ast.For, ast.While)):
                 usable = {a: b for a, b in mapping.items() if a not in assigned
                           and not (isinstance(b, ast.Name) and b.id in assigned)} if mapping else {}
                 if usable:
-                    _Replace(usable).visit(s)
+                    _replace(s, usable)
             elif mapping:
-                _Replace(mapping).visit(s)
+                _replace(s, mapping)
             for name_ in assigned:
                 for a in copies_of.pop(name_, ()):
                     mapping.pop(a, None)
@@ -439,24 +524,24 @@ def shapes_from_operands(tree: ast.FunctionDef) -> ast.FunctionDef:
     ndims = getattr(tree, "_s2sad_ndims", None)
     if not ndims:
         return tree
+    found = _sites(tree, lambda x: x.__class__ is ast.Attribute and x.attr == "shape"
+                   and x.value.__class__ is ast.Name)          # every ``name.shape``
+    if not found:
+        return tree
     defs = _definitions(tree)
     known = getattr(tree, "_s2sad_elementwise", lambda func: False)
-
-    class Rewrite(ast.NodeTransformer):
-        def visit_Attribute(self, node):
-            self.generic_visit(node)
-            if node.attr == "shape" and isinstance(node.value, ast.Name) and node.value.id in defs:
-                new = _shape_expr(defs[node.value.id], ndims, known)
-                if new is not None:
-                    return ast.copy_location(new, node)
-            return node
-
-    Rewrite().visit(tree)
+    for parent, field, i, node in found:
+        if node.value.id in defs:
+            new = _shape_expr(defs[node.value.id], ndims, known)
+            if new is not None:
+                _put(parent, field, i, ast.copy_location(new, node))
     return tree
 
 
 def fuse_full(tree: ast.FunctionDef) -> ast.FunctionDef:
     """``a = np.full(t.shape, g)`` used only as ``a * t`` (or + - /): write ``g * t``."""
+    if not any(n.__class__ is ast.Call and _is_np(n.func, "full") for n in _walk(tree)):
+        return tree                     # nothing to fuse (and no definitions to collect)
     defs = _definitions(tree)
     candidates = {}
     for name, value in defs.items():
@@ -466,10 +551,13 @@ def fuse_full(tree: ast.FunctionDef) -> ast.FunctionDef:
             candidates[name] = (value.args[0].value.id, value.args[1])
     if not candidates:
         return tree
-    uses = _load_counts(tree)
+    uses = Counter()                    # how often each name is read
     fusable = Counter()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.Add, ast.Sub, ast.Div)):
+    for node in _walk(tree):
+        if node.__class__ is ast.Name:
+            if node.ctx.__class__ is ast.Load:
+                uses[node.id] += 1
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.Add, ast.Sub, ast.Div)):
             for mine, other in ((node.left, node.right), (node.right, node.left)):
                 if isinstance(mine, ast.Name) and mine.id in candidates and isinstance(other, ast.Name) \
                         and other.id == candidates[mine.id][0]:
@@ -493,6 +581,9 @@ def fuse_full(tree: ast.FunctionDef) -> ast.FunctionDef:
 
 def column_sums(tree: ast.FunctionDef) -> ast.FunctionDef:
     """``A.T @ u`` with ``u = np.full(A.shape[:1], c)``: that is ``c * A.sum(axis=0)``."""
+    if not any(n.__class__ is ast.BinOp and n.op.__class__ is ast.MatMult and n.left.__class__ is ast.Attribute
+               and n.left.attr == "T" for n in _walk(tree)):
+        return tree                     # nothing to rewrite (and no definitions to collect)
     ndims = getattr(tree, "_s2sad_ndims", {})
     defs = _definitions(tree)
 
@@ -533,14 +624,39 @@ PASSES = (propagate_copies, propagate_local_copies, simplify_derivatives, fuse_f
           shapes_from_operands, column_sums, remove_dead_stores, eliminate_dead_code)
 
 
+@pause_gc
 def optimize(tree: ast.FunctionDef) -> ast.FunctionDef:
     """Run every pass until the source stops changing."""
     before = None
     for _ in range(10):
         for p in PASSES:
             tree = p(tree)
-        now = ast.dump(tree)
+        now = _fingerprint(tree)
         if now == before:
             break
         before = now
     return tree
+
+
+def _fingerprint(tree) -> list:
+    """What ``ast.dump`` says of ``tree`` (every node's class and fields, positions aside),
+    as a list to compare, made in one walk without formatting text."""
+    out = []
+    add = out.append
+    AST = ast.AST
+    stack = [tree]
+    pop, push = stack.pop, stack.append
+    while stack:
+        n = pop()
+        if not isinstance(n, AST):
+            add(n if n.__class__ is str else (n.__class__, repr(n)))
+            continue
+        add(n.__class__)
+        for field in reversed(n._fields):
+            v = getattr(n, field, None)
+            if v.__class__ is list:
+                push(len(v))
+                stack.extend(reversed(v))
+            else:
+                push(v)
+    return out

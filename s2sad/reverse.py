@@ -27,11 +27,12 @@ import ast
 import copy
 
 from . import rules
-from .analysis import assigned_names, basic_index, iter_stmts, names_in, resolve_callee, sequences
+from .analysis import (assigned_names, basic_index, iter_stmts, names_in, pause_gc, resolve_callee, sequences,
+                       walk)
 from .errors import MissingRuleError, UnsupportedSyntaxError
 from .derivatives import (_OP_SYMBOL, DerivativeTransformer, State, assign, call, comment, name, seed_name,
                           store)
-from .normalize import Normalized, may_jump, terminates
+from .normalize import Normalized, fix_locations, may_jump, terminates
 from .templates import instantiate, negate
 
 
@@ -518,7 +519,7 @@ class ReverseTransformer(DerivativeTransformer):
             parts = self.fresh(f"{v}_parts")
             out.append(assign(parts, whole))
             whole = name(parts)
-        appended = {c.func.value.id for c in ast.walk(self.fn) if isinstance(c, ast.Call)
+        appended = {c.func.value.id for c in walk(self.fn) if isinstance(c, ast.Call)
                     and isinstance(c.func, ast.Attribute) and c.func.attr == "append"
                     and isinstance(c.func.value, ast.Name)}
         for k, e in enumerate(atom.elts):
@@ -555,7 +556,7 @@ class ReverseTransformer(DerivativeTransformer):
             trial = st.copy()
             body = self.rev_block(loop.body, trial, in_loop=True)
             # every adjoint the body assigns (plain, unpacked from a callee's vjp, ...)
-            touched = {n.id for stmt in body for n in ast.walk(stmt)
+            touched = {n.id for stmt in body for n in walk(stmt)
                        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.id in self.primal_of}
             pre = {b for b in touched if self.primal_of[b] not in local and b not in st.init}
             lost_owned = {b for b in st.owned if b not in trial.owned and b in trial.init}
@@ -817,7 +818,7 @@ class ReverseTransformer(DerivativeTransformer):
         for stmt in body:
             if isinstance(stmt, (ast.For, ast.While)):
                 self.read_before[id(stmt)] = set(seen)
-            seen.update(n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)
+            seen.update(n.id for n in walk(stmt) if isinstance(n, ast.Name)
                         and isinstance(n.ctx, ast.Load))
             seen.update(self.stmt_reads.get(id(stmt), ()))
         fwd = self.fwd_block(body, None, [])
@@ -851,7 +852,7 @@ class ReverseTransformer(DerivativeTransformer):
             fn.type_params = []
         self.annotate(fn)
         fn._s2sad_callees = self.callees
-        ast.fix_missing_locations(fn)
+        fix_locations(fn)
         return fn
 
     multi = False
@@ -872,6 +873,7 @@ def _index_value(index):
     return copy.deepcopy(index)
 
 
+@pause_gc
 def reverse(norm: Normalized, wrt, arg_ndims=None, with_value=False, seed=None, multi=False,
             name=None) -> ast.FunctionDef:
     """The adjoint program of ``norm`` with respect to the parameters ``wrt``."""

@@ -10,9 +10,10 @@ arithmetic on constants.
 from __future__ import annotations
 
 import ast
-import copy
 import numbers
 import operator
+
+from .normalize import copy_tree
 
 _FOLD = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
          ast.Div: operator.truediv, ast.Pow: operator.pow, ast.FloorDiv: operator.floordiv,
@@ -34,7 +35,7 @@ class _Substitute(ast.NodeTransformer):
 
     def visit_Name(self, node):
         if node.id in self.mapping:
-            return copy.deepcopy(self.mapping[node.id])
+            return copy_tree(self.mapping[node.id])
         return node
 
 
@@ -132,7 +133,7 @@ def simplify(expr: ast.expr) -> ast.expr:
 
 def instantiate(template: ast.expr, mapping: dict) -> ast.expr:
     """``template`` with names replaced per ``mapping`` (name -> AST), simplified."""
-    expr = _Substitute(mapping).visit(copy.deepcopy(template))
+    expr = _Substitute(mapping).visit(copy_tree(template))
     return simplify(expr)
 
 
@@ -165,7 +166,7 @@ def bind(rule, args: list, keywords: dict) -> dict:
         name = p.lstrip("*")
         if name not in bound:
             if p in rule.defaults:
-                bound[p] = copy.deepcopy(rule.defaults[p])
+                bound[p] = copy_tree(rule.defaults[p])
             elif p.startswith("*"):
                 bound[name] = ast.Tuple(elts=[], ctx=ast.Load())
             elif p in positional:

@@ -84,6 +84,28 @@ class Rule:
     jvp_whole: dict[str, ast.expr] = field(default_factory=dict)
     supported: dict[str, tuple] = field(default_factory=dict)   # parameter -> constants with a rule
 
+    def __post_init__(self):
+        # the templates are parsed on first use of the rule (importing s2sad parses none):
+        # until then they wait in _pending, and the fields holding them are unset
+        self._pending = []
+        for name in _TEMPLATE_FIELDS:
+            del self.__dict__[name]
+
+    def __getattr__(self, name):
+        # only reached for an unset field: a template field before the rule's first use
+        if name not in _TEMPLATE_FIELDS or "_pending" not in self.__dict__:
+            raise AttributeError(name)
+        self._parse_pending()
+        return self.__dict__[name]
+
+    def _parse_pending(self) -> None:
+        """Parse the templates registered so far, in their order of registration."""
+        for name in _TEMPLATE_FIELDS:
+            self.__dict__[name] = [] if name.endswith("_cases") else {}
+        pending, self._pending = self._pending, None
+        for args in pending:
+            _add_templates(self, *args)
+
     def templates(self, mode: str, bound: dict, ndim_of) -> dict:
         """The templates of ``mode`` ("vjp", "jvp", "jvp_batched") for one call site.
 
@@ -187,8 +209,23 @@ def _templates(rule: Rule, templates: dict[str, str]) -> dict[str, ast.expr]:
     return parsed
 
 
+_TEMPLATE_FIELDS = ("vjp", "jvp", "vjp_whole", "vjp_cases", "jvp_cases", "jvp_batched",
+                    "jvp_batched_cases", "jvp_whole")
+
+
 def _register(mode, pattern, elementwise, out, ndim, when, templates, function=None):
     rule = _rule(pattern, ELEMENTWISE if elementwise else out, function)
+    for name in templates:                 # a misnamed parameter is an error now, not on first use
+        base = name[:-len("_whole")] if name.endswith("_whole") else name
+        if base not in rule.params and "*" + base not in rule.params:
+            raise ValueError(f"rule {rule.pattern!r} has no parameter {base!r}")
+    if rule._pending is not None:
+        rule._pending.append((mode, ndim, when, templates))
+    else:                                  # registered after the rule's first use
+        _add_templates(rule, mode, ndim, when, templates)
+
+
+def _add_templates(rule, mode, ndim, when, templates) -> None:
     whole = {k[:-len("_whole")]: v for k, v in templates.items() if k.endswith("_whole")}
     templates = {k: v for k, v in templates.items() if not k.endswith("_whole")}
     if whole:
