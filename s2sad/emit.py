@@ -18,6 +18,7 @@ import re
 import numpy as np
 
 from . import runtime
+from .analysis import pause_gc
 from .errors import UnsupportedSyntaxError
 
 try:                                   # pragma: no cover - exercised by the tests both ways
@@ -163,6 +164,7 @@ def _bind_closure(tree, closure: dict, bound: dict):
     return tree
 
 
+@pause_gc
 def compile_derivative(tree: ast.FunctionDef, parsed, label: str = "derivative"):
     """Compile a derivative and the derivatives of the helpers it calls.
 

@@ -13,6 +13,7 @@ import ast
 import numbers
 import operator
 
+from .analysis import child_fields
 from .normalize import copy_tree
 
 _FOLD = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
@@ -46,6 +47,31 @@ class Simplifier(ast.NodeTransformer):
     never to the user's own primal code, whose integer or boolean dtypes must
     not change.
     """
+
+    def generic_visit(self, node):
+        """``ast.NodeTransformer.generic_visit`` over the fields that may hold an
+        expression (contexts and operators, which it would visit to no effect, are skipped)."""
+        for field in child_fields(node.__class__):
+            old = getattr(node, field, None)
+            if old.__class__ is list:
+                values = []
+                for value in old:
+                    if isinstance(value, ast.AST):
+                        value = self.visit(value)
+                        if value is None:
+                            continue
+                        if not isinstance(value, ast.AST):
+                            values.extend(value)
+                            continue
+                    values.append(value)
+                old[:] = values
+            elif isinstance(old, ast.AST):
+                new = self.visit(old)
+                if new is None:
+                    delattr(node, field)
+                else:
+                    setattr(node, field, new)
+        return node
 
     def visit_BinOp(self, node):
         self.generic_visit(node)
