@@ -824,15 +824,25 @@ class _Flow:
         return out
 
     def join(self, other):
-        top, contents = dict(self.top), dict(self.contents)
-        for n, objs in other.top.items():
-            top[n] = top.get(n, frozenset()) | objs
-        for n, objs in other.contents.items():
-            contents[n] = contents.get(n, frozenset()) | objs
-        stale = dict(self.stale)
+        """The state after either ``self`` or ``other``.  A copy of ``self`` that grows only
+        where ``other`` adds objects (a loop's join would otherwise rebuild every name's
+        holders, once per loop: quadratic in the program)."""
+        out = self.copy()
+        holders = out.holders
+        for mine, theirs in ((out.top, other.top), (out.contents, other.contents)):
+            for n, objs in theirs.items():
+                old = mine.get(n)
+                if old is None:
+                    mine[n] = objs
+                elif objs <= old:
+                    continue
+                else:
+                    mine[n] = old | objs
+                for o in objs:
+                    holders.setdefault(o, set()).add(n)
         for n, s in other.stale.items():
-            stale.setdefault(n, s)
-        return _Flow(top, contents, stale)
+            out.stale.setdefault(n, s)
+        return out
 
     def same(self, other):
         return self.top == other.top and self.contents == other.contents \

@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import rules, runtime
-from .analysis import child_fields, pause_gc, user_function_like
+from .analysis import child_fields, pause_gc, user_function_like, walk
 from .errors import UnsupportedSyntaxError
 from .parse import Opaque, Parsed, StaticFunction
 
@@ -151,11 +151,11 @@ def append_fallthrough(block: list, stmts: list) -> None:
 
 
 def _loads_of(node) -> set:
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return {n.id for n in walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
 
 
 def _stores_of(target) -> set:
-    return {n.id for n in ast.walk(target) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    return {n.id for n in walk(target) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
 
 
 def annotate_liveness(block: list, live_out: set, result: str) -> set:
@@ -183,9 +183,9 @@ def _live_stmt(s, live, result, loop):
             if isinstance(t, (ast.Name, ast.Tuple, ast.List)):
                 defs |= _stores_of(t)
             else:
-                uses |= _loads_of(t) | {n.id for n in ast.walk(t) if isinstance(n, ast.Name)}
+                uses |= _loads_of(t) | {n.id for n in walk(t) if isinstance(n, ast.Name)}
         if isinstance(s, ast.AugAssign):
-            uses |= {n.id for n in ast.walk(s.target) if isinstance(n, ast.Name)}
+            uses |= {n.id for n in walk(s.target) if isinstance(n, ast.Name)}
         return (live - defs) | uses
     if isinstance(s, ast.Return):
         return _loads_of(s.value) if s.value is not None else set()
@@ -349,7 +349,7 @@ class _Normalizer:
         self.used = set(self.params) | RESERVED
         self._next_suffix: dict = {}
         self.locals = set(self.params)
-        for node in ast.walk(fn):
+        for node in walk(fn):
             if isinstance(node, ast.Name):
                 self.used.add(node.id)
                 if isinstance(node.ctx, ast.Store):
@@ -403,7 +403,7 @@ class _Normalizer:
     def emit(self, stmt: ast.stmt, like: ast.AST | None = None) -> None:
         if like is not None:
             ast.copy_location(stmt, like)
-            for node in ast.walk(stmt):
+            for node in walk(stmt):
                 if not hasattr(node, "lineno") and "lineno" in node._attributes:
                     ast.copy_location(node, like)
         self.block.append(stmt)
@@ -422,7 +422,7 @@ class _Normalizer:
     def run(self) -> Normalized:
         fn = self.p.node
         allowed = _local_function_nodes(fn)
-        for node in ast.walk(fn):
+        for node in walk(fn):
             if node is not fn and type(node) in _HINTS and node not in allowed:
                 raise unsupported(self.p, node)
         body = list(fn.body)
@@ -450,7 +450,7 @@ class _Normalizer:
         if hasattr(ast.FunctionDef, "type_params") or "type_params" in ast.FunctionDef._fields:
             new.type_params = []
         ast.copy_location(new, fn)
-        for a in ast.walk(new.args):
+        for a in walk(new.args):
             if isinstance(a, ast.arg):
                 a.annotation = None
         new.args.defaults = [ast.Constant(value=None) if not isinstance(d, ast.Constant) else d
@@ -517,7 +517,7 @@ class _Normalizer:
     def _count_loads(self, body):
         counts = {}
         for s in body:
-            for node in ast.walk(s):
+            for node in walk(s):
                 if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
                     counts[node.id] = counts.get(node.id, 0) + 1
         self.total_loads = counts
@@ -726,9 +726,9 @@ class _Normalizer:
         """``expr`` as it is before ``block`` runs: when ``block`` assigns a name ``expr``
         reads (a loop name), its value is kept in a temporary first.  (The reverse
         sweep re-reads an if's test and a loop's range where they stand.)"""
-        stored = {n.id for st in block for n in ast.walk(st) if isinstance(n, ast.Name)
+        stored = {n.id for st in block for n in walk(st) if isinstance(n, ast.Name)
                   and isinstance(n.ctx, ast.Store)}
-        if not ({n.id for n in ast.walk(expr) if isinstance(n, ast.Name)} & stored):
+        if not ({n.id for n in walk(expr) if isinstance(n, ast.Name)} & stored):
             return expr
         name = self.temp()
         self.emit(ast.Assign(targets=[ast.Name(name, ast.Store())], value=expr), like=like)
@@ -785,7 +785,7 @@ class _Normalizer:
     def _assigned_in(self, stmts) -> set:
         out = set()
         for s in stmts:
-            for node in ast.walk(s):
+            for node in walk(s):
                 if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
                     out.add(node.id)
                 elif isinstance(node, ast.Return):
@@ -795,7 +795,7 @@ class _Normalizer:
     def _loads_in(self, stmts) -> dict:
         counts = {}
         for s in stmts:
-            for node in ast.walk(s):
+            for node in walk(s):
                 if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
                     counts[node.id] = counts.get(node.id, 0) + 1
         return counts
@@ -1159,7 +1159,7 @@ class _Normalizer:
         for gen in e.generators:
             if gen.is_async:
                 raise unsupported(self.p, e, "async comprehension")
-            for n in ast.walk(gen.target):
+            for n in walk(gen.target):
                 if isinstance(n, ast.Name):
                     renames[n.id] = self.fresh(n.id)
                     self.locals.add(renames[n.id])
@@ -1261,7 +1261,7 @@ class _Normalizer:
             body = [ast.copy_location(ast.Return(value=body), body)]
         local = set(params)
         for st in body:
-            for n in ast.walk(st):
+            for n in walk(st):
                 if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
                     local.add(n.id)
                 elif isinstance(n, ast.FunctionDef):
@@ -1269,7 +1269,7 @@ class _Normalizer:
         renames = {v: self.fresh(v) for v in sorted(local)}
         body = [_RenameLoads(renames).visit(st) for st in body]
         for st in body:
-            for n in ast.walk(st):
+            for n in walk(st):
                 if isinstance(n, ast.FunctionDef) and n.name in renames:
                     n.name = renames[n.name]
         for v in renames.values():
@@ -1414,7 +1414,7 @@ def _resolve_chain(parsed, node):
 def _local_function_nodes(fn) -> set:
     """Nested defs and lambdas bound to names: allowed, they are inlined where called."""
     allowed = set()
-    for node in ast.walk(fn):
+    for node in walk(fn):
         if node is fn:
             continue
         for field in ("body", "orelse"):
@@ -1539,12 +1539,12 @@ def _rename_last_definition(block, old, new) -> bool:
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
                 and isinstance(stmt.targets[0], ast.Name) and stmt.targets[0].id == old:
             for later in block[i + 1:]:
-                for node in ast.walk(later):
+                for node in walk(later):
                     if isinstance(node, ast.Name) and node.id == old:
                         return False
             stmt.targets[0].id = new
             return True
-        for node in ast.walk(stmt):
+        for node in walk(stmt):
             if isinstance(node, ast.Name) and node.id == old and isinstance(node.ctx, ast.Store):
                 return False
     return False
@@ -1680,8 +1680,8 @@ def _rename_reserved(parsed: Parsed) -> dict:
     rebinding it re-transforms.  Locals that clash are left to the normalizer's versions.
     Returns new name -> the user's name."""
     fn = parsed.node
-    names = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)}
-    args = {a.arg for a in ast.walk(fn) if isinstance(a, ast.arg)}
+    names = {n.id for n in walk(fn) if isinstance(n, ast.Name)}
+    args = {a.arg for a in walk(fn) if isinstance(a, ast.arg)}
     params = {a.arg for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs}
     clash, bind = {}, {}
     for name in sorted((names | params) & RESERVED):
@@ -1699,7 +1699,7 @@ def _rename_reserved(parsed: Parsed) -> dict:
     if not clash:
         return {}
     fn = parsed.node = copy_tree(fn)
-    for node in ast.walk(fn):
+    for node in walk(fn):
         if isinstance(node, ast.Name) and node.id in clash:
             node.id = clash[node.id]
         elif isinstance(node, ast.arg) and node.arg in clash:

@@ -200,3 +200,27 @@ def test_pause_gc_restores_the_collector():
     finally:
         gc.enable()
     assert inspect.signature(s2sad.optimize.optimize).parameters.keys() == {"tree"}
+
+
+def test_flow_join_is_the_rebuilt_join():
+    from s2sad.analysis import _Flow
+
+    def holders(flow):
+        return {o: ns for o, ns in flow.holders.items() if ns}
+
+    a = _Flow({"x": frozenset({1}), "y": frozenset({2})}, {"xs": frozenset({3})}, {"y": ("w", "x", 0)})
+    b = a.copy()
+    b.bind("x", [1, 4])
+    b.bind("z", [5], [6])
+    b.bind("xs", None, [3, 7])
+    b.stale["z"] = ("w2", "y", 1)
+    b.stale["y"] = ("other", "z", 2)
+    joined = a.join(b)
+    top = {n: a.top.get(n, frozenset()) | b.top.get(n, frozenset()) for n in set(a.top) | set(b.top)}
+    contents = {n: a.contents.get(n, frozenset()) | b.contents.get(n, frozenset())
+                for n in set(a.contents) | set(b.contents)}
+    rebuilt = _Flow(top, contents, {**b.stale, **a.stale})
+    assert joined.top == rebuilt.top and joined.contents == rebuilt.contents
+    assert joined.stale == rebuilt.stale and list(joined.top) == ["x", "y", "z"]
+    assert holders(joined) == holders(rebuilt)
+    assert holders(a) == holders(_Flow(a.top, a.contents))          # a is left as it was
