@@ -181,6 +181,21 @@ def test_a_misnamed_template_parameter_is_refused_when_registered():
         registry.jvp("np.tanh(x)", z_whole="y_bar")
 
 
+def test_a_users_rule_is_parsed_when_registered():
+    # only s2sad's own rule modules wait for first use: a typo in a user's template is
+    # reported where the user registers it, not inside a later transformation
+    code = ("import s2sad, numpy as np, pytest\n"
+            "from s2sad.rules import registry\n"
+            "with pytest.raises(SyntaxError):\n"
+            "    s2sad.rules.vjp('np.sinh(x)', ndim=(7,), x='y_bar * (')\n"
+            "rule = registry.lookup(np.sinh)\n"
+            "assert rule._pending is not None\n"           # a failed registration parses nothing
+            "s2sad.rules.vjp('np.sinh(x)', ndim=(7,), x='y_bar * 7.0')\n"
+            "assert rule._pending is None and rule.vjp\n"  # the built-in templates first, then the user's
+            "assert [c.ndim for c in rule.vjp_cases][-1] == (7,)\n")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
 def test_pause_gc_restores_the_collector():
     seen = []
     paused = pause_gc(lambda: seen.append(gc.isenabled()))
