@@ -534,6 +534,9 @@ def _created_ndim(nd: NDims, key, call: ast.Call):
             return 1
         if key in (np.eye, np.identity):
             return 2
+        from . import runtime
+        if key is runtime.unbroadcast and len(call.args) == 2:
+            return nd.get(call.args[1])             # summed to the shape of its second argument
     except TypeError:
         return BOTTOM
     return BOTTOM
@@ -637,6 +640,15 @@ def sequences(fn) -> tuple:
                     elif isinstance(v, ast.Call) and dotted(v.func) in rules.LIST_VALUED:
                         # a list adjoint or tangent made by generated code (zeros_list, add_lists ...)
                         seqs.add(t)
+                        if dotted(v.func) in ("zeros_list", "add_lists"):
+                            # shaped like its list argument: nested where it is (m_bar = zeros_list(m))
+                            for a in v.args:
+                                if isinstance(a, ast.Name) and a.id in nested:
+                                    nested.add(t)
+                                    if a.id in unknown or a.id not in positions:
+                                        unknown.add(t)
+                                    positions.setdefault(t, set()).update(positions.get(a.id, ()))
+                                    others.setdefault(t, set()).update(others.get(a.id, ()))
                 elif isinstance(s, ast.Expr) and isinstance(s.value, ast.Call) \
                         and isinstance(s.value.func, ast.Attribute) and s.value.func.attr == "append" \
                         and isinstance(s.value.func.value, ast.Name) and s.value.args \
@@ -701,6 +713,9 @@ def refined_ndims(fn, parsed, arg_ndims: dict) -> NDims:
             elif isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) and v.func.attr == "pop" \
                     and isinstance(v.func.value, ast.Name) and v.func.value.id in appended:
                 items = appended[v.func.value.id]
+                n = getattr(s, "_s2sad_unpacked", None)     # `a, b = stack.pop()`: a pair
+                if n is not None:
+                    items = [a for a in items if not isinstance(a, (ast.Tuple, ast.List)) or len(a.elts) == n]
                 popped[t] = items
                 # a popped value used whole is one of the plain items (tuples are read by index)
                 nds = {nd.get(a) for a in items if not isinstance(a, (ast.Tuple, ast.List))}
@@ -768,6 +783,20 @@ _METHOD_OUT_POSITION = {"sum": 2, "prod": 2, "mean": 2, "cumsum": 2, "cumprod": 
 _RUNTIME_VIEWS = {"unbroadcast", "tangent_like", "batch_unbroadcast", "lift_tangents"}
 
 
+def _shape_readers() -> tuple:
+    """The runtime helpers that read their second argument's shape only."""
+    from . import runtime
+    return runtime.unbroadcast, runtime.batch_unbroadcast
+
+
+def _global_random(value) -> bool:
+    """True for a function of NumPy's or Python's global random state (``np.random.uniform``,
+    ``np.random.seed``, ``random.random``): each call changes the state and draws new numbers."""
+    import random
+    owner = getattr(value, "__self__", None)
+    return owner is not None and (owner is np.random.mtrand._rand or owner is getattr(random, "_inst", None))
+
+
 def _mutated_argument(value):
     """(position, hint) when calling ``value`` writes into one of its arguments, else None."""
     try:
@@ -782,18 +811,59 @@ def _mutated_argument(value):
     return None
 
 
+def _element_index(index) -> bool:
+    """True when ``A[index] = v`` needs ``A`` to have an axis (a 0-d array allows only
+    ``A[()]`` and ``A[...]``; a number no write at all)."""
+    return not ((isinstance(index, ast.Tuple) and not index.elts)
+                or (isinstance(index, ast.Constant) and index.value is Ellipsis))
+
+
+def _tapes(fn: ast.FunctionDef, params) -> set:
+    """The local lists used only as a stack (a derivative's tape): bound once, to ``[]``,
+    and otherwise only in ``T.append(item)`` statements and ``v = T.pop()``.  Nothing
+    else can reach such a list, and each pop takes its item out of it."""
+    seen, allowed, stores = collections.Counter(), collections.Counter(), collections.Counter()
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Name):
+            seen[node.id] += 1
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 \
+                and isinstance(node.targets[0], ast.Name):
+            v = node.value
+            if isinstance(v, ast.List) and not v.elts:
+                allowed[node.targets[0].id] += 1
+                stores[node.targets[0].id] += 1
+            elif isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) and v.func.attr == "pop" \
+                    and isinstance(v.func.value, ast.Name) and not v.args and not v.keywords:
+                allowed[v.func.value.id] += 1
+        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+            c = node.value
+            if isinstance(c.func, ast.Attribute) and c.func.attr == "append" \
+                    and isinstance(c.func.value, ast.Name) and len(c.args) == 1 and not c.keywords:
+                allowed[c.func.value.id] += 1
+    return {n for n, k in stores.items() if k == 1 and seen[n] == allowed[n] and n not in params}
+
+
 class _Flow:
     """The abstract state at one program point: for each name the objects it may be
     (``top``: itself or the array it is a view of) and the objects it may contain
     (``contents``: a list's items); who may reach each object (``holders``, kept in
     step, so a write finds the names sharing its memory without scanning them all);
     and the names whose binding an in-place write through another name made stale
-    (name -> (the writing statement, the name written through, the slot written))."""
+    (name -> (the writing statement, the name written through, the slot written)).
 
-    def __init__(self, top=None, contents=None, stale=None):
+    For each *tape* (a local list only appended to and popped, see ``_tapes``): what
+    was pushed at each position of its items (``tapes``: tape -> position -> (top,
+    contents); position None for an item pushed whole), the pushed objects that may
+    have been pushed more than once or inside another item (``unsafe``), and the
+    names bound to an item popped from it (``popped``: name -> tape)."""
+
+    def __init__(self, top=None, contents=None, stale=None, tapes=None, unsafe=None, popped=None):
         self.top = dict(top or {})
         self.contents = dict(contents or {})
         self.stale = dict(stale or {})
+        self.tapes = {t: dict(pos) for t, pos in (tapes or {}).items()}
+        self.unsafe = dict(unsafe or {})
+        self.popped = dict(popped or {})
         self.holders = {}
         for n in set(self.top) | set(self.contents):
             for o in self.reach(n):
@@ -802,6 +872,8 @@ class _Flow:
     def copy(self):
         out = _Flow.__new__(_Flow)
         out.top, out.contents, out.stale = dict(self.top), dict(self.contents), dict(self.stale)
+        out.tapes = {t: dict(pos) for t, pos in self.tapes.items()}
+        out.unsafe, out.popped = dict(self.unsafe), dict(self.popped)
         out.holders = {o: set(ns) for o, ns in self.holders.items()}
         return out
 
@@ -815,6 +887,84 @@ class _Flow:
             self.contents[n] = frozenset(contents)
         for o in self.reach(n):
             self.holders.setdefault(o, set()).add(n)
+
+    def renew(self, site):
+        """Statement ``site`` makes a new object again (a list or array made in a loop): the
+        one it made before becomes one of its older objects, ``site + ("old",)``, so a write
+        into the new one does not touch what holds the older ones (a recency abstraction:
+        ``site`` always stands for exactly one object, the last one made)."""
+        names = self.holders.pop(site, None)
+        if not names:
+            return
+        old = site + ("old",)
+        for n in names:
+            for objs in (self.top, self.contents):
+                if site in objs.get(n, ()):
+                    objs[n] = (objs[n] - {site}) | {old}
+            self.holders.setdefault(old, set()).add(n)
+        for t, positions in self.tapes.items():      # (a tape's pushed objects are its contents)
+            for k, parts in positions.items():
+                if any(site in objs for objs in parts):
+                    positions[k] = tuple((objs - {site}) | {old} if site in objs else objs for objs in parts)
+            if site in self.unsafe.get(t, ()):
+                self.unsafe[t] = (self.unsafe[t] - {site}) | {old}
+
+    def push(self, tape, positions):
+        """``tape.append(item)``, with the item's (top, contents, is a number) at each position
+        (None: the item pushed whole).  An object is safe to pop and write into while it is
+        pushed once, as an item or a tuple's element, inside no other item, and made since
+        it was pushed last (the last object of its statement: ``renew``).  Numbers (ndim 0:
+        no list or array of ndim >= 1 is one) are kept apart, so a loop counter pushed
+        again and again does not make the lists beside it unsafe."""
+        held = self.tapes.setdefault(tape, {})
+        before = frozenset().union(*(objs for parts in held.values() for objs in parts))
+        pushed = frozenset().union(*(top | contents for top, contents, _ in positions.values()))
+        inner = frozenset().union(*(contents for _, contents, _ in positions.values()))
+        unsafe = set(self.unsafe.get(tape, ())) | (before & pushed)
+        seen = set()
+        for top, _, _ in positions.values():
+            unsafe |= (top & seen) | (top & inner)
+            unsafe |= {o for o in top if o[0] != "site" or o[-1] == "old"}
+            seen |= top
+        self.unsafe[tape] = frozenset(unsafe)
+        for k, (top, contents, number) in positions.items():
+            tops, contents_before, numbers = held.get(k, (frozenset(),) * 3)
+            held[k] = (tops | (frozenset() if number else top), contents_before | contents,
+                       numbers | (top if number else frozenset()))
+
+    def popped_item(self, tape, k, number=True, length=None, tuple_ok=True):
+        """(top, contents) of element ``k`` of an item popped from ``tape`` (None: the item),
+        an item unpacked into ``length`` names if known; ``number``: the name bound to it may
+        be a number (else only what was pushed as a list or an array can be it); ``tuple_ok``:
+        it may be a tuple pushed as a display (else it is an item pushed whole)."""
+        held = self.tapes.get(tape, {})
+        empty = (frozenset(),) * 3
+        whole = held.get(None, empty)
+        if k is None:
+            # an item pushed whole, or a tuple whose elements are those pushed at its length
+            elements = [held[p] for p in held if p is not None and length in (None, p[0]) and tuple_ok]
+            if not tuple_ok:
+                return whole[0] | (whole[2] if number else frozenset()), whole[1]
+            return (whole[0] | (whole[2] if number else frozenset()) | frozenset([("tape", tape)]),
+                    frozenset().union(whole[1], *(objs for parts in elements for objs in parts)))
+        parts = [held[p] for p in held if p is not None and p[1] == k and length in (None, p[0])]
+        top, contents, numbers = (frozenset().union(*objs) for objs in zip(empty, *parts))
+        return top | (numbers if number else frozenset()) | whole[1], contents | whole[1]
+
+    def numbers_only(self, tape):
+        """The objects ``tape`` received only as numbers (ndim 0)."""
+        held = self.tapes.get(tape, {}).values()
+        return frozenset().union(*(n for _, _, n in held)) - frozenset().union(*(t for t, _, _ in held))
+
+    def safe_to_write(self, tape, objs) -> bool:
+        """True when writing into ``objs`` through a name bound to an item popped from ``tape``
+        leaves the tape unchanged: every object is a pushed item's element, pushed once and
+        inside no other item, so the one written has left the tape."""
+        held = self.tapes.get(tape, {})
+        tops = frozenset().union(*(top for top, _, _ in held.values()))
+        inner = frozenset().union(*(contents for _, contents, _ in held.values()))
+        objs = objs - {("tape", tape)}          # (a popped tuple: nothing to write into)
+        return bool(objs) and objs <= tops and not objs & (inner | self.unsafe.get(tape, frozenset()))
 
     def sharing(self, objs):
         """The names that may reach one of ``objs``."""
@@ -842,11 +992,19 @@ class _Flow:
                     holders.setdefault(o, set()).add(n)
         for n, s in other.stale.items():
             out.stale.setdefault(n, s)
+        for t, positions in other.tapes.items():
+            mine = out.tapes.setdefault(t, {})
+            for k, parts in positions.items():
+                mine[k] = tuple(a | b for a, b in zip(mine.get(k, (frozenset(),) * 3), parts))
+        for t, objs in other.unsafe.items():
+            out.unsafe[t] = out.unsafe.get(t, frozenset()) | objs
+        out.popped = {n: t for n, t in self.popped.items() if other.popped.get(n) == t}
         return out
 
     def same(self, other):
         return self.top == other.top and self.contents == other.contents \
-            and set(self.stale) == set(other.stale)
+            and set(self.stale) == set(other.stale) and self.tapes == other.tapes \
+            and self.unsafe == other.unsafe and self.popped == other.popped
 
     def reach(self, n):
         return self.top.get(n, frozenset()) | self.contents.get(n, frozenset())
@@ -907,6 +1065,20 @@ class Effects:
         self.useful = set(useful) if useful is not None else None
         self.user_names = dict(user_names or {})     # for messages: h_1 -> h
         self.writes: dict = {}
+        self.tapes = _tapes(fn, self.params)
+        # ndim of what each assignment makes (its objects' kind: a number, an array, a list)
+        self.site_ndim = {id(st): nd.get(st.targets[0]) for st in iter_stmts(fn.body)
+                          if isinstance(st, ast.Assign) and isinstance(st.targets[0], ast.Name)} \
+            if self.tapes else {}
+        # what comparisons make (bools, arrays of bools) and constants (numbers, None, text)
+        self.compared = {id(st) for st in iter_stmts(fn.body) if isinstance(st, ast.Assign)
+                         and isinstance(st.value, ast.Compare)} if self.tapes else set()
+        self.immutable = {id(st) for st in iter_stmts(fn.body) if isinstance(st, ast.Assign)
+                          and isinstance(st.value, ast.Constant)} if self.tapes else set()
+        self.list_sites = {id(st) for st in iter_stmts(fn.body) if isinstance(st, ast.Assign)
+                           and isinstance(st.targets[0], ast.Name)
+                           and (isinstance(st.value, ast.List) or st.targets[0].id in self.seqs)} \
+            if self.tapes else set()
         self.saved_slots = {}        # A_old -> (A, index) for `A_old = A[index]` / `np.copy(A[index])`
         for st in iter_stmts(fn.body):
             if isinstance(st, ast.Assign) and isinstance(st.targets[0], ast.Name):
@@ -935,6 +1107,27 @@ class Effects:
     def error(self, node, message, hint):
         return self.p.error(UnsupportedSyntaxError, node, message, hint=hint)
 
+    def number(self, atom) -> bool:
+        """True when ``atom`` is known to be a number or a 0-d array (never a list, nor an
+        array that has elements to write into by index)."""
+        return isinstance(atom, ast.Constant) or (isinstance(atom, ast.Name) and self.nd.get(atom) == 0)
+
+    def of_kind(self, objs, n):
+        """Those of ``objs`` (a tape's elements) that can be what name ``n`` is: a list is
+        no array, number, bool or constant; an array or a number is no list."""
+        d = self.nd.get(ast.Name(n, ast.Load()))
+        if type(d) is int:
+            return frozenset(o for o in objs if not (o[0] == "site" and o[1] in self.list_sites))
+        if n in self.seqs:
+            return frozenset(o for o in objs if not (o[0] == "site" and (
+                type(self.site_ndim.get(o[1])) is int or o[1] in self.compared or o[1] in self.immutable)))
+        return objs
+
+    def indexable(self, atom) -> bool:
+        """True when ``atom`` is known to be a list or an array of ndim >= 1."""
+        d = self.nd.get(atom)
+        return isinstance(d, tuple) or (type(d) is int and d >= 1)
+
     def scalar(self, expr) -> bool:
         try:
             return self.nd.of(expr) == 0 if not isinstance(expr, (ast.Name, ast.Constant)) \
@@ -959,8 +1152,14 @@ class Effects:
         return out
 
     def check_reads(self, node, flow):
-        """Refuse reading a name whose binding an earlier write through another name made stale."""
-        for n in [m.id for m in walk(node) if isinstance(m, ast.Name) and not isinstance(m.ctx, ast.Store)]:
+        """Refuse reading a name whose binding an earlier write through another name made stale
+        (its shape alone, ``x.shape`` or ``unbroadcast(g, x)``, no write in place changes)."""
+        shape_only = {id(m.value) for m in walk(node) if isinstance(m, ast.Attribute) and m.attr == "shape"}
+        shape_only |= {id(m.args[1]) for m in walk(node) if isinstance(m, ast.Call)
+                       and isinstance(m.func, ast.Name) and m.func.id in ("unbroadcast", "batch_unbroadcast")
+                       and len(m.args) == 2 and resolve_value(self.p, m.func) in _shape_readers()}
+        for n in [m.id for m in walk(node) if isinstance(m, ast.Name) and not isinstance(m.ctx, ast.Store)
+                  and id(m) not in shape_only]:
             s = flow.stale.get(n)
             if s is None:
                 continue
@@ -968,16 +1167,26 @@ class Effects:
             n = self.user_names.get(n, n)
             raise self.error(written, f"s2sad does not support writing into {n!r} through {via!r} "
                              f"here: they share memory, and {n!r} is read again at line "
-                             f"{getattr(node, 'lineno', '?')}",
+                             f"{self.p.user_line(getattr(node, 'lineno', '?'))}",
                              hint=f"make one of them a copy (e.g. `{via} = {n}.copy()`), or read "
                                   f"{n!r} before the write")
 
     # --- writes ------------------------------------------------------------------------------
-    def write(self, s, target: str, flow, values=(), what=None, rebinds=(), key=None):
-        """``s`` writes in place into the memory of ``target``."""
+    def write(self, s, target: str, flow, values=(), what=None, rebinds=(), key=None, not_number=False):
+        """``s`` writes in place into the memory of ``target`` (``not_number``: a write
+        that only a list or an array of ndim >= 1 allows, ``xs.pop()``, ``A[i] = v``)."""
         self.writes.setdefault(id(s), set()).add(target)
         objs = flow.top.get(target, frozenset()) if target in self.locals \
             else self.objects_of_atom(ast.Name(target, ast.Load()), flow)[0]
+        if not_number and target in flow.popped:
+            # what the write needs rules out the objects made as numbers (or, for a list's
+            # own method, as arrays): the tape's other elements
+            objs = frozenset(o for o in objs - flow.numbers_only(flow.popped[target][0])
+                             if not (o[0] == "site" and (
+                                 (type(self.site_ndim.get(o[1])) is int
+                                  and (self.site_ndim[o[1]] == 0 or not_number == "list"))
+                                 or o[1] in self.immutable
+                                 or (not_number == "list" and o[1] in self.compared))))
         protected = sorted(o[1] for o in objs if o[0] in ("arg", "global"))
         if protected:
             kind = "an argument" if any(o[0] == "arg" for o in objs) else "a global array"
@@ -987,6 +1196,9 @@ class Effects:
                                   f"`{self.user_names.get(target, target)} = {protected[0]}.copy()`, "
                                   "and write into the copy")
         sharing = sorted(n for n in flow.sharing(objs) if n != target and n not in rebinds)
+        tape = flow.popped.get(target, (None,))[0]
+        if tape in sharing and flow.safe_to_write(tape, objs):
+            sharing.remove(tape)            # the item written has left the tape
         involved = [target] + sharing + [n for v in values for n in names_in(v)]
         if not self.is_varied(involved):
             return
@@ -1026,11 +1238,13 @@ class Effects:
                     # `A[idx] = A_old` with `A_old = np.copy(A[idx])` saved before: it undoes the
                     # writes at A[idx], so the names they made stale see their values again
                     undone = [n for n, st in flow.stale.items() if st[2] == key]
-                    self.write(s, a, flow, values=[s.value], what="writing", key=key)
+                    self.write(s, a, flow, values=[s.value], what="writing", key=key,
+                               not_number=_element_index(target.slice))
                     for n in undone:
                         flow.stale.pop(n, None)
                     return flow
-                self.write(s, a, flow, values=[s.value], what="writing", key=key)
+                self.write(s, a, flow, values=[s.value], what="writing", key=key,
+                           not_number=_element_index(target.slice))
                 if a in self.seqs and not self.scalar(s.value):
                     _, add = self.objects_of_atom(s.value, flow)
                     flow.bind(a, contents=flow.contents.get(a, frozenset()) | add
@@ -1038,7 +1252,9 @@ class Effects:
             else:
                 for t in s.targets:
                     for n in names_in(t):
+                        flow.renew(("site", id(s), n))
                         flow.bind(n, [("site", id(s), n)], ())
+                        flow.popped.pop(n, None)
                         flow.stale.pop(n, None)
             return flow
         if isinstance(s, ast.Expr):
@@ -1063,6 +1279,7 @@ class Effects:
                 body_flow = head.copy()
                 if isinstance(s, ast.For):
                     body_flow.bind(s.target.id, (), ())
+                    body_flow.popped.pop(s.target.id, None)
                     body_flow.stale.pop(s.target.id, None)
                 end = self.block(s.body, body_flow, loops + [exits])
                 new_head = head
@@ -1088,6 +1305,8 @@ class Effects:
         return flow
 
     def assign(self, s, t, rhs, flow):
+        flow.renew(("site", id(s)))
+        flow.popped.pop(t, None)
         inplace = getattr(s, "_s2sad_inplace_on", None)
         if inplace is not None and not self.scalar(ast.Name(inplace, ast.Load())):
             # `h += v` (or `out=h`): Python writes into h's memory; the normalized code
@@ -1104,6 +1323,22 @@ class Effects:
         top, contents = self.objects(s, rhs, flow)
         flow.bind(t, top, contents)
         flow.stale.pop(t, None)
+        popped = self.popped_from(s, rhs, flow)
+        if popped is not None:
+            flow.popped[t] = popped
+
+    def popped_from(self, s, rhs, flow):
+        """(tape, position) when ``rhs`` takes an item from a tape (``T.pop()``, position
+        None) or an element of such an item (``v[k]``, position k), else None."""
+        if isinstance(rhs, ast.Call) and isinstance(rhs.func, ast.Attribute) and rhs.func.attr == "pop" \
+                and isinstance(rhs.func.value, ast.Name) and rhs.func.value.id in self.tapes:
+            return rhs.func.value.id, None, getattr(s, "_s2sad_unpacked", None)
+        if isinstance(rhs, ast.Subscript) and isinstance(rhs.value, ast.Name) \
+                and isinstance(rhs.slice, ast.Constant) and type(rhs.slice.value) is int \
+                and rhs.slice.value >= 0 and flow.popped.get(rhs.value.id, (None, 0))[1] is None:
+            tape, _, length = flow.popped[rhs.value.id]
+            return tape, rhs.slice.value, length
+        return None
 
     def objects(self, s, rhs, flow):
         """(top, contents) of the value of ``rhs``."""
@@ -1114,6 +1349,12 @@ class Effects:
             return new, frozenset()
         if isinstance(rhs, (ast.Tuple, ast.List)):
             return new, self.reach_of_args(rhs.elts, flow)
+        popped = self.popped_from(s, rhs, flow)
+        if popped is not None and popped[1] is not None:
+            target = s.targets[0] if isinstance(s, ast.Assign) else None
+            top, contents = flow.popped_item(popped[0], popped[1], not isinstance(target, ast.Name)
+                                             or not self.indexable(target), popped[2])
+            return (self.of_kind(top, target.id) if isinstance(target, ast.Name) else top), contents
         if isinstance(rhs, ast.Subscript) and isinstance(rhs.value, ast.Name):
             top, contents = self.objects_of_atom(rhs.value, flow)
             if self.scalar(rhs):
@@ -1172,11 +1413,21 @@ class Effects:
         if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id in self.locals:
             r, m = f.value.id, f.attr
             if m == "append" and len(c.args) == 1:
-                self.write(s, r, flow, values=c.args, what="appending")
+                self.write(s, r, flow, values=c.args, what="appending", not_number="list")
+                if r in self.tapes:
+                    item = c.args[0]
+                    flow.push(r, {(len(item.elts), k): self.objects_of_atom(e, flow) + (self.number(e),)
+                                  for k, e in enumerate(item.elts)} if isinstance(item, ast.Tuple)
+                              else {None: self.objects_of_atom(item, flow) + (self.number(item),)})
                 flow.bind(r, contents=flow.contents.get(r, frozenset()) | self.reach_of_args(c.args, flow))
                 return new, frozenset()
             if m == "pop":
-                self.write(s, r, flow, what="popping")
+                self.write(s, r, flow, what="popping", not_number="list")
+                if r in self.tapes:
+                    target = s.targets[0] if isinstance(s, ast.Assign) else None
+                    known = isinstance(target, ast.Name) and type(self.nd.get(target)) is int
+                    return flow.popped_item(r, None, not known or self.nd.get(target) == 0,
+                                            getattr(s, "_s2sad_unpacked", None), tuple_ok=not known)
                 items = flow.contents.get(r, frozenset())
                 return items, items
             if m in MUTATING_METHODS or not (m in PURE_METHODS or m in VIEW_METHODS
@@ -1219,6 +1470,13 @@ class Effects:
                     raise self.error(s, f"s2sad does not support `{dotted(f)}()` here: it writes "
                                      "into a module-level array or list",
                                      hint="keep the values in a local variable and return them")
+        if _global_random(value):
+            raise self.error(s, f"s2sad does not support calling {dotted(f)}() inside a differentiated "
+                             "function: it draws from the global random state, so the derivative (and "
+                             "every later call) sees other numbers than the call it differentiates",
+                             hint="draw the numbers outside and pass them in as an argument (a constant "
+                                  "for the derivative), or draw them from a seeded "
+                                  "np.random.default_rng(seed) made inside the function")
         mutated = _mutated_argument(value)
         if mutated is not None:
             pos, hint = mutated

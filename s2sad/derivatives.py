@@ -64,6 +64,17 @@ _OP_SYMBOL = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: 
               ast.MatMult: "@", ast.Mod: "%"}
 
 
+def locate(stmts: list, like: ast.AST) -> None:
+    """Give the nodes of ``stmts`` that have no place the place of ``like`` (the statement
+    they were made from), so the generated code keeps the user's line numbers."""
+    if getattr(like, "lineno", None) is None:
+        return
+    for s in stmts:
+        for node in ast.walk(s):
+            if "lineno" in node._attributes and getattr(node, "lineno", None) is None:
+                ast.copy_location(node, like)
+
+
 def seed_name(norm) -> str:
     """The name of a vjp's output-adjoint parameter: ``y_bar`` unless the function
     already uses that name (a derivative being differentiated again)."""

@@ -17,7 +17,7 @@ import re
 
 import numpy as np
 
-from . import runtime
+from . import parse, runtime
 from .analysis import pause_gc
 from .errors import UnsupportedSyntaxError
 
@@ -112,6 +112,7 @@ def compile_functions(trees: list, globals_: dict, closure: dict | None = None,
     factory = (f"def __s2sad_factory__({', '.join(free)}):\n{body}"
                f"    return {{{', '.join(f'{n!r}: {n}' for n in names)}}}\n")
     linecache.cache[filename] = (len(factory), None, factory.splitlines(keepends=True), filename)
+    _register_lines(filename, trees, sources)
     code = compile(factory, filename, "exec")
     scope: dict = {}
     exec(code, globals_, scope)
@@ -119,6 +120,38 @@ def compile_functions(trees: list, globals_: dict, closure: dict | None = None,
     for n, source in zip(names, sources):
         functions[n].__s2sad_source__ = source
     return functions
+
+
+def _register_lines(filename: str, trees: list, sources: list) -> None:
+    """Record which user line each line of the factory ``filename`` comes from
+    (``parse.GENERATED_LINES``): the statements of each tree carry the lines of the code they
+    were made from (``_s2sad_file``, itself maybe generated: then followed back)."""
+    lines, first = {}, 2                       # (line 1 is the factory's own def)
+    for tree, source in zip(trees, sources):
+        origin = getattr(tree, "_s2sad_file", None)
+        made = [s for s in ast.walk(tree) if isinstance(s, ast.stmt) and not _is_comment(s)]
+        try:
+            written = [s for s in ast.walk(ast.parse(source).body[0]) if isinstance(s, ast.stmt)]
+        except SyntaxError:
+            written = []
+        if origin is not None and len(made) == len(written) \
+                and all(type(a) is type(b) for a, b in zip(made, written)):
+            back = parse.GENERATED_LINES.get(origin)
+            for a, b in zip(made, written):
+                line = getattr(a, "lineno", None)
+                if line is None or b is written[0]:
+                    continue
+                where = back.get(line) if back is not None else (origin, line)
+                if where is not None:
+                    lines.setdefault(first + b.lineno - 1, where)
+        first += len(source.splitlines())
+    if lines:
+        parse.GENERATED_LINES[filename] = lines
+
+
+def _is_comment(s) -> bool:
+    return isinstance(s, ast.Expr) and isinstance(s.value, ast.Call) \
+        and isinstance(s.value.func, ast.Name) and s.value.func.id == "__comment__"
 
 
 def compile_function(fn: ast.FunctionDef, globals_: dict, closure: dict | None = None,
@@ -178,11 +211,14 @@ def compile_derivative(tree: ast.FunctionDef, parsed, label: str = "derivative")
     for fname, ctree, norm in callees:
         ns = norm.parsed.namespace
         groups.setdefault(id(ns), (ns, {}, []))
-        groups[id(ns)][2].append(_bind_closure(ctree, norm.parsed.closure, groups[id(ns)][1]))
+        ctree = _bind_closure(ctree, norm.parsed.closure, groups[id(ns)][1])
+        ctree._s2sad_file = norm.parsed.filename       # (its lines are that file's)
+        groups[id(ns)][2].append(ctree)
     compiled: dict = {}
     for key, (ns, closure, trees) in groups.items():
         if key != main_key:
             compiled.update(compile_functions(trees, ns, {**closure, **compiled}, label))
+    tree._s2sad_file = parsed.filename
     main_trees = list(groups.get(main_key, (None, None, []))[2]) + [tree]
     closure = dict(parsed.closure)
     closure.update(groups.get(main_key, (None, {}, None))[1])

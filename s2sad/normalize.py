@@ -664,6 +664,12 @@ class _Normalizer:
                 self.env.update(pending)
             else:
                 whole = self.atom(value)
+                last = self.block[-1] if self.block else None
+                if isinstance(whole, ast.Name) and isinstance(last, ast.Assign) \
+                        and isinstance(last.targets[0], ast.Name) and last.targets[0].id == whole.id:
+                    # how many items the value has (Python checks it): analysis.Effects tells a
+                    # derivative's tape items apart by their length
+                    last._s2sad_unpacked = len(target.elts)
                 for i, t in enumerate(target.elts):
                     item = ast.Subscript(value=whole, slice=ast.Constant(value=i), ctx=ast.Load())
                     self.assign(t, item, like)

@@ -44,6 +44,12 @@ class Opaque:
     name: str
 
 
+# A derivative's generated file -> {line in it: (the user's file, the user's line)}: where
+# each statement s2sad compiled comes from (emit registers it), so that an error found while
+# differentiating a derivative again (grad of grad, hessian) names the user's line.
+GENERATED_LINES: dict = {}
+
+
 @dataclass
 class Parsed:
     """A parsed function: its AST, where it came from, and what its free names mean."""
@@ -68,6 +74,10 @@ class Parsed:
             return self.namespace[name]
         return getattr(builtins, name, default)
 
+    def user_line(self, lineno):
+        """``lineno`` in the user's file: a derivative's line is mapped back (GENERATED_LINES)."""
+        return GENERATED_LINES.get(self.filename, {}).get(lineno, (None, lineno))[1]
+
     def error(self, cls, node, message, hint=None):
         """An error of class ``cls`` located at ``node`` in the user's file."""
         lineno = getattr(node, "lineno", None)
@@ -77,6 +87,16 @@ class Parsed:
             line = self.lines[lineno - 1]
         if col is not None:
             col += self.col_shift
+        origin = GENERATED_LINES.get(self.filename, {}).get(lineno)
+        if origin is not None:
+            # a derivative being differentiated again: the user's line, and the generated one
+            user_file, user_line = origin
+            user_lines = linecache.getlines(user_file)
+            generated = f"`{line.strip()}` at {self.filename}:{lineno}" if line else f"{self.filename}:{lineno}"
+            return cls(f"{message} (in the derivative s2sad wrote for this line: {generated})",
+                       filename=user_file, lineno=user_line, col=None,
+                       line=user_lines[user_line - 1] if 0 < user_line <= len(user_lines) else None,
+                       hint=hint)
         return cls(message, filename=self.filename, lineno=lineno, col=col, line=line, hint=hint)
 
 

@@ -30,8 +30,8 @@ from . import rules
 from .analysis import (assigned_names, basic_index, iter_stmts, names_in, pause_gc, resolve_callee, sequences,
                        walk)
 from .errors import MissingRuleError, UnsupportedSyntaxError
-from .derivatives import (_OP_SYMBOL, DerivativeTransformer, State, assign, call, comment, name, seed_name,
-                          store)
+from .derivatives import (_OP_SYMBOL, DerivativeTransformer, State, assign, call, comment, locate, name,
+                          seed_name, store)
 from .normalize import Normalized, fix_locations, may_jump, terminates
 from .templates import instantiate, negate
 
@@ -190,6 +190,7 @@ class ReverseTransformer(DerivativeTransformer):
         for s in reversed(stmts):
             start = len(out)
             self.rev_stmt(s, st, out, in_loop)
+            locate(out[start:], s)      # (an error in it, at second order, names s's line)
             # what the reverse of this statement reads (a top-level loop needs to know
             # which of its loop names earlier statements' reverse code reads)
             self.stmt_reads[id(s)] = {n for new in out[start:] for n in names_in(new)}
@@ -366,8 +367,11 @@ class ReverseTransformer(DerivativeTransformer):
             if bar not in st.owned:
                 out.append(assign(bar, call("list" if is_list else "np.copy", name(bar))))
                 st.owned.add(bar)
+            # (a list's slot may hold a list: its zero is shaped like the value written)
+            zero = self.zero(v.id) if is_list and isinstance(v, ast.Name) and v.id in self.seqs \
+                else ast.Constant(0.0)
             out.append(ast.Assign(targets=[ast.Subscript(value=name(bar), slice=copy.deepcopy(index),
-                                                         ctx=ast.Store())], value=ast.Constant(0.0)))
+                                                         ctx=ast.Store())], value=zero))
         old = self.slots.setdefault(id(s), self.fresh(f"{a}_old"))
         self.needed.add(old)
         self.locals.add(old)
