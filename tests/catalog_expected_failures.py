@@ -6,30 +6,6 @@ its strict xfail turns into a failure: regenerate (or delete the line).
 """
 
 EXPECTED_FAILURES = {
-    'linalg_norm': {
-        'hessian':
-            'numerics: refused (MissingRuleError) although supported: in grad_linalg_norm: no vector-mode (jacfwd) rule for norm_vjp',
-    },
-    'cosine_similarity': {
-        'hessian':
-            'numerics: refused (MissingRuleError) although supported: in grad_cosine_similarity: no vector-mode (jacfwd) rule for norm_vjp',
-    },
-    'variance_std': {
-        'reverse':
-            'numerics: refused (MissingRuleError) although supported: no derivative rule for np.std',
-        'forward':
-            'numerics: refused (MissingRuleError) although supported: no derivative rule for np.var',
-        'hessian':
-            'numerics: refused (MissingRuleError) although supported: no derivative rule for np.std',
-    },
-    'cumsum_loss': {
-        'reverse':
-            'numerics: refused (MissingRuleError) although supported: no derivative rule for np.cumsum',
-        'forward':
-            'numerics: refused (MissingRuleError) although supported: no derivative rule for np.cumsum',
-        'hessian':
-            'numerics: refused (MissingRuleError) although supported: no derivative rule for np.cumsum',
-    },
     'outer_trace': {
         'reverse':
             'numerics: refused (MissingRuleError) although supported: no derivative rule for np.trace',
