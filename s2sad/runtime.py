@@ -18,6 +18,7 @@ __all__ = [
     "fill_list", "unstack",
     "cumsum_vjp", "batch_cumsum", "cumprod_vjp", "cumprod_jvp", "diff_vjp", "trapezoid_weights",
     "polygamma", "custom_vjp_part", "custom_jvp_part", "norm_ord_vjp", "norm_ord_dx", "norm_ord_dy",
+    "quantile_vjp", "quantile_jvp", "quantile_dq", "aligned_weights",
 ]
 
 
@@ -707,3 +708,88 @@ def norm_ord_vjp(g, y, x, ord=None, axis=None, keepdims=False):
         best = np.max(sums, axis=r, keepdims=True) if ord > 0 else np.min(sums, axis=r, keepdims=True)
         return g * sign * even(sums == best, r)
     raise ValueError(f"invalid norm order {ord!r} for matrices")
+
+
+# --- quantiles (np.quantile, np.percentile, np.median; method="linear") ----------------------------
+def _quantile_layout(x, q, axis, scale):
+    """``x`` with the reduced axes flattened last, the sorting permutation, and for each
+    quantile the sorted positions ``lo``, ``hi`` and the weight ``frac`` of ``hi``."""
+    x = np.asarray(x)
+    nd = x.ndim
+    axes = _norm_axes(x, axis)
+    keep = tuple(a for a in range(nd) if a not in axes)
+    moved = np.transpose(x, keep + axes)
+    moved = moved.reshape(moved.shape[:len(keep)] + (-1,))
+    n = moved.shape[-1]
+    order = np.argsort(moved, axis=-1, kind="stable")
+    pos = np.asarray(q, dtype=float) / scale * (n - 1)
+    lo = np.floor(pos).astype(int)
+    hi = np.minimum(lo + 1, n - 1)
+    return axes, keep, moved, order, lo, hi, pos - lo
+
+
+def _quantile_out(v, x, axes, keep, qshape, keepdims):
+    """Values shaped ``keep + qshape`` as NumPy returns them: the quantiles' axes first."""
+    v = np.moveaxis(v, tuple(range(len(keep), v.ndim)), tuple(range(len(qshape))))
+    if keepdims:
+        v = np.reshape(v, qshape + tuple(1 if a in axes else np.shape(x)[a] for a in range(np.ndim(x))))
+    return v
+
+
+def _quantile_in(g, x, axes, keep, qshape):
+    """``g`` (a quantile's shape) as ``keep + qshape``."""
+    g = np.reshape(g, qshape + tuple(np.shape(x)[a] for a in keep))
+    return np.moveaxis(g, tuple(range(len(qshape))), tuple(range(np.ndim(g) - len(qshape), np.ndim(g))))
+
+
+def quantile_jvp(t, x, q, axis=None, keepdims=False, scale=1.0):
+    """Tangent of ``np.quantile(x, q / scale, axis, keepdims=keepdims)`` (linear
+    interpolation) along ``t``: the tangents of the two order statistics, interpolated."""
+    axes, keep, moved, order, lo, hi, frac = _quantile_layout(x, q, axis, scale)
+    tm = np.transpose(np.asarray(t), keep + axes).reshape(moved.shape)
+    ts = np.take_along_axis(tm, order, axis=-1)
+    v = ts[..., lo] * (1.0 - frac) + ts[..., hi] * frac
+    return _quantile_out(v, x, axes, keep, np.shape(lo), keepdims)
+
+
+def quantile_vjp(g, x, q, axis=None, keepdims=False, scale=1.0):
+    """Adjoint of ``np.quantile(x, q / scale, axis, keepdims=keepdims)`` in ``x``: each
+    quantile's adjoint goes to its two order statistics (ties: to the one sorted first)."""
+    axes, keep, moved, order, lo, hi, frac = _quantile_layout(x, q, axis, scale)
+    gk = _quantile_in(g, x, axes, keep, np.shape(lo))
+    sorted_bar = np.zeros(moved.shape, dtype=np.result_type(moved, gk, float))
+    for k in np.ndindex(np.shape(lo)):
+        gq = gk[(Ellipsis,) + k]
+        sorted_bar[..., lo[k]] += gq * (1.0 - frac[k])
+        sorted_bar[..., hi[k]] += gq * frac[k]
+    bar = np.zeros_like(sorted_bar)
+    np.put_along_axis(bar, order, sorted_bar, axis=-1)
+    bar = bar.reshape(tuple(np.shape(x)[a] for a in keep + axes))
+    return np.transpose(bar, np.argsort(keep + axes))
+
+
+def quantile_dq(g, x, q, axis=None, keepdims=False, scale=1.0, t=None):
+    """The derivative of the quantiles in ``q``: ``(n - 1) / scale`` times the gap between
+    the two order statistics.  With ``t`` (``q``'s tangent): the tangent of the quantiles;
+    else the adjoint of ``q`` from the quantiles' adjoint ``g``."""
+    axes, keep, moved, order, lo, hi, frac = _quantile_layout(x, q, axis, scale)
+    xs = np.take_along_axis(moved, order, axis=-1)
+    slope = (xs[..., hi] - xs[..., lo]) * ((moved.shape[-1] - 1) / scale)
+    if t is not None:
+        return _quantile_out(slope * np.asarray(t), x, axes, keep, np.shape(lo), keepdims)
+    gk = _quantile_in(g, x, axes, keep, np.shape(lo))
+    return np.sum(gk * slope, axis=tuple(range(len(keep))))
+
+
+def aligned_weights(w, x, axis=None):
+    """The weights of ``np.average(x, axis, weights=w)`` shaped to broadcast against ``x``:
+    as they are when they have ``x``'s shape, a 1-d ``w`` laid along ``axis``."""
+    w = np.asarray(w)
+    if w.shape == np.shape(x):
+        return w
+    if w.ndim == 1 and isinstance(axis, (int, np.integer)):
+        shape = [1] * np.ndim(x)
+        shape[axis] = len(w)
+        return np.reshape(w, shape)
+    raise ValueError(f"s2sad: np.average weights of shape {w.shape} for an array of shape "
+                     f"{np.shape(x)} and axis={axis!r}: NumPy needs x's shape, or 1-d along an int axis")

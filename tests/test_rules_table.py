@@ -126,6 +126,9 @@ R = [
     ("np.prod(a, axis=1)", [((3, 4), "pos")]),
     ("a.prod()", [((3, 4), "pos")]),
     ("np.average(a, axis=0)", [((3, 4), "any")]),
+    ("np.average(a, axis=1, weights=b)", [((3, 4), "any"), ((4,), "pos")]),
+    ("np.average(a, weights=b)", [((3, 4), "any"), ((3, 4), "pos")]),
+    ("np.average(b, axis=0, weights=a, keepdims=True)", [((3, 4), "pos"), ((3, 4), "any")]),
     ("np.cumsum(a)", [((3, 4), "any")]),
     ("np.cumsum(a, axis=1)", [((3, 4), "any")]),
     ("a.cumsum(axis=0)", [((3, 4), "any")]),
@@ -141,6 +144,13 @@ R = [
     ("np.linalg.norm(a, axis=1)", [((3, 4), "any")]),
     ("np.linalg.norm(a, 2)", [((5,), "any")]),
     ("np.linalg.norm(a, 'fro', axis=(0, 1), keepdims=True)", [((3, 4, 2), "any")]),
+    ("np.median(a)", [((3, 4), "distinct")]),
+    ("np.median(a, axis=1)", [((3, 5), "distinct")]),
+    ("np.median(a, axis=(0, 2), keepdims=True)", [((3, 2, 3), "distinct")]),
+    ("np.quantile(a, 0.3, axis=0)", [((4, 3), "distinct")]),
+    ("np.quantile(a, b)", [((6,), "distinct"), (None, "qfrac")]),
+    ("np.percentile(a, [25.0, 80.0], axis=1, keepdims=True)", [((3, 4), "distinct")]),
+    ("np.percentile(a, 100.0)", [((5,), "distinct")]),
     # the other orders: second order, but matrix 2, -2 and "nuc" (first)
     ("np.linalg.norm(a, 1)", [((5,), "nonzero")]),
     ("np.linalg.norm(a, np.inf)", [((5,), "distinct")]),
@@ -173,6 +183,8 @@ def sample(shape, domain, rng):
         v = rng.uniform(-0.9, 0.9, size)
     elif domain == "one":
         v = np.array(0.7)
+    elif domain == "qfrac":          # a quantile between order statistics
+        v = np.array(0.37)
     elif domain == "lo":
         v = np.array(-0.55)
     elif domain == "nonzero":
@@ -252,15 +264,19 @@ def test_rule(entry, tmp_path):
 REFUSALS = [
     ("np.var(a, 0, np.float64)", "dtype"),
     ("np.std(a, dtype=np.float32)", "dtype"),
-    ("np.average(a, weights=a)", "weights"),
+    ("np.average(a, returned=True)", "returned"),
     ("np.trapezoid(a, x=a)", "x="),
     ("np.diff(a, prepend=0.0)", "prepend"),
     ("np.sum(a, where=a > 0.0)", "where"),
     ("np.cumsum(a, 0, np.float32)", "dtype"),
+    ("np.sum(a, 1, np.float64)", "dtype"),
+    ("a.mean(0, np.float32)", "dtype"),
     ("np.max(a, initial=0.0)", "initial"),
     ("np.clip(a, min=0.0)", "min"),
     ("np.linalg.norm(a, ord=5)", "ord"),
     ("np.linalg.norm(a, -np.inf)", "ord"),
+    ("np.quantile(a, 0.5, method='nearest')", "method"),
+    ("np.median(a, overwrite_input=True)", "overwrite_input"),
 ]
 
 

@@ -21,40 +21,49 @@ PROD_BAR = "unreduce(y_bar, x, axis, keepdims) * prod_others(x, axis)"
 PROD_DOT = "np.sum(x_dot * prod_others(x, axis), axis=axis, keepdims=keepdims)"
 BATCH_PROD_DOT = "np.sum(x_dot * prod_others(x, axis), axis=batch_axis(axis, x), keepdims=keepdims)"
 FULL_1D = dict(ndim=(1,), when=dict(axis=None, keepdims=False))
-vjp("np.sum(x, axis=None, keepdims=False)", out=REDUCE, x=SPREAD)
-jvp("np.sum(x, axis=None, keepdims=False)", x="np.sum(x_dot, axis=axis, keepdims=keepdims)")
-jvp("np.sum(x, axis=None, keepdims=False)", when=dict(axis=None, keepdims=False), x="np.sum(x_dot)")
-jvp("np.sum(x, axis=None, keepdims=False)", batched=True, x=BATCH_SUM)
-jvp("np.sum(x, axis=None, keepdims=False)", batched=True, **FULL_1D, x="np.sum(x_dot, axis=1)")
-vjp("x.sum(axis=None, keepdims=False)", out=REDUCE, x=SPREAD)
-jvp("x.sum(axis=None, keepdims=False)", x="x_dot.sum(axis=axis, keepdims=keepdims)")
-jvp("x.sum(axis=None, keepdims=False)", when=dict(axis=None, keepdims=False), x="x_dot.sum()")
-jvp("x.sum(axis=None, keepdims=False)", batched=True, x=BATCH_SUM)
-jvp("x.sum(axis=None, keepdims=False)", batched=True, **FULL_1D, x="x_dot.sum(axis=1)")
-vjp("np.mean(x, axis=None, keepdims=False)", out=REDUCE, x=SPREAD + " * (np.size(y) / np.size(x))")
-jvp("np.mean(x, axis=None, keepdims=False)", x="np.mean(x_dot, axis=axis, keepdims=keepdims)")
-jvp("np.mean(x, axis=None, keepdims=False)", when=dict(axis=None, keepdims=False), x="np.mean(x_dot)")
-jvp("np.mean(x, axis=None, keepdims=False)", batched=True, x=BATCH_MEAN)
-vjp("x.mean(axis=None, keepdims=False)", out=REDUCE, x=SPREAD + " * (np.size(y) / np.size(x))")
-jvp("x.mean(axis=None, keepdims=False)", x="x_dot.mean(axis=axis, keepdims=keepdims)")
-jvp("x.mean(axis=None, keepdims=False)", when=dict(axis=None, keepdims=False), x="x_dot.mean()")
-jvp("x.mean(axis=None, keepdims=False)", batched=True, x=BATCH_MEAN)
-vjp("np.prod(x, axis=None, keepdims=False)", out=REDUCE, x=PROD_BAR)
-jvp("np.prod(x, axis=None, keepdims=False)", x=PROD_DOT)
-jvp("np.prod(x, axis=None, keepdims=False)", batched=True, x=BATCH_PROD_DOT)
-vjp("x.prod(axis=None, keepdims=False)", out=REDUCE, x=PROD_BAR)
-jvp("x.prod(axis=None, keepdims=False)", x=PROD_DOT)
-jvp("x.prod(axis=None, keepdims=False)", batched=True, x=BATCH_PROD_DOT)
-for f in ("np.prod(x, axis=None, keepdims=False)", "x.prod(axis=None, keepdims=False)"):
+vjp("np.sum(x, axis=None, dtype=None, out=None, keepdims=False)", out=REDUCE, x=SPREAD)
+jvp("np.sum(x, axis=None, dtype=None, out=None, keepdims=False)", x="np.sum(x_dot, axis=axis, keepdims=keepdims)")
+jvp("np.sum(x, axis=None, dtype=None, out=None, keepdims=False)", when=dict(axis=None, keepdims=False), x="np.sum(x_dot)")
+jvp("np.sum(x, axis=None, dtype=None, out=None, keepdims=False)", batched=True, x=BATCH_SUM)
+jvp("np.sum(x, axis=None, dtype=None, out=None, keepdims=False)", batched=True, **FULL_1D, x="np.sum(x_dot, axis=1)")
+vjp("x.sum(axis=None, dtype=None, out=None, keepdims=False)", out=REDUCE, x=SPREAD)
+jvp("x.sum(axis=None, dtype=None, out=None, keepdims=False)", x="x_dot.sum(axis=axis, keepdims=keepdims)")
+jvp("x.sum(axis=None, dtype=None, out=None, keepdims=False)", when=dict(axis=None, keepdims=False), x="x_dot.sum()")
+jvp("x.sum(axis=None, dtype=None, out=None, keepdims=False)", batched=True, x=BATCH_SUM)
+jvp("x.sum(axis=None, dtype=None, out=None, keepdims=False)", batched=True, **FULL_1D, x="x_dot.sum(axis=1)")
+vjp("np.mean(x, axis=None, dtype=None, out=None, keepdims=False)", out=REDUCE, x=SPREAD + " * (np.size(y) / np.size(x))")
+jvp("np.mean(x, axis=None, dtype=None, out=None, keepdims=False)", x="np.mean(x_dot, axis=axis, keepdims=keepdims)")
+jvp("np.mean(x, axis=None, dtype=None, out=None, keepdims=False)", when=dict(axis=None, keepdims=False), x="np.mean(x_dot)")
+jvp("np.mean(x, axis=None, dtype=None, out=None, keepdims=False)", batched=True, x=BATCH_MEAN)
+vjp("x.mean(axis=None, dtype=None, out=None, keepdims=False)", out=REDUCE, x=SPREAD + " * (np.size(y) / np.size(x))")
+jvp("x.mean(axis=None, dtype=None, out=None, keepdims=False)", x="x_dot.mean(axis=axis, keepdims=keepdims)")
+jvp("x.mean(axis=None, dtype=None, out=None, keepdims=False)", when=dict(axis=None, keepdims=False), x="x_dot.mean()")
+jvp("x.mean(axis=None, dtype=None, out=None, keepdims=False)", batched=True, x=BATCH_MEAN)
+vjp("np.prod(x, axis=None, dtype=None, out=None, keepdims=False)", out=REDUCE, x=PROD_BAR)
+jvp("np.prod(x, axis=None, dtype=None, out=None, keepdims=False)", x=PROD_DOT)
+jvp("np.prod(x, axis=None, dtype=None, out=None, keepdims=False)", batched=True, x=BATCH_PROD_DOT)
+vjp("x.prod(axis=None, dtype=None, out=None, keepdims=False)", out=REDUCE, x=PROD_BAR)
+jvp("x.prod(axis=None, dtype=None, out=None, keepdims=False)", x=PROD_DOT)
+jvp("x.prod(axis=None, dtype=None, out=None, keepdims=False)", batched=True, x=BATCH_PROD_DOT)
+for f in ("np.prod(x, axis=None, dtype=None, out=None, keepdims=False)", "x.prod(axis=None, dtype=None, out=None, keepdims=False)"):
     vjp(f, when=dict(axis=None, keepdims=False), x="y_bar * prod_others(x)")
     jvp(f, when=dict(axis=None, keepdims=False), x="np.sum(x_dot * prod_others(x))")
 EXTREMUM = SPREAD + " * extremum_mask(y, x, axis, keepdims)"
+# NumPy's positional order (a, axis, dtype, out, keepdims): a dtype passed by position is refused,
+# never taken for keepdims
+for f in ("np.sum(x, axis=None, dtype=None, out=None, keepdims=False)",
+          "x.sum(axis=None, dtype=None, out=None, keepdims=False)",
+          "np.mean(x, axis=None, dtype=None, out=None, keepdims=False)",
+          "x.mean(axis=None, dtype=None, out=None, keepdims=False)",
+          "np.prod(x, axis=None, dtype=None, out=None, keepdims=False)",
+          "x.prod(axis=None, dtype=None, out=None, keepdims=False)"):
+    supported(f, dtype=(None,), out=(None,))
 # a full reduction of an array: its adjoint is a scalar, spread evenly
 FULL = dict(ndim=("+",), when=dict(axis=None, keepdims=False))
-vjp("np.sum(x, axis=None, keepdims=False)", **FULL, out=REDUCE, x="np.full(x.shape, y_bar)")
-vjp("x.sum(axis=None, keepdims=False)", **FULL, out=REDUCE, x="np.full(x.shape, y_bar)")
-vjp("np.mean(x, axis=None, keepdims=False)", **FULL, out=REDUCE, x="np.full(x.shape, y_bar / x.size)")
-vjp("x.mean(axis=None, keepdims=False)", **FULL, out=REDUCE, x="np.full(x.shape, y_bar / x.size)")
+vjp("np.sum(x, axis=None, dtype=None, out=None, keepdims=False)", **FULL, out=REDUCE, x="np.full(x.shape, y_bar)")
+vjp("x.sum(axis=None, dtype=None, out=None, keepdims=False)", **FULL, out=REDUCE, x="np.full(x.shape, y_bar)")
+vjp("np.mean(x, axis=None, dtype=None, out=None, keepdims=False)", **FULL, out=REDUCE, x="np.full(x.shape, y_bar / x.size)")
+vjp("x.mean(axis=None, dtype=None, out=None, keepdims=False)", **FULL, out=REDUCE, x="np.full(x.shape, y_bar / x.size)")
 for pattern in ("np.max(x, axis=None, keepdims=False)", "np.amax(x, axis=None, keepdims=False)",
                 "np.min(x, axis=None, keepdims=False)", "np.amin(x, axis=None, keepdims=False)",
                 "x.max(axis=None, keepdims=False)", "x.min(axis=None, keepdims=False)"):
@@ -158,16 +167,33 @@ for f in ("np.max(x, axis=None, keepdims=False)", "np.amax(x, axis=None, keepdim
           "np.min(x, axis=None, keepdims=False)", "np.amin(x, axis=None, keepdims=False)",
           "x.max(axis=None, keepdims=False)", "x.min(axis=None, keepdims=False)"):
     note(f, "ties: split evenly among the tied elements (as JAX)")
-note("np.prod(x, axis=None, keepdims=False)", "exact where elements are zero (products of the others)")
-note("x.prod(axis=None, keepdims=False)", "exact where elements are zero (products of the others)")
+note("np.prod(x, axis=None, dtype=None, out=None, keepdims=False)", "exact where elements are zero (products of the others)")
+note("x.prod(axis=None, dtype=None, out=None, keepdims=False)", "exact where elements are zero (products of the others)")
 
-# np.average without weights is the mean; with weights, write the weighted sum out
+# np.average: the mean without weights; with weights (x's shape, or 1-d along an int axis)
+# sum(w x) / sum(w), differentiated in x and in the weights
 AVERAGE = "np.average(x, axis=None, weights=None, returned=False, keepdims=False)"
-supported(AVERAGE, weights=(None,), returned=(False,))
-vjp(AVERAGE, out=REDUCE, x=SPREAD + " * (np.size(y) / np.size(x))")
-jvp(AVERAGE, x="np.mean(x_dot, axis=axis, keepdims=keepdims)")
-jvp(AVERAGE, batched=True, x=BATCH_MEAN)
-note(AVERAGE, "weights= refused: write np.sum(w * x, axis) / np.sum(w, axis)")
+supported(AVERAGE, returned=(False,))
+W = "aligned_weights(weights, x, axis)"
+W_SUM = f"np.sum({W}, axis=axis, keepdims=True)"
+DEVIATION = "(x - unreduce(y, x, axis, keepdims))"
+vjp(AVERAGE, out=REDUCE, when=dict(weights=None), x=SPREAD + " * (np.size(y) / np.size(x))")
+jvp(AVERAGE, when=dict(weights=None), x="np.mean(x_dot, axis=axis, keepdims=keepdims)")
+jvp(AVERAGE, batched=True, when=dict(weights=None), x=BATCH_MEAN)
+vjp(AVERAGE, out=REDUCE, x=f"{SPREAD} * ({W} / {W_SUM})",
+    weights=f"np.reshape(unbroadcast({SPREAD} * {DEVIATION} / {W_SUM}, {W}), np.shape(weights))")
+jvp(AVERAGE, x=f"np.sum(x_dot * {W}, axis=axis, keepdims=keepdims) / np.sum({W}, axis=axis, keepdims=keepdims)",
+    weights=f"np.sum(aligned_weights(weights_dot, x, axis) * {DEVIATION}, axis=axis, keepdims=keepdims)"
+            f" / np.sum({W}, axis=axis, keepdims=keepdims)")
+jvp(AVERAGE, batched=True,
+    x=f"np.sum(x_dot * {W}, axis=batch_axis(axis, x), keepdims=keepdims)"
+      f" / np.sum({W}, axis=axis, keepdims=keepdims)",
+    weights=f"np.sum(each_direction(aligned_weights, 0, weights_dot, x, axis) * {DEVIATION}, "
+            f"axis=batch_axis(axis, x), keepdims=keepdims) / np.sum({W}, axis=axis, keepdims=keepdims)")
+note(AVERAGE, "returned=True refused")
+vjp("aligned_weights(w, x, axis=None)", w="np.reshape(y_bar, np.shape(w))")
+jvp("aligned_weights(w, x, axis=None)", w="aligned_weights(w_dot, x, axis)")
+jvp("aligned_weights(w, x, axis=None)", batched=True, w="each_direction(aligned_weights, 0, w_dot, x, axis)")
 
 # --- scans and differences (linear: their adjoints are the reversed scans) ----------------------
 for f in ("np.cumsum(x, axis=None, dtype=None, out=None)", "x.cumsum(axis=None, dtype=None, out=None)"):
@@ -211,3 +237,35 @@ vjp("trapezoid_weights(f, dx=1.0, axis=-1)", dx="np.sum(y_bar * trapezoid_weight
 jvp("trapezoid_weights(f, dx=1.0, axis=-1)", dx="dx_dot * trapezoid_weights(f, 1.0, axis)")
 jvp("trapezoid_weights(f, dx=1.0, axis=-1)", batched=True,
     dx="np.multiply.outer(dx_dot, trapezoid_weights(f, 1.0, axis))")
+
+# --- median and quantiles (linear interpolation between order statistics) ----------------------
+# the weights of the two order statistics are piecewise constant in x: quantile_vjp and
+# quantile_jvp are linear in their first argument, with a zero derivative in x away from ties
+for f, q, scale in (
+        ("np.quantile(x, q, axis=None, out=None, overwrite_input=False, method='linear', keepdims=False)",
+         "q", "1.0"),
+        ("np.percentile(x, q, axis=None, out=None, overwrite_input=False, method='linear', keepdims=False)",
+         "q", "100.0"),
+        ("np.median(x, axis=None, out=None, overwrite_input=False, keepdims=False)", "0.5", "1.0")):
+    supported(f, out=(None,), overwrite_input=(False,), **({"method": ("linear",)} if "method" in f else {}))
+    qs = {"q": f"quantile_dq(y_bar, x, q, axis, keepdims, {scale})"} if q == "q" else {}
+    vjp(f, out=REDUCE, x=f"quantile_vjp(y_bar, x, {q}, axis, keepdims, {scale})", **qs)
+    jvp(f, x=f"quantile_jvp(x_dot, x, {q}, axis, keepdims, {scale})",
+        **({"q": f"quantile_dq(None, x, q, axis, keepdims, {scale}, q_dot)"} if q == "q" else {}))
+    jvp(f, batched=True, x=f"each_direction(quantile_jvp, 0, x_dot, x, {q}, axis, keepdims, {scale})",
+        **({"q": f"each_direction(quantile_dq, 6, None, x, q, axis, keepdims, {scale}, q_dot)"}
+           if q == "q" else {}))
+    note(f, "ties: the derivative goes to the tied element sorted first; method='linear' only")
+QUANTILE = "quantile_vjp(g, x, q, axis=None, keepdims=False, scale=1.0)"
+# (second derivatives in a differentiated q are not provided: no_derivative raises)
+NO_Q = "no_derivative('np.quantile and np.percentile beyond first order in q')"
+vjp(QUANTILE, g="quantile_jvp(y_bar, x, q, axis, keepdims, scale)", q=NO_Q)
+jvp(QUANTILE, g="quantile_vjp(g_dot, x, q, axis, keepdims, scale)", q=NO_Q)
+jvp(QUANTILE, batched=True, g="each_direction(quantile_vjp, 0, g_dot, x, q, axis, keepdims, scale)")
+QUANTILE_T = "quantile_jvp(t, x, q, axis=None, keepdims=False, scale=1.0)"
+vjp(QUANTILE_T, t="quantile_vjp(y_bar, x, q, axis, keepdims, scale)", q=NO_Q)
+jvp(QUANTILE_T, t="quantile_jvp(t_dot, x, q, axis, keepdims, scale)", q=NO_Q)
+jvp(QUANTILE_T, batched=True, t="each_direction(quantile_jvp, 0, t_dot, x, q, axis, keepdims, scale)")
+# a differentiated q: first derivatives (its own derivatives are refused when transforming)
+nondifferentiable("quantile_dq")
+refuse("quantile_dq", hint="np.quantile and np.percentile have first derivatives only in q")
