@@ -120,6 +120,10 @@ R = [
     ("a.max(axis=0)", [((3, 4), "distinct")]),
     ("a.min(axis=1)", [((3, 4), "distinct")]),
     ("np.sum(a, axis=(0, 2))", [((3, 2, 4), "any")]),
+    ("np.sum(a, axis=0, where=W)", [((3, 4), "any")]),
+    ("a.sum(where=W)", [((3, 4), "any")]),
+    ("np.mean(a, axis=1, keepdims=True, where=W)", [((3, 4), "any")]),
+    ("a.mean(where=W[0])", [((3, 4), "any")]),
     ("a.sum(axis=1, keepdims=True)", [((3, 4), "any")]),
     ("np.mean(a, axis=-1)", [((3, 4), "any")]),
     ("a.mean(axis=0)", [((3, 4), "any")]),
@@ -168,6 +172,8 @@ R = [
 ]
 TABLE = [entry if len(entry) == 3 else entry + (2,) for entry in E + R]
 NAMES = "abc"
+# a where= mask (a module constant of the test's functions): every row and column keeps two
+MASK = [[True, False, True, True], [False, True, True, False], [True, True, False, True]]
 
 
 def sample(shape, domain, rng):
@@ -205,7 +211,7 @@ def sample(shape, domain, rng):
 def build(expr, nargs, tmp_path, name):
     """``f`` returns the call; ``s`` a smooth scalar of it, with every element weighted."""
     params = ", ".join(NAMES[:nargs])
-    source = (f"import math\nimport numpy as np\n\n\ndef f({params}):\n    return {expr}\n\n\n"
+    source = (f"import math\nimport numpy as np\n\nW = {MASK!r}\n\n\ndef f({params}):\n    return {expr}\n\n\n"
               f"def s({params}):\n    r = {expr}\n    return np.sum(np.sin(1.0 + r) * (1.0 + r))\n")
     f = load_function(source, tmp_path, name, "f")
     s = load_function(source, tmp_path, name + "_s", "s")
@@ -267,7 +273,7 @@ REFUSALS = [
     ("np.average(a, returned=True)", "returned"),
     ("np.trapezoid(a, x=a)", "x="),
     ("np.diff(a, prepend=0.0)", "prepend"),
-    ("np.sum(a, where=a > 0.0)", "where"),
+    ("np.sum(a, initial=1.0)", "initial"),
     ("np.cumsum(a, 0, np.float32)", "dtype"),
     ("np.sum(a, 1, np.float64)", "dtype"),
     ("a.mean(0, np.float32)", "dtype"),

@@ -20,50 +20,49 @@ BATCH_MEAN = "np.mean(x_dot, axis=batch_axis(axis, x), keepdims=keepdims)"
 PROD_BAR = "unreduce(y_bar, x, axis, keepdims) * prod_others(x, axis)"
 PROD_DOT = "np.sum(x_dot * prod_others(x, axis), axis=axis, keepdims=keepdims)"
 BATCH_PROD_DOT = "np.sum(x_dot * prod_others(x, axis), axis=batch_axis(axis, x), keepdims=keepdims)"
-FULL_1D = dict(ndim=(1,), when=dict(axis=None, keepdims=False))
-vjp("np.sum(x, axis=None, dtype=None, out=None, keepdims=False)", out=REDUCE, x=SPREAD)
-jvp("np.sum(x, axis=None, dtype=None, out=None, keepdims=False)", x="np.sum(x_dot, axis=axis, keepdims=keepdims)")
-jvp("np.sum(x, axis=None, dtype=None, out=None, keepdims=False)", when=dict(axis=None, keepdims=False), x="np.sum(x_dot)")
-jvp("np.sum(x, axis=None, dtype=None, out=None, keepdims=False)", batched=True, x=BATCH_SUM)
-jvp("np.sum(x, axis=None, dtype=None, out=None, keepdims=False)", batched=True, **FULL_1D, x="np.sum(x_dot, axis=1)")
-vjp("x.sum(axis=None, dtype=None, out=None, keepdims=False)", out=REDUCE, x=SPREAD)
-jvp("x.sum(axis=None, dtype=None, out=None, keepdims=False)", x="x_dot.sum(axis=axis, keepdims=keepdims)")
-jvp("x.sum(axis=None, dtype=None, out=None, keepdims=False)", when=dict(axis=None, keepdims=False), x="x_dot.sum()")
-jvp("x.sum(axis=None, dtype=None, out=None, keepdims=False)", batched=True, x=BATCH_SUM)
-jvp("x.sum(axis=None, dtype=None, out=None, keepdims=False)", batched=True, **FULL_1D, x="x_dot.sum(axis=1)")
-vjp("np.mean(x, axis=None, dtype=None, out=None, keepdims=False)", out=REDUCE, x=SPREAD + " * (np.size(y) / np.size(x))")
-jvp("np.mean(x, axis=None, dtype=None, out=None, keepdims=False)", x="np.mean(x_dot, axis=axis, keepdims=keepdims)")
-jvp("np.mean(x, axis=None, dtype=None, out=None, keepdims=False)", when=dict(axis=None, keepdims=False), x="np.mean(x_dot)")
-jvp("np.mean(x, axis=None, dtype=None, out=None, keepdims=False)", batched=True, x=BATCH_MEAN)
-vjp("x.mean(axis=None, dtype=None, out=None, keepdims=False)", out=REDUCE, x=SPREAD + " * (np.size(y) / np.size(x))")
-jvp("x.mean(axis=None, dtype=None, out=None, keepdims=False)", x="x_dot.mean(axis=axis, keepdims=keepdims)")
-jvp("x.mean(axis=None, dtype=None, out=None, keepdims=False)", when=dict(axis=None, keepdims=False), x="x_dot.mean()")
-jvp("x.mean(axis=None, dtype=None, out=None, keepdims=False)", batched=True, x=BATCH_MEAN)
-vjp("np.prod(x, axis=None, dtype=None, out=None, keepdims=False)", out=REDUCE, x=PROD_BAR)
-jvp("np.prod(x, axis=None, dtype=None, out=None, keepdims=False)", x=PROD_DOT)
-jvp("np.prod(x, axis=None, dtype=None, out=None, keepdims=False)", batched=True, x=BATCH_PROD_DOT)
-vjp("x.prod(axis=None, dtype=None, out=None, keepdims=False)", out=REDUCE, x=PROD_BAR)
-jvp("x.prod(axis=None, dtype=None, out=None, keepdims=False)", x=PROD_DOT)
-jvp("x.prod(axis=None, dtype=None, out=None, keepdims=False)", batched=True, x=BATCH_PROD_DOT)
-for f in ("np.prod(x, axis=None, dtype=None, out=None, keepdims=False)", "x.prod(axis=None, dtype=None, out=None, keepdims=False)"):
+# NumPy's positional order (a, axis, dtype, out, keepdims, initial, where): a dtype passed by
+# position is refused, never taken for keepdims; where= masks the reduction
+SUM = "np.sum(x, axis=None, dtype=None, out=None, keepdims=False, initial=0, where=True)"
+SUM_M = "x.sum(axis=None, dtype=None, out=None, keepdims=False, initial=0, where=True)"
+MEAN = "np.mean(x, axis=None, dtype=None, out=None, keepdims=False, where=True)"
+MEAN_M = "x.mean(axis=None, dtype=None, out=None, keepdims=False, where=True)"
+PROD = "np.prod(x, axis=None, dtype=None, out=None, keepdims=False)"
+PROD_M = "x.prod(axis=None, dtype=None, out=None, keepdims=False)"
+for f in (SUM, SUM_M, MEAN, MEAN_M, PROD, PROD_M):
+    supported(f, dtype=(None,), out=(None,), **({"initial": (0,)} if "initial" in f else {}))
+# cases, the first that fits wins: a full reduction of an array (its adjoint is a scalar, spread
+# evenly), then no mask, then the general templates
+FULL = dict(ndim=("+",), when=dict(axis=None, keepdims=False, where=True))
+FULL_1D = dict(ndim=(1,), when=dict(axis=None, keepdims=False, where=True))
+ALL = dict(when=dict(axis=None, keepdims=False, where=True))
+PLAIN = dict(when=dict(where=True))
+COUNT_WHERE = "np.sum(np.broadcast_to(where, np.shape(x)), axis=axis, keepdims=True)"
+for f, dot in ((SUM, "np.sum(x_dot, "), (SUM_M, "x_dot.sum(")):
+    vjp(f, **FULL, out=REDUCE, x="np.full(x.shape, y_bar)")
+    vjp(f, **PLAIN, out=REDUCE, x=SPREAD)
+    vjp(f, out=REDUCE, x=SPREAD + " * where")
+    jvp(f, **ALL, x=dot.replace(", ", "") + ")")
+    jvp(f, **PLAIN, x=dot + "axis=axis, keepdims=keepdims)")
+    jvp(f, x=dot + "axis=axis, keepdims=keepdims, where=where)")
+    jvp(f, batched=True, **FULL_1D, x=dot + "axis=1)")
+    jvp(f, batched=True, **PLAIN, x=BATCH_SUM)
+    jvp(f, batched=True, x="np.sum(x_dot, axis=batch_axis(axis, x), keepdims=keepdims, where=where)")
+for f, dot in ((MEAN, "np.mean(x_dot, "), (MEAN_M, "x_dot.mean(")):
+    vjp(f, **FULL, out=REDUCE, x="np.full(x.shape, y_bar / x.size)")
+    vjp(f, **PLAIN, out=REDUCE, x=SPREAD + " * (np.size(y) / np.size(x))")
+    vjp(f, out=REDUCE, x=f"{SPREAD} * where / {COUNT_WHERE}")
+    jvp(f, **ALL, x=dot.replace(", ", "") + ")")
+    jvp(f, **PLAIN, x=dot + "axis=axis, keepdims=keepdims)")
+    jvp(f, x=dot + "axis=axis, keepdims=keepdims, where=where)")
+    jvp(f, batched=True, **PLAIN, x=BATCH_MEAN)
+    jvp(f, batched=True, x="np.mean(x_dot, axis=batch_axis(axis, x), keepdims=keepdims, where=where)")
+for f in (PROD, PROD_M):
     vjp(f, when=dict(axis=None, keepdims=False), x="y_bar * prod_others(x)")
     jvp(f, when=dict(axis=None, keepdims=False), x="np.sum(x_dot * prod_others(x))")
+    vjp(f, out=REDUCE, x=PROD_BAR)
+    jvp(f, x=PROD_DOT)
+    jvp(f, batched=True, x=BATCH_PROD_DOT)
 EXTREMUM = SPREAD + " * extremum_mask(y, x, axis, keepdims)"
-# NumPy's positional order (a, axis, dtype, out, keepdims): a dtype passed by position is refused,
-# never taken for keepdims
-for f in ("np.sum(x, axis=None, dtype=None, out=None, keepdims=False)",
-          "x.sum(axis=None, dtype=None, out=None, keepdims=False)",
-          "np.mean(x, axis=None, dtype=None, out=None, keepdims=False)",
-          "x.mean(axis=None, dtype=None, out=None, keepdims=False)",
-          "np.prod(x, axis=None, dtype=None, out=None, keepdims=False)",
-          "x.prod(axis=None, dtype=None, out=None, keepdims=False)"):
-    supported(f, dtype=(None,), out=(None,))
-# a full reduction of an array: its adjoint is a scalar, spread evenly
-FULL = dict(ndim=("+",), when=dict(axis=None, keepdims=False))
-vjp("np.sum(x, axis=None, dtype=None, out=None, keepdims=False)", **FULL, out=REDUCE, x="np.full(x.shape, y_bar)")
-vjp("x.sum(axis=None, dtype=None, out=None, keepdims=False)", **FULL, out=REDUCE, x="np.full(x.shape, y_bar)")
-vjp("np.mean(x, axis=None, dtype=None, out=None, keepdims=False)", **FULL, out=REDUCE, x="np.full(x.shape, y_bar / x.size)")
-vjp("x.mean(axis=None, dtype=None, out=None, keepdims=False)", **FULL, out=REDUCE, x="np.full(x.shape, y_bar / x.size)")
 for pattern in ("np.max(x, axis=None, keepdims=False)", "np.amax(x, axis=None, keepdims=False)",
                 "np.min(x, axis=None, keepdims=False)", "np.amin(x, axis=None, keepdims=False)",
                 "x.max(axis=None, keepdims=False)", "x.min(axis=None, keepdims=False)"):
@@ -167,8 +166,8 @@ for f in ("np.max(x, axis=None, keepdims=False)", "np.amax(x, axis=None, keepdim
           "np.min(x, axis=None, keepdims=False)", "np.amin(x, axis=None, keepdims=False)",
           "x.max(axis=None, keepdims=False)", "x.min(axis=None, keepdims=False)"):
     note(f, "ties: split evenly among the tied elements (as JAX)")
-note("np.prod(x, axis=None, dtype=None, out=None, keepdims=False)", "exact where elements are zero (products of the others)")
-note("x.prod(axis=None, dtype=None, out=None, keepdims=False)", "exact where elements are zero (products of the others)")
+note(PROD, "exact where elements are zero (products of the others)")
+note(PROD_M, "exact where elements are zero (products of the others)")
 
 # np.average: the mean without weights; with weights (x's shape, or 1-d along an int axis)
 # sum(w x) / sum(w), differentiated in x and in the weights
