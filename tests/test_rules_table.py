@@ -113,6 +113,10 @@ R = [
     ("np.nansum(a, axis=0)", [((3, 4), "any")]),
     ("np.nanmean(a, axis=1, keepdims=True)", [((3, 4), "any")]),
     ("np.nanmax(a, axis=0)", [((3, 4), "distinct")]),
+    ("np.nanvar(a, axis=0)", [((3, 4), "any")]),
+    ("np.nanvar(a, axis=1, ddof=1, keepdims=True)", [((3, 4), "any")]),
+    ("np.nanstd(a)", [((3, 4), "any")]),
+    ("np.nanstd(a, axis=(0, 1), ddof=1)", [((3, 4, 2), "any")]),
     ("np.nanmin(a)", [((3, 4), "distinct")]),
     ("np.max(a, axis=(0, 1))", [((3, 4, 2), "distinct")]),
     ("np.amax(a, axis=1, keepdims=True)", [((3, 4), "distinct")]),
@@ -320,7 +324,8 @@ def test_cumprod_is_exact_at_zeros(tmp_path):
 
 
 def test_nan_reductions_ignore_nans(tmp_path):
-    for expr in ("np.nansum(a, axis=0)", "np.nanmean(a, axis=1)", "np.nanmax(a, axis=0)"):
+    for expr in ("np.nansum(a, axis=0)", "np.nanmean(a, axis=1)", "np.nanmax(a, axis=0)",
+                 "np.nanvar(a, axis=0)", "np.nanstd(a, axis=1, ddof=1)"):
         f, s = build(expr, 1, tmp_path, "nan_" + expr[3:9])
         a = np.array([[0.3, np.nan, 1.1], [-0.7, 0.2, np.nan], [0.9, 1.7, -0.4]])
         g = s2sad.grad(s)(a)

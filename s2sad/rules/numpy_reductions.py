@@ -68,7 +68,8 @@ for pattern in ("np.max(x, axis=None, keepdims=False)", "np.amax(x, axis=None, k
                 "x.max(axis=None, keepdims=False)", "x.min(axis=None, keepdims=False)"):
     vjp(pattern, out=REDUCE, x=EXTREMUM)
     jvp(pattern, x="np.sum(x_dot * extremum_mask(y, x, axis, keepdims), axis=axis, keepdims=keepdims)")
-    jvp(pattern, batched=True, x="np.sum(x_dot * extremum_mask(y, x, axis, keepdims), axis=batch_axis(axis, x), keepdims=keepdims)")
+    jvp(pattern, batched=True, x="np.sum(x_dot * extremum_mask(y, x, axis, keepdims), "
+                                 "axis=batch_axis(axis, x), keepdims=keepdims)")
 
 
 # the 2-norm and Frobenius norm (norm_vjp) have derivatives of every order; the other orders
@@ -154,6 +155,23 @@ for f, scale in (("np.nansum(x, axis=None, dtype=None, out=None, keepdims=False)
     jvp(f, batched=True,
         x=f"np.sum(np.where(np.isnan(x), 0.0, x_dot{scale}), axis=batch_axis(axis, x), keepdims=keepdims)")
     note(f, "nan elements get a zero derivative")
+# nanvar / nanstd: var and std of the elements that are not nan (nan elements: zero derivative)
+NAN_CENTRED = "np.where(np.isnan(x), 0.0, x - np.nanmean(x, axis=axis, keepdims=True))"
+NAN_DOF = f"({NAN_COUNT} - ddof)"
+for f, kind in (("np.nanvar(x, axis=None, dtype=None, out=None, ddof=0, keepdims=False)", "var"),
+                ("np.nanstd(x, axis=None, dtype=None, out=None, ddof=0, keepdims=False)", "std")):
+    supported(f, dtype=(None,), out=(None,))
+    if kind == "var":
+        vjp(f, out=REDUCE, x=f"{SPREAD} * (2.0 * {NAN_CENTRED} / {NAN_DOF})")
+        scale = f"(2.0 / {NAN_DOF})"
+    else:
+        vjp(f, out=REDUCE, x=f"unreduce(y_bar / y, x, axis, keepdims) * ({NAN_CENTRED} / {NAN_DOF})")
+        scale = f"(1.0 / ({NAN_DOF} * unreduce(y, x, axis, keepdims)))"
+    jvp(f, x=f"np.sum(np.where(np.isnan(x), 0.0, x_dot) * ({NAN_CENTRED} * {scale}), axis=axis, "
+             "keepdims=keepdims)")
+    jvp(f, batched=True, x=f"np.sum(np.where(np.isnan(x), 0.0, x_dot) * ({NAN_CENTRED} * {scale}), "
+                           "axis=batch_axis(axis, x), keepdims=keepdims)")
+    note(f, "nan elements get a zero derivative" + ("; infinite where std is 0" if kind == "std" else ""))
 for f in ("np.nanmax(x, axis=None, out=None, keepdims=False)",
           "np.nanmin(x, axis=None, out=None, keepdims=False)"):
     supported(f, out=(None,))
