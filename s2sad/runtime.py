@@ -19,6 +19,7 @@ __all__ = [
     "cumsum_vjp", "batch_cumsum", "cumprod_vjp", "cumprod_jvp", "diff_vjp", "trapezoid_weights",
     "polygamma", "custom_vjp_part", "custom_jvp_part", "norm_ord_vjp", "norm_ord_dx", "norm_ord_dy",
     "quantile_vjp", "quantile_jvp", "quantile_dq", "aligned_weights",
+    "norm_spectral_vjp",
 ]
 
 
@@ -793,3 +794,9 @@ def aligned_weights(w, x, axis=None):
         return np.reshape(w, shape)
     raise ValueError(f"s2sad: np.average weights of shape {w.shape} for an array of shape "
                      f"{np.shape(x)} and axis={axis!r}: NumPy needs x's shape, or 1-d along an int axis")
+
+
+def norm_spectral_vjp(g, y, x, ord=2, axis=None, keepdims=False):
+    """Adjoint of the spectral norm of a matrix (``np.linalg.norm(x, 2)``, ``x`` 2-d): its
+    first singular pair.  A name of its own so its derivative is refused when transforming."""
+    return norm_ord_vjp(g, y, x, ord, axis, keepdims)

@@ -316,6 +316,17 @@ def test_cumprod_second_order_is_refused_before_running(tmp_path):
     assert f.__globals__["CALLS"] == []
 
 
+@pytest.mark.parametrize("expr", ["np.linalg.norm(a, 2)", "np.linalg.norm(a, 'nuc')"])
+def test_matrix_norm_second_order_is_refused_before_running(expr, tmp_path):
+    source = ("import numpy as np\n\nCALLS = []\n\n\ndef f(a):\n    CALLS.append(1)\n"
+              f"    return {expr}\n")
+    f = load_function(source, tmp_path, "matrix_norm_twice")
+    with pytest.raises(s2sad.S2SADError) as info:
+        s2sad.hessian(f)(np.array([[1.0, 2.0], [0.5, -1.0]]))
+    assert "norm" in str(info.value)
+    assert f.__globals__["CALLS"] == []
+
+
 def test_cumprod_is_exact_at_zeros(tmp_path):
     f, s = build("np.cumprod(a)", 1, tmp_path, "cumprod_zeros")
     a = np.array([1.5, 0.0, 2.0, 0.0, -1.0])

@@ -78,8 +78,11 @@ for pattern in ("np.max(x, axis=None, keepdims=False)", "np.amax(x, axis=None, k
 NORM = "np.linalg.norm(x, ord=None, axis=None, keepdims=False)"
 NORM_DOT = "np.sum(x_dot * {f}(np.ones_like(y), y, x, ord, axis, keepdims), axis={axis}, keepdims=keepdims)"
 supported(NORM, ord=(None, 2, "fro", "nuc", 1, -1, -2, np.inf, -np.inf, 0, 3, 4, 0.5))
-for case in (dict(when=dict(ord=None)), dict(when=dict(ord="fro")), dict(ndim=(1,), when=dict(ord=2)), {}):
-    f = "norm_vjp" if case else "norm_ord_vjp"
+# (the spectral norm of a matrix known to be one: norm_spectral_vjp, first order, refused beyond)
+SPECTRAL = dict(ndim=("+",), when=dict(ord=2, axis=None))
+for case in (dict(when=dict(ord=None)), dict(when=dict(ord="fro")), dict(ndim=(1,), when=dict(ord=2)), SPECTRAL,
+             {}):
+    f = "norm_spectral_vjp" if case is SPECTRAL else "norm_vjp" if case else "norm_ord_vjp"
     vjp(NORM, out=REDUCE, **case, x=f"{f}(y_bar, y, x, ord, axis, keepdims)")
     jvp(NORM, **case, x=NORM_DOT.format(f=f, axis="axis"))
     jvp(NORM, batched=True, **case, x=NORM_DOT.format(f=f, axis="batch_axis(axis, x)"))
@@ -101,7 +104,8 @@ jvp(NORM_ORD, g="norm_ord_vjp(g_dot, r, x, ord, axis, keepdims)",
 jvp(NORM_ORD, batched=True, g="each_direction(norm_ord_vjp, 0, g_dot, r, x, ord, axis, keepdims)",
     x="each_direction(norm_ord_dx, 3, g, r, x, x_dot, ord, axis, keepdims)",
     r="each_direction(norm_ord_dy, 3, g, r, x, r_dot, ord, axis, keepdims)")
-nondifferentiable("norm_ord_dx", "norm_ord_dy")
+nondifferentiable("norm_ord_dx", "norm_ord_dy", "norm_spectral_vjp")
+refuse("norm_spectral_vjp", hint="the spectral norm (np.linalg.norm of a matrix, ord=2) has first derivatives only")
 refuse("norm_ord_dx", "norm_ord_dy", hint="np.linalg.norm has derivatives up to second order for this ord; "
        "ord=None, 2 (vectors) and 'fro' have all orders")
 # vector mode of norm's adjoint (hessian of a norm): one call per direction (linear in g, x and r_dot)
