@@ -28,11 +28,12 @@ from .errors import (ArgumentError, GeneratedCodeError, MissingRuleError, NotDif
                      UnsupportedSyntaxError)
 from .parse import transparent
 from . import rules
+from .custom import custom_jvp, custom_vjp
 from . import tree
 from .tree import register_pytree
 
 __all__ = ["grad", "value_and_grad", "jvp", "vjp", "jacfwd", "jacrev", "hessian", "source", "rules", "transparent",
            "S2SADError", "UnsupportedSyntaxError", "MissingRuleError", "SourceUnavailableError", "NotDifferentiableError",
            "ArgumentError", "GeneratedCodeError"]
-__all__ += ["tree", "register_pytree"]
+__all__ += ["tree", "register_pytree", "custom_vjp", "custom_jvp"]
 __version__ = "0.1.0"

@@ -16,6 +16,10 @@ __all__ = [
     "solve_vjp_b_along", "solve_dot", "dot_vjp_a", "dot_vjp_b", "each_direction",
     "last_writes",
     "fill_list", "unstack",
+    "cumsum_vjp", "batch_cumsum", "cumprod_vjp", "cumprod_jvp", "diff_vjp", "trapezoid_weights",
+    "polygamma", "custom_vjp_part", "custom_jvp_part", "norm_ord_vjp", "norm_ord_dx", "norm_ord_dy",
+    "quantile_vjp", "quantile_jvp", "quantile_dq", "aligned_weights",
+    "norm_spectral_vjp",
 ]
 
 
@@ -516,3 +520,283 @@ def batch_zeros_list(xs, n_dir):
         return []
     return [batch_zeros_list(x, n_dir) if isinstance(x, (list, tuple)) else np.zeros((n_dir,) + np.shape(x))
             for x in xs]
+
+
+# --- reductions and scans (rules in rules/numpy_reductions.py) --------------------------------------
+def cumsum_vjp(g, x, axis=None):
+    """Adjoint of ``np.cumsum(x, axis)``: the reversed cumulative sum of ``g`` (``x``'s shape)."""
+    if axis is None:
+        return np.reshape(np.cumsum(np.ravel(g)[::-1])[::-1], np.shape(x))
+    return np.flip(np.cumsum(np.flip(g, axis), axis), axis)
+
+
+def batch_cumsum(t, axis=None):
+    """Vector mode tangent of ``np.cumsum(x, axis)``: directions first."""
+    t = np.asarray(t)
+    if axis is None:
+        return np.cumsum(np.reshape(t, (len(t), -1)), axis=1)
+    return np.cumsum(t, axis=axis + 1 if axis >= 0 else axis)
+
+
+def _cumprod_partials(x, axis):
+    """``x`` with its scanned axis last, and ``d[..., j, k]`` = the derivative of
+    ``cumprod(x)[k]`` in ``x[j]`` (the product of ``x[i]``, ``i <= k``, ``i != j``; 0 for
+    ``k < j``): exact where elements are zero."""
+    x = np.ravel(x) if axis is None else np.moveaxis(np.asarray(x), axis, -1)
+    n = x.shape[-1]
+    eye = np.eye(n, dtype=bool)
+    others = np.where(eye, 1.0, x[..., None, :])             # row j: x with x[j] set to 1
+    return x, np.cumprod(others, axis=-1) * np.triu(np.ones((n, n)))
+
+
+def cumprod_vjp(g, x, axis=None):
+    """Adjoint of ``np.cumprod(x, axis)``."""
+    moved, d = _cumprod_partials(x, axis)
+    g = np.ravel(g) if axis is None else np.moveaxis(np.asarray(g), axis, -1)
+    out = np.sum(d * g[..., None, :], axis=-1)
+    return np.reshape(out, np.shape(x)) if axis is None else np.moveaxis(out, -1, axis)
+
+
+def cumprod_jvp(t, x, axis=None):
+    """Tangent of ``np.cumprod(x, axis)`` along ``t`` (``x``'s shape)."""
+    moved, d = _cumprod_partials(x, axis)
+    t = np.ravel(t) if axis is None else np.moveaxis(np.asarray(t), axis, -1)
+    out = np.sum(d * t[..., :, None], axis=-2)
+    return out if axis is None else np.moveaxis(out, -1, axis)
+
+
+def diff_vjp(g, n=1, axis=-1):
+    """Adjoint of ``np.diff(x, n, axis)``: ``n`` times minus the difference of ``g``
+    padded with a zero at both ends."""
+    for _ in range(n):
+        g = -np.diff(g, axis=axis, prepend=0.0, append=0.0)
+    return g
+
+
+def trapezoid_weights(f, dx=1.0, axis=-1):
+    """The weights ``w`` with ``np.trapezoid(f, dx=dx, axis=axis) == np.sum(w * f, axis)``:
+    ``dx / 2`` at both ends, ``dx`` between; shaped to broadcast against ``f``."""
+    nd = np.ndim(f)
+    n = np.shape(f)[axis]
+    w = np.ones(n)
+    w[0] = w[-1] = 0.5
+    if n == 1:
+        w[0] = 0.0
+    shape = [1] * nd
+    shape[axis] = n
+    return np.reshape(w, shape) * dx
+
+
+def polygamma(n, x):
+    """``scipy.special.polygamma(n, x)`` (the derivatives of math.lgamma), a float for a float."""
+    from scipy.special import polygamma as _polygamma
+    value = _polygamma(n, x)
+    return float(value) if np.ndim(value) == 0 else value
+
+
+# --- s2sad.custom_vjp / custom_jvp (s2sad/custom.py) ------------------------------------------------
+CUSTOM_RULES: list = []
+
+
+def register_custom_rule(custom) -> int:
+    """The number generated code names a custom_vjp / custom_jvp function by."""
+    CUSTOM_RULES.append(custom)
+    return len(CUSTOM_RULES) - 1
+
+
+def custom_vjp_part(ident, i, g, *args):
+    """Argument ``i``'s cotangent from a custom_vjp rule: ``bwd(fwd(*args)[1], g)[i]``."""
+    custom = CUSTOM_RULES[ident]
+    _, residuals = custom.fwd(*args)
+    cotangents = custom.bwd(residuals, g)
+    if not isinstance(cotangents, tuple) or len(cotangents) != len(args):
+        raise TypeError(f"the bwd rule of {custom.__name__} must return a tuple of {len(args)} "
+                        f"cotangents (one per argument), got {type(cotangents).__name__}")
+    return cotangents[i]
+
+
+def custom_jvp_part(ident, i, t, *args):
+    """The tangent a custom_jvp rule gives along ``t`` in argument ``i`` (the others fixed)."""
+    custom = CUSTOM_RULES[ident]
+    tangents = tuple(t if k == i else zeros_like(a) for k, a in enumerate(args))
+    return custom.jvp(tuple(args), tangents)[1]
+
+
+def _norm_axes(x, axis):
+    nd = np.ndim(x)
+    if axis is None:
+        return tuple(range(nd))
+    if isinstance(axis, (tuple, list)):
+        return tuple(a % nd for a in axis)
+    return (axis % nd,)
+
+
+def _norm_second(g, y, x, t, ord, axis, keepdims, wrt):
+    """``norm_ord_vjp(g, y, x, ...)`` differentiated in ``x`` (``wrt="x"``) or ``y`` along
+    ``t``: zero for the piecewise linear orders, ``(p - 1)|x|^(p-2) y^(1-p)`` and
+    ``(1 - p) sign(x)|x|^(p-1) y^(-p)`` for a vector p-norm (p = 2 too)."""
+    x = np.asarray(x)
+    axes = _norm_axes(x, axis)
+    if len(axes) == 2 and ord in (2, -2, "nuc"):
+        no_derivative(f"np.linalg.norm with ord={ord!r} beyond first order")
+    if not keepdims:
+        g, y = np.expand_dims(g, axes), np.expand_dims(y, axes)
+        if wrt == "y":
+            t = np.expand_dims(t, axes)
+    if len(axes) == 2 and ord not in (None, "fro") or ord in (1, 0, np.inf, -np.inf):
+        return np.zeros(np.broadcast_shapes(np.shape(g), np.shape(t), x.shape))
+    p = 2.0 if ord in (None, "fro") else float(ord)
+    a = np.abs(x)
+    if wrt == "x":
+        return g * t * (p - 1.0) * a ** (p - 2.0) * y ** (1.0 - p)
+    return g * t * (1.0 - p) * np.sign(x) * a ** (p - 1.0) * y ** (-p)
+
+
+def norm_ord_dx(g, y, x, t, ord=None, axis=None, keepdims=False):
+    """The derivative of :func:`norm_ord_vjp` in ``x`` along ``t`` (``x``'s shape)."""
+    return _norm_second(g, y, x, t, ord, axis, keepdims, "x")
+
+
+def norm_ord_dy(g, y, x, t, ord=None, axis=None, keepdims=False):
+    """The derivative of :func:`norm_ord_vjp` in ``y`` (the norm) along ``t`` (``y``'s shape)."""
+    return _norm_second(g, y, x, t, ord, axis, keepdims, "y")
+
+
+def norm_ord_vjp(g, y, x, ord=None, axis=None, keepdims=False):
+    """Adjoint of ``np.linalg.norm(x, ord, axis, keepdims)`` for every ``ord`` NumPy accepts:
+    vector norms (``axis`` an int, or a 1-d ``x``) and matrix norms (``axis`` a pair, or a
+    2-d ``x``).  Ties (of the largest element, row or column sum, or singular values) split
+    evenly, or take the first singular pair."""
+    x = np.asarray(x)
+    axes = _norm_axes(x, axis)
+    if not keepdims:
+        g, y = np.expand_dims(g, axes), np.expand_dims(y, axes)
+    a, sign = np.abs(x), np.sign(x)
+
+    def even(mask, over):
+        return mask / np.sum(mask, axis=over, keepdims=True)
+
+    if len(axes) == 1:
+        ax = axes[0]
+        if ord is None or ord == 2:
+            return g * x / y
+        if ord == np.inf or ord == -np.inf:
+            best = np.max(a, axis=ax, keepdims=True) if ord > 0 else np.min(a, axis=ax, keepdims=True)
+            return g * sign * even(a == best, ax)
+        if ord == 0:
+            return np.zeros(np.broadcast_shapes(np.shape(g), x.shape))
+        if ord == 1:
+            return g * sign
+        p = float(ord)
+        return g * sign * a ** (p - 1.0) * y ** (1.0 - p)
+    r, c = axes
+    if ord is None or ord == "fro":
+        return g * x / y
+    if ord in (2, -2, "nuc"):
+        u, _, vt = np.linalg.svd(np.moveaxis(x, (r, c), (-2, -1)), full_matrices=False)
+        if ord == "nuc":
+            m = u @ vt
+        else:
+            k = 0 if ord == 2 else vt.shape[-2] - 1
+            m = u[..., :, k:k + 1] @ vt[..., k:k + 1, :]
+        return g * np.moveaxis(m, (-2, -1), (r, c))
+    if ord in (1, -1):               # the largest (smallest) column sum: summed over rows
+        sums = np.sum(a, axis=r, keepdims=True)
+        best = np.max(sums, axis=c, keepdims=True) if ord > 0 else np.min(sums, axis=c, keepdims=True)
+        return g * sign * even(sums == best, c)
+    if ord == np.inf or ord == -np.inf:
+        sums = np.sum(a, axis=c, keepdims=True)
+        best = np.max(sums, axis=r, keepdims=True) if ord > 0 else np.min(sums, axis=r, keepdims=True)
+        return g * sign * even(sums == best, r)
+    raise ValueError(f"invalid norm order {ord!r} for matrices")
+
+
+# --- quantiles (np.quantile, np.percentile, np.median; method="linear") ----------------------------
+def _quantile_layout(x, q, axis, scale):
+    """``x`` with the reduced axes flattened last, the sorting permutation, and for each
+    quantile the sorted positions ``lo``, ``hi`` and the weight ``frac`` of ``hi``."""
+    x = np.asarray(x)
+    nd = x.ndim
+    axes = _norm_axes(x, axis)
+    keep = tuple(a for a in range(nd) if a not in axes)
+    moved = np.transpose(x, keep + axes)
+    moved = moved.reshape(moved.shape[:len(keep)] + (-1,))
+    n = moved.shape[-1]
+    order = np.argsort(moved, axis=-1, kind="stable")
+    pos = np.asarray(q, dtype=float) / scale * (n - 1)
+    lo = np.floor(pos).astype(int)
+    hi = np.minimum(lo + 1, n - 1)
+    return axes, keep, moved, order, lo, hi, pos - lo
+
+
+def _quantile_out(v, x, axes, keep, qshape, keepdims):
+    """Values shaped ``keep + qshape`` as NumPy returns them: the quantiles' axes first."""
+    v = np.moveaxis(v, tuple(range(len(keep), v.ndim)), tuple(range(len(qshape))))
+    if keepdims:
+        v = np.reshape(v, qshape + tuple(1 if a in axes else np.shape(x)[a] for a in range(np.ndim(x))))
+    return v
+
+
+def _quantile_in(g, x, axes, keep, qshape):
+    """``g`` (a quantile's shape) as ``keep + qshape``."""
+    g = np.reshape(g, qshape + tuple(np.shape(x)[a] for a in keep))
+    return np.moveaxis(g, tuple(range(len(qshape))), tuple(range(np.ndim(g) - len(qshape), np.ndim(g))))
+
+
+def quantile_jvp(t, x, q, axis=None, keepdims=False, scale=1.0):
+    """Tangent of ``np.quantile(x, q / scale, axis, keepdims=keepdims)`` (linear
+    interpolation) along ``t``: the tangents of the two order statistics, interpolated."""
+    axes, keep, moved, order, lo, hi, frac = _quantile_layout(x, q, axis, scale)
+    tm = np.transpose(np.asarray(t), keep + axes).reshape(moved.shape)
+    ts = np.take_along_axis(tm, order, axis=-1)
+    v = ts[..., lo] * (1.0 - frac) + ts[..., hi] * frac
+    return _quantile_out(v, x, axes, keep, np.shape(lo), keepdims)
+
+
+def quantile_vjp(g, x, q, axis=None, keepdims=False, scale=1.0):
+    """Adjoint of ``np.quantile(x, q / scale, axis, keepdims=keepdims)`` in ``x``: each
+    quantile's adjoint goes to its two order statistics (ties: to the one sorted first)."""
+    axes, keep, moved, order, lo, hi, frac = _quantile_layout(x, q, axis, scale)
+    gk = _quantile_in(g, x, axes, keep, np.shape(lo))
+    sorted_bar = np.zeros(moved.shape, dtype=np.result_type(moved, gk, float))
+    for k in np.ndindex(np.shape(lo)):
+        gq = gk[(Ellipsis,) + k]
+        sorted_bar[..., lo[k]] += gq * (1.0 - frac[k])
+        sorted_bar[..., hi[k]] += gq * frac[k]
+    bar = np.zeros_like(sorted_bar)
+    np.put_along_axis(bar, order, sorted_bar, axis=-1)
+    bar = bar.reshape(tuple(np.shape(x)[a] for a in keep + axes))
+    return np.transpose(bar, np.argsort(keep + axes))
+
+
+def quantile_dq(g, x, q, axis=None, keepdims=False, scale=1.0, t=None):
+    """The derivative of the quantiles in ``q``: ``(n - 1) / scale`` times the gap between
+    the two order statistics.  With ``t`` (``q``'s tangent): the tangent of the quantiles;
+    else the adjoint of ``q`` from the quantiles' adjoint ``g``."""
+    axes, keep, moved, order, lo, hi, frac = _quantile_layout(x, q, axis, scale)
+    xs = np.take_along_axis(moved, order, axis=-1)
+    slope = (xs[..., hi] - xs[..., lo]) * ((moved.shape[-1] - 1) / scale)
+    if t is not None:
+        return _quantile_out(slope * np.asarray(t), x, axes, keep, np.shape(lo), keepdims)
+    gk = _quantile_in(g, x, axes, keep, np.shape(lo))
+    return np.sum(gk * slope, axis=tuple(range(len(keep))))
+
+
+def aligned_weights(w, x, axis=None):
+    """The weights of ``np.average(x, axis, weights=w)`` shaped to broadcast against ``x``:
+    as they are when they have ``x``'s shape, a 1-d ``w`` laid along ``axis``."""
+    w = np.asarray(w)
+    if w.shape == np.shape(x):
+        return w
+    if w.ndim == 1 and isinstance(axis, (int, np.integer)):
+        shape = [1] * np.ndim(x)
+        shape[axis] = len(w)
+        return np.reshape(w, shape)
+    raise ValueError(f"s2sad: np.average weights of shape {w.shape} for an array of shape "
+                     f"{np.shape(x)} and axis={axis!r}: NumPy needs x's shape, or 1-d along an int axis")
+
+
+def norm_spectral_vjp(g, y, x, ord=2, axis=None, keepdims=False):
+    """Adjoint of the spectral norm of a matrix (``np.linalg.norm(x, 2)``, ``x`` 2-d): its
+    first singular pair.  A name of its own so its derivative is refused when transforming."""
+    return norm_ord_vjp(g, y, x, ord, axis, keepdims)

@@ -9,7 +9,7 @@ Users extend the same tables::
                     x="x_dot * y * (1.0 - y)")
     s2sad.rules.nondifferentiable(my_module.bucketize)
 """
-from . import math_, numpy_, operators, runtime_  # noqa: F401  (registration side effects)
+from . import math_, numpy_, numpy_elementwise, numpy_reductions, operators, runtime_  # noqa: F401  (registration side effects)
 from .registry import (ARRAY, ELEMENTWISE, INPLACE, LIST_VALUED, NONDIFFERENTIABLE, RULES,  # noqa: F401
-                       SAME, SCALAR, Rule, is_nondifferentiable, jvp, lookup, nondifferentiable, refuse,
+                       SAME, SCALAR, Rule, is_nondifferentiable, jvp, lookup, nondifferentiable, note, refuse,
                        refused, vjp)

@@ -48,6 +48,29 @@ jvp("sum(xs)", batched=True, xs="batch_sum(xs_dot)")
 vjp("abs(x)", out="elementwise", x="y_bar * np.sign(x)")
 jvp("abs(x)", out="elementwise", x="x_dot * np.sign(x)")
 
+# more functions of one float: the derivative's factor in x and y (the result)
+for pattern, factor in {
+    "math.log2(x)": "1.0 / (x * 0.6931471805599453)",
+    "math.log10(x)": "1.0 / (x * 2.302585092994046)",
+    "math.exp2(x)": "0.6931471805599453 * y",
+    "math.cbrt(x)": "1.0 / (3.0 * (y * y))",
+    "math.asinh(x)": "1.0 / math.sqrt(x * x + 1.0)",
+    "math.acosh(x)": "1.0 / math.sqrt(x * x - 1.0)",
+    "math.atanh(x)": "1.0 / (1.0 - x * x)",
+    "math.degrees(x)": "57.29577951308232",
+    "math.radians(x)": "0.017453292519943295",
+    "math.erfc(x)": "-1.1283791670955126 * math.exp(-(x * x))",
+    "math.gamma(x)": "y * polygamma(0, x)",
+    "math.lgamma(x)": "polygamma(0, x)",
+}.items():
+    vjp(pattern, out=SCALAR, x=f"y_bar * ({factor})")
+    jvp(pattern, out=SCALAR, x=f"x_dot * ({factor})")
+vjp("math.fmod(a, b)", out=SCALAR, a="y_bar", b="-(y_bar * math.trunc(a / b))")
+jvp("math.fmod(a, b)", out=SCALAR, a="a_dot", b="-(b_dot * math.trunc(a / b))")
+# the derivatives of lgamma (digamma, trigamma, ...), as many orders as asked
+vjp("polygamma(n, x)", out=SCALAR, x="y_bar * polygamma(n + 1, x)")
+jvp("polygamma(n, x)", out=SCALAR, x="x_dot * polygamma(n + 1, x)")
+
 # copysign(a, b) is |a| with the sign of b: a derivative in a, none in b (piecewise constant)
 vjp("math.copysign(a, b)", out=SCALAR, a="y_bar * (math.copysign(1.0, a) * math.copysign(1.0, b))")
 jvp("math.copysign(a, b)", out=SCALAR, a="a_dot * (math.copysign(1.0, a) * math.copysign(1.0, b))")

@@ -84,6 +84,7 @@ class Rule:
     jvp_batched_cases: list = field(default_factory=list)
     jvp_whole: dict[str, ast.expr] = field(default_factory=dict)
     supported: dict[str, tuple] = field(default_factory=dict)   # parameter -> constants with a rule
+    notes: str = ""                 # non-smooth points, conventions (docs/rules.md)
 
     def __post_init__(self):
         # the templates are parsed on first use of the rule (importing s2sad parses none):
@@ -266,6 +267,13 @@ def supported(pattern: str, **values: tuple) -> None:
         if name not in rule.params:
             raise ValueError(f"rule {rule.pattern!r} has no parameter {name!r}")
         rule.supported[name] = tuple(allowed)
+
+
+def note(pattern: str, text: str) -> None:
+    """Say where a rule's function is not smooth and which convention the rule takes there
+    (one line of docs/rules.md)."""
+    rule = _rule(pattern, None)
+    rule.notes = f"{rule.notes}; {text}" if rule.notes else text
 
 
 def jvp(pattern: str, *, elementwise: bool = False, out: str | None = None,
