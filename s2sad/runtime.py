@@ -516,3 +516,19 @@ def batch_zeros_list(xs, n_dir):
         return []
     return [batch_zeros_list(x, n_dir) if isinstance(x, (list, tuple)) else np.zeros((n_dir,) + np.shape(x))
             for x in xs]
+
+
+# --- special functions derivatives call (SciPy's, imported when first needed) -------------------
+__all__ += ["digamma", "polygamma"]
+
+
+def digamma(x):
+    """The derivative of ``gammaln``: ``scipy.special.digamma``."""
+    from scipy import special
+    return special.digamma(x)
+
+
+def polygamma(n, x):
+    """The ``n``-th derivative of ``digamma``: ``scipy.special.polygamma``."""
+    from scipy import special
+    return special.polygamma(n, x)
