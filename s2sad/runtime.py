@@ -75,6 +75,9 @@ def last_writes(a, index):
 
 def concat_part(g, arrays, i, axis=0):
     """The slice of ``g`` that ``arrays[i]`` filled in ``np.concatenate(arrays, axis)``."""
+    if axis is None:                  # the arrays were flattened first
+        start = sum(np.size(a) for a in arrays[:i])
+        return np.reshape(g[start:start + np.size(arrays[i])], np.shape(arrays[i]))
     start = sum(np.shape(a)[axis] for a in arrays[:i])
     stop = start + np.shape(arrays[i])[axis]
     index = [slice(None)] * np.ndim(g)
@@ -532,3 +535,169 @@ def polygamma(n, x):
     """The ``n``-th derivative of ``digamma``: ``scipy.special.polygamma``."""
     from scipy import special
     return special.polygamma(n, x)
+
+
+# --- gathers: functions whose every output element is a copy of an input element, or zero ------
+__all__ += ["picks", "pick", "unpick", "pad_fill_vjp", "join_part", "join_place", "concat_place", "unjoin", "batch_join", "trace_vjp",
+            "kron_vjp_a", "kron_vjp_b"]
+
+
+def _sort_positions(p, x, axis=-1):
+    # a stable sort: among ties the earlier element comes first (a convention, as JAX's)
+    order = np.argsort(np.asarray(x), axis=axis, kind="stable")
+    if axis is None:
+        return np.ravel(p)[order]
+    return np.take_along_axis(p, order, axis)
+
+
+_GATHERS = {
+    "tile": np.tile, "repeat": np.repeat, "pad": np.pad, "take": np.take,
+    "take_along_axis": np.take_along_axis, "diag": np.diag, "diagonal": np.diagonal,
+    "tril": np.tril, "triu": np.triu, "flip": np.flip, "roll": np.roll, "rot90": np.rot90,
+    "moveaxis": np.moveaxis, "swapaxes": np.swapaxes
+}
+
+
+def picks(x, how, *args, **kwargs):
+    """Where each element of ``np.<how>(x, *args)`` comes from: an integer array of the
+    result's shape holding the flat position in ``x`` of the element it copies, or -1
+    where the result holds a zero (``np.tril``, ``np.diag`` of a vector, ``np.pad``).
+    Computed by applying the function to the positions themselves, so it is exact for
+    any arguments NumPy accepts.  ``how="sort"``: the positions ``np.sort(x, axis)`` reads."""
+    positions = np.arange(1, np.size(x) + 1).reshape(np.shape(x))
+    if how == "sort":
+        return _sort_positions(positions, x, *args, **kwargs) - 1
+    if how == "pad":
+        kwargs = {k: (0 if k == "constant_values" else v) for k, v in kwargs.items()}
+    return np.asarray(_GATHERS[how](positions, *args, **kwargs)) - 1
+
+
+def pick(t, index, batch_dims=0):
+    """``t`` gathered at ``index`` (from :func:`picks`; -1 gives zero), keeping ``batch_dims``
+    leading axes of ``t`` (vector mode: one row per direction)."""
+    t = np.asarray(t)
+    lead = t.shape[:batch_dims]
+    flat = np.reshape(t, lead + (-1,))
+    zero = np.zeros(lead + (1,), dtype=np.result_type(t, np.float32) if t.ndim else float)
+    flat = np.concatenate([flat, zero], axis=-1)          # position -1 reads the zero
+    return flat[..., index]
+
+
+def unpick(g, index, x, batch_dims=0):
+    """The adjoint of :func:`pick`: ``g`` added back at the positions it was read from,
+    into an array of ``x``'s shape (repeated positions add up; -1 positions are dropped)."""
+    g = np.asarray(g)
+    lead = g.shape[:batch_dims]
+    size = int(np.size(x))
+    index = np.broadcast_to(index, g.shape[batch_dims:])
+    dtype = np.result_type(g, np.float32)
+    out = np.zeros(lead + (size + 1,), dtype=dtype)
+    flat_index = np.where(index < 0, size, index)
+    np.add.at(out, (Ellipsis, np.ravel(flat_index)), np.reshape(g, lead + (-1,)))
+    return np.reshape(out[..., :size], lead + np.shape(x))
+
+
+def pad_fill_vjp(g, index, value):
+    """Adjoint of the fill value of ``np.pad(..., mode="constant", constant_values=value)``:
+    the sum of ``g`` over the padding (``index`` from :func:`picks`, -1 there)."""
+    if np.ndim(value) != 0:
+        raise NotImplementedError("s2sad: no derivative for np.pad with constant_values per axis; "
+                                  "pass one number")
+    return np.sum(g * (index < 0), axis=tuple(range(np.ndim(g) - np.ndim(index), np.ndim(g))))
+
+
+# --- joins: hstack, vstack, dstack, column_stack are concatenations of promoted arrays ----------
+def _promoted(shape, how):
+    """The shape ``np.<how>`` gives an input of ``shape`` before concatenating, and the axis."""
+    nd = len(shape)
+    if how == "ravel":                # np.concatenate(arrays, axis=None)
+        return (int(np.prod(shape)),), 0
+    if how == "vstack":
+        return (shape if nd >= 2 else (1,) + shape + (1,) * (1 - nd)), 0
+    if how == "hstack":
+        return (shape or (1,)), (0 if nd <= 1 else 1)
+    if how == "dstack":
+        if nd == 0:
+            return (1, 1, 1), 2
+        if nd == 1:
+            return (1,) + shape + (1,), 2
+        return (shape + (1,) if nd == 2 else shape), 2
+    if how == "column_stack":
+        return ((shape + (1,)) if nd == 1 else shape or (1, 1)), 1
+    raise ValueError(how)
+
+
+def join_part(g, arrays, i, how):
+    """The part of ``g`` that ``arrays[i]`` filled in ``np.<how>(arrays)``, in its own shape."""
+    promoted = [np.empty(_promoted(np.shape(a), how)[0], dtype=bool) for a in arrays]
+    axis = _promoted(np.shape(arrays[i]), how)[1]
+    return np.reshape(concat_part(g, promoted, i, axis), np.shape(arrays[i]))
+
+
+def concat_place(p, g, arrays, i, axis=0):
+    """The adjoint of :func:`concat_part`: ``p`` where ``arrays[i]`` sits in ``g`` (of the
+    concatenation's shape), zeros elsewhere."""
+    out = np.zeros(np.shape(g), dtype=np.result_type(p, np.float32))
+    if axis is None:
+        start = sum(np.size(a) for a in arrays[:i])
+        out[start:start + np.size(arrays[i])] = np.ravel(p)
+        return out
+    start = sum(np.shape(a)[axis] for a in arrays[:i])
+    index = [slice(None)] * np.ndim(g)
+    index[axis] = slice(start, start + np.shape(arrays[i])[axis])
+    out[tuple(index)] = p
+    return out
+
+
+def join_place(p, g, arrays, i, how):
+    """The adjoint of :func:`join_part`: ``p`` where ``arrays[i]`` sits in ``np.<how>(arrays)``."""
+    promoted = [np.empty(_promoted(np.shape(a), how)[0], dtype=bool) for a in arrays]
+    axis = _promoted(np.shape(arrays[i]), how)[1]
+    return concat_place(np.reshape(p, np.shape(promoted[i])), g, promoted, i, axis)
+
+
+def unjoin(g, arrays, how):
+    """The adjoint list of ``np.<how>(arrays)``: ``g`` cut back into pieces."""
+    return [join_part(g, arrays, i, how) for i in range(len(arrays))]
+
+
+def batch_join(ts, arrays, how):
+    """Vector mode tangent of ``np.<how>(arrays)``: each tangent (directions first) promoted
+    as its array is, then concatenated past the directions' axis."""
+    parts = []
+    for t, a in zip(ts, arrays):
+        shape, axis = _promoted(np.shape(a), how)
+        t = np.asarray(t)
+        parts.append(np.reshape(t, t.shape[:1] + shape))
+    return np.concatenate(parts, axis=axis + 1)
+
+
+def trace_vjp(g, a, offset=0, axis1=0, axis2=1):
+    """Adjoint of ``np.trace(a, offset, axis1, axis2)``: ``g`` along the diagonal."""
+    index = picks(a, "diagonal", offset, axis1, axis2)
+    g = np.broadcast_to(np.expand_dims(g, -1), np.shape(index))
+    return unpick(g, index, a)
+
+
+def _kron_parts(g, a, b):
+    """``g`` (of ``np.kron(a, b)``'s shape) with each axis split in two (``a``'s, ``b``'s),
+    and ``a``, ``b`` as arrays of as many axes, interleaved so they broadcast against it."""
+    nd = max(np.ndim(a), np.ndim(b))
+    sa = (1,) * (nd - np.ndim(a)) + np.shape(a)
+    sb = (1,) * (nd - np.ndim(b)) + np.shape(b)
+    g = np.reshape(g, tuple(n for pair in zip(sa, sb) for n in pair))
+    a = np.reshape(a, tuple(n for m in sa for n in (m, 1)))
+    b = np.reshape(b, tuple(n for m in sb for n in (1, m)))
+    return g, a, b, nd
+
+
+def kron_vjp_a(g, a, b):
+    """Adjoint of ``a`` in ``np.kron(a, b)``."""
+    g, _, b2, nd = _kron_parts(g, a, b)
+    return np.reshape(np.sum(g * b2, axis=tuple(range(1, 2 * nd, 2))), np.shape(a))
+
+
+def kron_vjp_b(g, a, b):
+    """Adjoint of ``b`` in ``np.kron(a, b)``."""
+    g, a2, _, nd = _kron_parts(g, a, b)
+    return np.reshape(np.sum(g * a2, axis=tuple(range(0, 2 * nd, 2))), np.shape(b))
