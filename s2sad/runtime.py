@@ -701,3 +701,207 @@ def kron_vjp_b(g, a, b):
     """Adjoint of ``b`` in ``np.kron(a, b)``."""
     g, a2, _, nd = _kron_parts(g, a, b)
     return np.reshape(np.sum(g * a2, axis=tuple(range(0, 2 * nd, 2))), np.shape(b))
+
+
+# --- einsum and the products written as one (tensordot, inner, multi_dot) -------------------------
+__all__ += ["einsum_vjp", "einsum_at", "eigh_vectors", "einsum_jvp", "einsum_vjp_along", "einsum_vjp_other", "tensordot_subscripts",
+            "inner_subscripts", "multi_dot_subscripts"]
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _einsum_labels(subscripts, shapes):
+    """The labels of each operand and of the output of ``np.einsum(subscripts, ...)``, with
+    ellipses written out as letters and an implicit output made explicit (NumPy's rule:
+    the broadcast axes, then the labels used once, in alphabetical order)."""
+    if not isinstance(subscripts, str):
+        raise TypeError("s2sad: np.einsum's derivative needs its subscripts as a string")
+    subscripts = subscripts.replace(" ", "")
+    ins, arrow, out = subscripts.partition("->")
+    ins = ins.split(",")
+    if len(ins) != len(shapes):
+        raise ValueError(f"s2sad: einsum subscripts {subscripts!r} name {len(ins)} operands, "
+                         f"got {len(shapes)}")
+    spare = [c for c in _LETTERS if c not in subscripts]
+    widths = [len(shape) - (len(s) - 3) for s, shape in zip(ins, shapes) if "..." in s]
+    width = max(widths, default=0)
+    ellipsis = "".join(spare[:width])
+    labels = [s.replace("...", ellipsis[width - (len(shape) - (len(s) - 3)):]) if "..." in s else s
+              for s, shape in zip(ins, shapes)]
+    if not arrow:
+        joined = "".join(labels)
+        out = ellipsis + "".join(sorted(c for c in set(joined) if joined.count(c) == 1
+                                        and c not in ellipsis))
+    else:
+        out = out.replace("...", ellipsis)
+    return labels, out
+
+
+def einsum_vjp(g, subscripts, operands, k):
+    """Adjoint of operand ``k`` in ``np.einsum(subscripts, *operands)`` given the result's
+    adjoint ``g``: the other operands and ``g`` contracted onto ``k``'s labels; a label
+    only ``k`` has (summed inside it) spreads evenly, a label ``k`` repeats (a diagonal)
+    fills the diagonal, an axis ``k`` broadcast (length one) is summed back."""
+    shapes = [np.shape(o) for o in operands]
+    labels, out = _einsum_labels(subscripts, shapes)
+    target = labels[k]
+    size = {}
+    for c, n in zip(target, shapes[k]):
+        size[c] = n
+    others = [j for j in range(len(operands)) if j != k]
+    reached = set(out).union(*[labels[j] for j in others])
+    unique = "".join(dict.fromkeys(target))
+    kept = "".join(c for c in unique if c in reached)
+    spec = ",".join([out] + [labels[j] for j in others]) + "->" + kept
+    t = np.einsum(spec, g, *[operands[j] for j in others])
+    stretched = tuple(a for a, c in enumerate(kept) if size[c] == 1 and t.shape[a] != 1)
+    if stretched:
+        t = np.sum(t, axis=stretched, keepdims=True)
+    t = np.expand_dims(t, tuple(a for a, c in enumerate(unique) if c not in kept))
+    t = np.broadcast_to(t, tuple(size[c] for c in unique))
+    if len(unique) == len(target):
+        return t
+    out_array = np.zeros(shapes[k], dtype=t.dtype)
+    grids = {c: np.arange(size[c]).reshape((-1,) + (1,) * (len(unique) - 1 - a))
+             for a, c in enumerate(unique)}
+    out_array[tuple(grids[c] for c in target)] = t
+    return out_array
+
+
+def einsum_at(subscripts, operands, k, c):
+    """``np.einsum(subscripts, *operands)`` with ``c`` in place of operand ``k``."""
+    return np.einsum(subscripts, *operands[:k], c, *operands[k + 1:])
+
+
+def eigh_vectors(a):
+    """The eigenvectors of the symmetric matrix read from ``a``'s lower triangle (``np.linalg.eigh``)."""
+    return np.linalg.eigh(a)[1]
+
+
+def einsum_jvp(subscripts, operands, tangents, batch_dims=0):
+    """Tangent of ``np.einsum(subscripts, *operands)``: one term per operand with a tangent
+    (None, or a tangent without the leading axis of directions, is a constant's zero)."""
+    shapes = [np.shape(o) for o in operands]
+    labels, out = _einsum_labels(subscripts, shapes)
+    lead = "".join(c for c in _LETTERS if c not in "".join(labels) + out)[:batch_dims]
+    total = None
+    for j, t in enumerate(tangents):
+        if t is None or np.ndim(t) != len(shapes[j]) + batch_dims:
+            continue
+        spec = ",".join(lead + s if i == j else s for i, s in enumerate(labels)) + "->" + lead + out
+        term = np.einsum(spec, *operands[:j], t, *operands[j + 1:])
+        total = term if total is None else total + term
+    return 0.0 if total is None else total
+
+
+def einsum_vjp_along(g, subscripts, operands, k, tangents, batch_dims=0):
+    """The derivative of :func:`einsum_vjp` ``(g, subscripts, operands, k)`` along the
+    operands' ``tangents`` (``operands[k]`` gives only a shape)."""
+    if batch_dims:
+        batched = [t for j, t in enumerate(tangents) if j != k and t is not None
+                   and np.ndim(t) == np.ndim(operands[j]) + batch_dims]
+        if not batched:                   # only operand k (a shape) varies: no derivative
+            n = next(len(t) for t in tangents if t is not None and np.ndim(t))
+            return np.zeros((n,) + np.shape(operands[k]))
+        n = len(batched[0])
+        return np.stack([einsum_vjp_along(g, subscripts, operands, k,
+                                          [None if t is None or np.ndim(t) != np.ndim(o) + batch_dims
+                                           else t[d] for t, o in zip(tangents, operands)])
+                         for d in range(n)])
+    total = 0.0
+    for j, t in enumerate(tangents):
+        if j == k or t is None or np.ndim(t) != np.ndim(operands[j]):
+            continue
+        total = total + einsum_vjp(g, subscripts, tuple(operands[:j]) + (t,) + tuple(operands[j + 1:]), k)
+    return total
+
+
+def einsum_vjp_other(g, subscripts, operands, k, c, j):
+    """Adjoint of ``operands[j]`` in ``einsum_vjp(g, subscripts, operands, k)`` given its
+    adjoint ``c``: zero for ``j == k`` (a shape only), else operand ``j``'s adjoint in the
+    einsum whose operand ``k`` is ``c``."""
+    if j == k:
+        return np.zeros(np.shape(operands[j]))
+    return einsum_vjp(g, subscripts, tuple(operands[:k]) + (c,) + tuple(operands[k + 1:]), j)
+
+
+def tensordot_subscripts(a, b, axes=2):
+    """``np.tensordot(a, b, axes)`` as einsum subscripts."""
+    na, nb = np.ndim(a), np.ndim(b)
+    if isinstance(axes, (int, np.integer)):
+        axes = (list(range(na - axes, na)), list(range(axes)))
+    xa, xb = ([axes[0]] if isinstance(axes[0], (int, np.integer)) else list(axes[0]),
+              [axes[1]] if isinstance(axes[1], (int, np.integer)) else list(axes[1]))
+    xa, xb = [x % na for x in xa], [x % nb for x in xb]
+    la = list(_LETTERS[:na])
+    lb = list(_LETTERS[na:na + nb])
+    for i, j in zip(xa, xb):
+        lb[j] = la[i]
+    out = [c for i, c in enumerate(la) if i not in xa] + [c for j, c in enumerate(lb) if j not in xb]
+    return "".join(la) + "," + "".join(lb) + "->" + "".join(out)
+
+
+def inner_subscripts(a, b):
+    """``np.inner(a, b)`` as einsum subscripts (a product when either is a number)."""
+    na, nb = np.ndim(a), np.ndim(b)
+    if na == 0 or nb == 0:
+        la, lb = _LETTERS[:na], _LETTERS[na:na + nb]
+        return la + "," + lb + "->" + la + lb
+    return tensordot_subscripts(a, b, ([-1], [-1]))
+
+
+def multi_dot_subscripts(arrays):
+    """``np.linalg.multi_dot(arrays)`` as einsum subscripts (a 1-d first or last array is a
+    row or column vector)."""
+    n = len(arrays)
+    chain = _LETTERS[:n + 1]
+    labels = [chain[i:i + 2] for i in range(n)]
+    if np.ndim(arrays[0]) == 1:
+        labels[0] = labels[0][1:]
+    if np.ndim(arrays[-1]) == 1:
+        labels[-1] = labels[-1][:1]
+    out = (chain[0] if np.ndim(arrays[0]) == 2 else "") + (chain[n] if np.ndim(arrays[-1]) == 2 else "")
+    return ",".join(labels) + "->" + out
+
+
+# --- matrix functions: the Frechet derivative of f at a along e is the upper right block of
+# f([[a, e], [0, a]]) (exact for matrix powers, the inverse and the exponential) --------------------
+__all__ += ["block_upper", "upper_right", "block_diag_sum", "expm", "solve_triangular"]
+
+
+def block_upper(a, e):
+    """``[[a, e], [0, a]]`` on the last two axes (None for a zero block; stacks broadcast)."""
+    like = a if a is not None else e
+    n = np.shape(like)[-1]
+    if a is None:
+        a = np.zeros(np.shape(e)[:-2] + (n, n), dtype=np.result_type(e, np.float32))
+    if e is None:
+        e = np.zeros(np.shape(a), dtype=np.result_type(a, np.float32))
+    a, e = np.broadcast_arrays(a, e)
+    top = np.concatenate([a, e], axis=-1)
+    bottom = np.concatenate([np.zeros_like(a), a], axis=-1)
+    return np.concatenate([top, bottom], axis=-2)
+
+
+def upper_right(m):
+    """The upper right block of ``m`` (on the last two axes, of twice a block's size)."""
+    n = np.shape(m)[-1] // 2
+    return m[..., :n, n:]
+
+
+def block_diag_sum(m):
+    """The sum of the two diagonal blocks of ``m``: the adjoint of ``a`` in :func:`block_upper`."""
+    n = np.shape(m)[-1] // 2
+    return m[..., :n, :n] + m[..., n:, n:]
+
+
+def expm(a):
+    """``scipy.linalg.expm`` (on stacks of matrices too)."""
+    from scipy import linalg
+    return linalg.expm(a)
+
+
+def solve_triangular(a, b, trans=0, lower=False):
+    """``scipy.linalg.solve_triangular``: reads only ``a``'s lower or upper triangle."""
+    from scipy import linalg
+    return linalg.solve_triangular(a, b, trans=trans, lower=lower)

@@ -30,14 +30,6 @@ EXPECTED_FAILURES = {
         'hessian':
             'numerics: refused (MissingRuleError) although supported: no derivative rule for np.cumsum',
     },
-    'outer_trace': {
-        'reverse':
-            'numerics: refused (MissingRuleError) although supported: no derivative rule for np.trace',
-        'forward':
-            'numerics: refused (MissingRuleError) although supported: no derivative rule for np.trace',
-        'hessian':
-            'numerics: refused (MissingRuleError) although supported: no derivative rule for np.trace',
-    },
     'zip_enumerate': {
         'reverse':
             'control flow: refused (MissingRuleError) although supported: no derivative rule for zip',
@@ -49,18 +41,6 @@ EXPECTED_FAILURES = {
     'list_pop': {
         'hessian':
             "effects: refused in generated code, not at the user's line: in grad_list_pop: s2sad cannot differentiate appending to 'xs_bar' here",
-    },
-    'hstack_concat': {
-        'hessian':
-            'array displays: refused (MissingRuleError) although supported: in grad_hstack_concat: no vector-mode (jacfwd) rule for concat_part',
-    },
-    'slogdet_stacked': {
-        'reverse':
-            'linear algebra: refused (MissingRuleError) although supported: no derivative rule for np.linalg.slogdet',
-        'forward':
-            'linear algebra: refused (MissingRuleError) although supported: no derivative rule for np.linalg.slogdet',
-        'hessian':
-            'linear algebra: refused (MissingRuleError) although supported: no derivative rule for np.linalg.slogdet',
     },
     'len_of_str': {
         'reverse':
@@ -105,52 +85,6 @@ EXPECTED_FAILURES = {
             'odd corners: not refused: the derivative runs',
         'hessian':
             'odd corners: not refused: the derivative runs',
-    },
-    'take_repeated': {
-        'reverse':
-            'indexing: refused (MissingRuleError) although supported: no derivative rule for np.take',
-        'hessian':
-            'indexing: refused (MissingRuleError) although supported: no derivative rule for np.take',
-    },
-    'stack_concat': {
-        'reverse':
-            'indexing: refused (MissingRuleError) although supported: no derivative rule for np.vstack',
-        'forward':
-            'indexing: refused (MissingRuleError) although supported: no derivative rule for np.vstack',
-        'hessian':
-            'indexing: refused (MissingRuleError) although supported: no derivative rule for np.vstack',
-    },
-    'tile_repeat': {
-        'reverse':
-            'indexing: refused (MissingRuleError) although supported: no derivative rule for np.repeat',
-        'forward':
-            'indexing: refused (MissingRuleError) although supported: no derivative rule for np.tile',
-        'hessian':
-            'indexing: refused (MissingRuleError) although supported: no derivative rule for np.repeat',
-    },
-    'diag_build_read': {
-        'reverse':
-            'indexing: refused (MissingRuleError) although supported: no derivative rule for np.diagonal',
-        'forward':
-            'indexing: refused (MissingRuleError) although supported: no derivative rule for np.diag',
-        'hessian':
-            'indexing: refused (MissingRuleError) although supported: no derivative rule for np.diagonal',
-    },
-    'triu_of_product': {
-        'reverse':
-            'indexing: refused (MissingRuleError) although supported: no derivative rule for np.triu',
-        'forward':
-            'indexing: refused (MissingRuleError) although supported: no derivative rule for np.triu',
-        'hessian':
-            'indexing: refused (MissingRuleError) although supported: no derivative rule for np.triu',
-    },
-    'cholesky_logdet': {
-        'reverse':
-            'indexing: refused (MissingRuleError) although supported: no derivative rule for np.diagonal',
-        'forward':
-            'indexing: refused (MissingRuleError) although supported: no derivative rule for np.linalg.cholesky',
-        'hessian':
-            'indexing: refused (MissingRuleError) although supported: no derivative rule for np.diagonal',
     },
     'matrix_row_swap': {
         'hessian-optimized':

@@ -6,7 +6,7 @@ and second order come from the same table.
 """
 import scipy.linalg as sla
 
-from .registry import ARRAY, SCALAR, jvp, list_valued, supported, vjp
+from .registry import ARRAY, SCALAR, jvp, list_valued, nondifferentiable, supported, vjp
 
 # --- linear algebra and products ------------------------------------------------------------
 # matmul works on the last two axes of stacks; np.dot of n-d arrays contracts a's last axis
@@ -45,3 +45,96 @@ jvp("np.linalg.det(a)", a="y * np.sum(np.swapaxes(np.linalg.inv(a), -1, -2) * a_
 jvp("np.linalg.det(a)", batched=True,
     a="y * np.sum(np.swapaxes(np.linalg.inv(a), -1, -2) * a_dot, axis=(-2, -1))")
 
+
+T = "np.swapaxes({}, -1, -2)"          # the transpose of a stack of matrices
+
+
+def t(x):
+    return T.format(x)
+
+
+# --- products written as einsum (any subscripts: repeated labels, ellipses, implicit output) ----
+vjp("np.einsum(subscripts, *operands)", out=ARRAY, operands="einsum_vjp(y_bar, subscripts, operands, i)")
+jvp("np.einsum(subscripts, *operands)", operands="einsum_jvp(subscripts, operands, operands_dot)")
+jvp("np.einsum(subscripts, *operands)", batched=True,
+    operands="einsum_jvp(subscripts, operands, operands_dot, 1)")
+for pattern, subscripts in (("np.tensordot(a, b, axes=2)", "tensordot_subscripts(a, b, axes)"),
+                            ("np.inner(a, b)", "inner_subscripts(a, b)")):
+    vjp(pattern, out=ARRAY, a=f"einsum_vjp(y_bar, {subscripts}, (a, b), 0)",
+        b=f"einsum_vjp(y_bar, {subscripts}, (a, b), 1)")
+    jvp(pattern, a=f"einsum_jvp({subscripts}, (a, b), (a_dot, None))",
+        b=f"einsum_jvp({subscripts}, (a, b), (None, b_dot))")
+    jvp(pattern, batched=True, a=f"einsum_jvp({subscripts}, (a, b), (a_dot, None), 1)",
+        b=f"einsum_jvp({subscripts}, (a, b), (None, b_dot), 1)")
+nondifferentiable("tensordot_subscripts", "inner_subscripts", "multi_dot_subscripts")
+MULTI_DOT = "multi_dot_subscripts(arrays)"
+vjp("np.linalg.multi_dot(arrays)", out=ARRAY, arrays=f"einsum_vjp(y_bar, {MULTI_DOT}, arrays, i)")
+jvp("np.linalg.multi_dot(arrays)", arrays=f"einsum_jvp({MULTI_DOT}, arrays, arrays_dot)")
+jvp("np.linalg.multi_dot(arrays)", batched=True, arrays=f"einsum_jvp({MULTI_DOT}, arrays, arrays_dot, 1)")
+# einsum_vjp(g, subscripts, operands, k) is linear in g and in each operand but k (a shape)
+EVJP = "einsum_vjp(g, subscripts, operands, k)"
+vjp(EVJP, out=ARRAY, g="einsum_at(subscripts, operands, k, y_bar)",
+    operands="einsum_vjp_other(g, subscripts, operands, k, y_bar, i)")
+jvp(EVJP, g="einsum_vjp(g_dot, subscripts, operands, k)",
+    operands="einsum_vjp_along(g, subscripts, operands, k, operands_dot)")
+jvp(EVJP, batched=True, g="each_direction(einsum_vjp, 0, g_dot, subscripts, operands, k)",
+    operands="einsum_vjp_along(g, subscripts, operands, k, operands_dot, 1)")
+vjp("np.vdot(a, b)", out=SCALAR, a="np.reshape(y_bar * np.ravel(b), np.shape(a))",
+    b="np.reshape(y_bar * np.ravel(a), np.shape(b))")
+jvp("np.vdot(a, b)", a="np.vdot(a_dot, b)", b="np.vdot(a, b_dot)")
+jvp("np.vdot(a, b)", batched=True, a="np.reshape(a_dot, (len(a_dot), -1)) @ np.ravel(b)",
+    b="np.reshape(b_dot, (len(b_dot), -1)) @ np.ravel(a)")
+# cross products of 3-vectors along the last axis (broadcasting over the others)
+vjp("np.cross(a, b)", out=ARRAY, a="unbroadcast(np.cross(b, y_bar), a)", b="unbroadcast(np.cross(y_bar, a), b)")
+jvp("np.cross(a, b)", a="np.cross(a_dot, b)", b="np.cross(a, b_dot)")
+jvp("np.cross(a, b)", batched=True, a="np.cross(lift_tangents(a_dot, y), b)",
+    b="np.cross(a, lift_tangents(b_dot, y))")
+
+# --- determinants, factorizations and inverses (stacks of matrices) ------------------------------
+# slogdet returns (sign, logabsdet): the sign is piecewise constant
+vjp("np.linalg.slogdet(a)", out=ARRAY, a=f"np.expand_dims(y_bar[1], (-2, -1)) * {t('np.linalg.inv(a)')}")
+SLOGDET_DOT = f"np.sum({t('np.linalg.inv(a)')} * a_dot, axis=(-2, -1))"
+jvp("np.linalg.slogdet(a)", a=f"np.stack([0.0 * {SLOGDET_DOT}, {SLOGDET_DOT}])")
+jvp("np.linalg.slogdet(a)", batched=True, a=f"np.stack([0.0 * {SLOGDET_DOT}, {SLOGDET_DOT}], axis=1)")
+# cholesky reads a's lower triangle (a symmetric matrix m = tril(a) + tril(a, -1)^T): with
+# phi(x) = tril(x) with half its diagonal, dL = L phi(L^-1 dm L^-T) and
+# m_bar = L^-T phi(L^T L_bar) L^-1, read back onto a's lower triangle
+PHI = "(0.5 * (np.tril({0}) + np.tril({0}, -1)))"
+S = f"np.linalg.solve({t('y')}, {t('np.linalg.solve(' + t('y') + ', ' + t(PHI.format(t('y') + ' @ y_bar')) + ')')})"
+vjp("np.linalg.cholesky(a)", out=ARRAY, a=f"np.tril({S}) + np.tril({t(S)}, -1)")
+SYM_DOT = f"(np.tril(a_dot) + {t('np.tril(a_dot, -1)')})"
+CHOL_DOT = f"y @ {PHI.format('np.linalg.solve(y, ' + t('np.linalg.solve(y, ' + SYM_DOT + ')') + ')')}"
+jvp("np.linalg.cholesky(a)", a=CHOL_DOT)
+jvp("np.linalg.cholesky(a)", batched=True, a=CHOL_DOT)
+# eigvalsh reads the lower triangle too: w_bar -> V diag(w_bar) V^T, onto the lower triangle
+V = "eigh_vectors(a)"
+W_BAR_M = f"(({V} * np.expand_dims(y_bar, -2)) @ {t(V)})"
+vjp("np.linalg.eigvalsh(a)", out=ARRAY, a=f"np.tril({W_BAR_M}) + np.tril({t(W_BAR_M)}, -1)")
+jvp("np.linalg.eigvalsh(a)", a=f"np.sum({V} * ({SYM_DOT} @ {V}), axis=-2)")
+jvp("np.linalg.eigvalsh(a)", batched=True, a=f"np.sum({V} * ({SYM_DOT} @ {V}), axis=-2)")
+# the pseudo-inverse, where the rank does not change (full rank: the generic case)
+P, PT, GT = "y", t("y"), t("y_bar")
+vjp("np.linalg.pinv(a)", out=ARRAY,
+    a=f"-({PT} @ y_bar @ {PT}) + ({GT} @ {P} @ {PT} - a @ ({P} @ ({GT} @ ({P} @ {PT})))) "
+      f"+ ({PT} @ {P} @ {GT} - {PT} @ ({P} @ ({GT} @ ({P} @ a))))")
+PINV_DOT = (f"-({P} @ a_dot @ {P}) + {P} @ {PT} @ {t('a_dot')} - {P} @ ({PT} @ ({t('a_dot')} @ (a @ {P}))) "
+            f"+ {t('a_dot')} @ {PT} @ {P} - {P} @ (a @ ({t('a_dot')} @ ({PT} @ {P})))")
+jvp("np.linalg.pinv(a)", a=PINV_DOT)
+jvp("np.linalg.pinv(a)", batched=True, a=PINV_DOT)
+# matrix functions: the upper right block of f([[a, e], [0, a]]) is f's derivative along e; its
+# adjoint is the same with a^T and the result's adjoint
+for pattern, f, fn in (("np.linalg.matrix_power(a, n)", "np.linalg.matrix_power({}, n)", None),
+                       ("expm(A)", "expm({})", sla.expm), ("expm(A)", "expm({})", None)):
+    x = pattern.split("(")[1].split(",")[0].rstrip(")")
+    vjp(pattern, out=ARRAY, function=fn, **{x: "upper_right(" + f.format(f"block_upper({t(x)}, y_bar)") + ")"})
+    for batched in (False, True):
+        jvp(pattern, batched=batched, function=fn,
+            **{x: "upper_right(" + f.format(f"block_upper({x}, {x}_dot)") + ")"})
+for batched in (False, True):
+    jvp("block_upper(a, e)", batched=batched, a="block_upper(a_dot, None)", e="block_upper(None, e_dot)")
+    jvp("upper_right(m)", batched=batched, m="upper_right(m_dot)")
+    jvp("block_diag_sum(m)", batched=batched, m="block_diag_sum(m_dot)")
+vjp("block_upper(a, e)", out=ARRAY, a="unbroadcast(block_diag_sum(y_bar), a)",
+    e="unbroadcast(upper_right(y_bar), e)")
+vjp("upper_right(m)", out=ARRAY, m="block_upper(None, y_bar)")
+vjp("block_diag_sum(m)", out=ARRAY, m="block_upper(y_bar, None)")
