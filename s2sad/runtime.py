@@ -905,3 +905,159 @@ def solve_triangular(a, b, trans=0, lower=False):
     """``scipy.linalg.solve_triangular``: reads only ``a``'s lower or upper triangle."""
     from scipy import linalg
     return linalg.solve_triangular(a, b, trans=trans, lower=lower)
+
+
+# --- factorizations with several results (their adjoints and tangents are lists) ------------------
+__all__ += ["eigh_vjp", "eigh_jvp", "qr_vjp", "qr_jvp"]
+
+
+def _tr(m):
+    return np.swapaxes(m, -1, -2)
+
+
+def _lower_read(s):
+    """The adjoint of ``a`` given the adjoint ``s`` of the symmetric matrix read from its lower
+    triangle (``tril(a) + tril(a, -1)^T``)."""
+    return np.tril(s) + np.tril(_tr(s), -1)
+
+
+def _eigen_gaps(w):
+    """``1 / (w_j - w_i)`` off the diagonal, 0 on it; refuses repeated eigenvalues, where the
+    eigenvectors (and their derivative) are not unique."""
+    gaps = np.expand_dims(w, -2) - np.expand_dims(w, -1)
+    n = np.shape(w)[-1]
+    off = ~np.eye(n, dtype=bool)
+    scale = np.max(np.abs(w), axis=-1, keepdims=True)[..., None] + 1.0
+    if np.any(np.abs(gaps[..., off]) <= 1e-10 * scale[..., 0]):
+        raise ValueError("s2sad: the eigenvectors of np.linalg.eigh have no derivative at repeated "
+                         "eigenvalues; use np.linalg.eigvalsh, or functions of the eigenvalues only")
+    return np.where(off, 1.0 / np.where(off, gaps, 1.0), 0.0)
+
+
+def eigh_vjp(g, a, y):
+    """Adjoint of ``a`` in ``w, v = np.linalg.eigh(a)`` given the adjoints ``g = [w_bar, v_bar]``."""
+    w, v = y
+    w_bar, v_bar = g
+    inner = np.zeros(np.shape(v)) + np.expand_dims(w_bar, -1) * np.eye(np.shape(w)[-1])
+    if np.any(v_bar != 0):
+        inner = inner + _eigen_gaps(w) * (_tr(v) @ v_bar)
+    return _lower_read(v @ inner @ _tr(v))
+
+
+def eigh_jvp(a, a_dot, y):
+    """Tangents ``[w_dot, v_dot]`` of ``w, v = np.linalg.eigh(a)`` along ``a_dot`` (directions
+    first in vector mode: ``a_dot`` has one axis more than ``a``)."""
+    w, v = y
+    m = np.tril(a_dot) + _tr(np.tril(a_dot, -1))
+    vmv = _tr(v) @ m @ v
+    w_dot = np.diagonal(vmv, axis1=-2, axis2=-1)
+    v_dot = v @ (_eigen_gaps(w) * vmv)
+    return [w_dot, v_dot]
+
+
+def qr_vjp(g, a, y):
+    """Adjoint of ``a`` in ``q, r = np.linalg.qr(a)`` (reduced, ``m >= n``, full rank)."""
+    q, r = y
+    q_bar, r_bar = (np.zeros(np.shape(x)) if np.ndim(x_bar) == 0 else x_bar for x_bar, x in zip(g, y))
+    m = r @ _tr(r_bar) - _tr(q_bar) @ q
+    sym = np.tril(m) + _tr(np.tril(m, -1))
+    return _tr(np.linalg.solve(r, _tr(q_bar + q @ sym)))
+
+
+def qr_jvp(a, a_dot, y):
+    """Tangents ``[q_dot, r_dot]`` of ``q, r = np.linalg.qr(a)`` along ``a_dot``."""
+    q, r = y
+    if np.shape(a)[-2] < np.shape(a)[-1]:
+        raise ValueError("s2sad: np.linalg.qr has a derivative here only for m >= n (tall or square)")
+    da_rinv = _tr(np.linalg.solve(_tr(r), _tr(a_dot)))         # a_dot r^-1
+    x = _tr(q) @ da_rinv
+    omega = np.tril(x, -1) - _tr(np.tril(x, -1))
+    q_dot = q @ omega + da_rinv - q @ x
+    r_dot = (x - omega) @ r
+    return [q_dot, r_dot]
+
+
+__all__ += ["svd_vjp", "svd_jvp"]
+
+
+def _svd_gaps(s):
+    """``1 / (s_j^2 - s_i^2)`` off the diagonal, 0 on it; refuses repeated or zero singular
+    values, where the singular vectors have no derivative."""
+    n = np.shape(s)[-1]
+    off = ~np.eye(n, dtype=bool)
+    s2 = s * s
+    gaps = np.expand_dims(s2, -2) - np.expand_dims(s2, -1)
+    scale = np.max(s2, axis=-1, keepdims=True)[..., None] + 1.0
+    if np.any(np.abs(gaps[..., off]) <= 1e-10 * scale[..., 0]) or np.any(s <= 1e-12 * np.sqrt(scale[..., 0, 0])):
+        raise ValueError("s2sad: np.linalg.svd has no derivative at repeated or zero singular values; "
+                         "use functions of the singular values only (np.linalg.svd(a, compute_uv=False))")
+    return np.where(off, 1.0 / np.where(off, gaps, 1.0), 0.0)
+
+
+def svd_vjp(g, a, y):
+    """Adjoint of ``a`` in ``u, s, vh = np.linalg.svd(a, full_matrices=False)`` given
+    ``g = [u_bar, s_bar, vh_bar]`` (distinct nonzero singular values)."""
+    u, s, vh = y
+    u_bar, s_bar, vh_bar = (np.zeros(np.shape(x)) if np.ndim(x_bar) == 0 else x_bar
+                            for x_bar, x in zip(g, y))
+    v, v_bar = _tr(vh), _tr(vh_bar)
+    k = np.shape(s)[-1]
+    middle = np.expand_dims(s_bar, -1) * np.eye(k)
+    if np.any(u_bar != 0) or np.any(v_bar != 0):
+        f = _svd_gaps(s)
+        j = f * (_tr(u) @ u_bar)
+        kk = f * (_tr(v) @ v_bar)
+        sm = np.expand_dims(s, -2)            # multiplies columns by s
+        middle = middle + (j + _tr(j)) * sm + np.expand_dims(s, -1) * (kk + _tr(kk))
+        inv_s = 1.0 / s
+        u_perp = u_bar - u @ (_tr(u) @ u_bar)
+        v_perp = v_bar - v @ (_tr(v) @ v_bar)
+        extra = (u_perp * np.expand_dims(inv_s, -2)) @ vh + u @ (_tr(v_perp * np.expand_dims(inv_s, -2)))
+    else:
+        extra = 0.0
+    return u @ middle @ vh + extra
+
+
+def svd_jvp(a, a_dot, y):
+    """Tangents ``[u_dot, s_dot, vh_dot]`` of ``np.linalg.svd(a, full_matrices=False)``."""
+    u, s, vh = y
+    v = _tr(vh)
+    p = _tr(u) @ a_dot @ v
+    s_dot = np.diagonal(p, axis1=-2, axis2=-1)
+    f = _svd_gaps(s)
+    sr = np.expand_dims(s, -2)                # p * sr: p S
+    sl = np.expand_dims(s, -1)                # sl * p: S p
+    inv_s = np.expand_dims(1.0 / s, -2)
+    u_dot = u @ (f * (p * sr + sl * _tr(p)))
+    u_dot = u_dot + (a_dot @ v - u @ (_tr(u) @ a_dot @ v)) * inv_s
+    v_dot = v @ (f * (sl * p + _tr(p) * sr))
+    v_dot = v_dot + (_tr(a_dot) @ u - v @ (_tr(v) @ _tr(a_dot) @ u)) * inv_s
+    return [u_dot, s_dot, _tr(v_dot)]
+
+
+__all__ += ["svd_vectors", "svd_jvp_values", "triangle", "solve_triangular_dot"]
+
+
+def svd_vectors(a):
+    """``np.linalg.svd(a, full_matrices=False)`` as a list ``[u, s, vh]``."""
+    return list(np.linalg.svd(a, full_matrices=False))
+
+
+def svd_jvp_values(a, a_dot):
+    """Tangent of the singular values of ``a`` along ``a_dot``: ``diag(u^T a_dot v)``."""
+    u, _, vh = np.linalg.svd(a, full_matrices=False)
+    return np.diagonal(_tr(u) @ a_dot @ _tr(vh), axis1=-2, axis2=-1)
+
+
+def triangle(m, lower):
+    """The lower (``lower``) or upper triangle of ``m``."""
+    return np.tril(m) if lower else np.triu(m)
+
+
+def solve_triangular_dot(a, a_dot, x, trans=0, lower=False):
+    """Tangent of ``x = solve_triangular(a, b, trans, lower)`` along ``a_dot``: ``-op(T)^-1 op(dT) x``."""
+    dt = triangle(a_dot, lower)
+    if trans:
+        dt = _tr(dt)
+    column = np.reshape(x, (np.shape(a)[-1], -1))
+    return solve_triangular(a, -np.reshape(dt @ column, np.shape(x)), trans, lower)

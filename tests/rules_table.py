@@ -32,6 +32,21 @@ import scipy.stats
 from scipy.special import logsumexp, expit
 
 I3 = np.array([2, 0, 1, 2])
+
+
+def eigh_fn(a):
+    w, v = np.linalg.eigh(a)
+    return w[..., None] * (v * v) + 0.1 * w[..., :1, None]
+
+
+def qr_fn(a):
+    q, r = np.linalg.qr(a)
+    return (q * q)[..., :2, :] + r[..., :2, :] * r[..., :1, :] + 0.3 * q[..., :2, :]
+
+
+def svd_fn(a):
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    return np.sum(u * u * s[..., None, :], axis=-1) + np.sum(vh * vh, axis=-2)[..., :1] + s[..., :1]
 I23 = np.array([[0, 2, 1], [1, 1, 0]])
 """
 

@@ -52,6 +52,20 @@ ENTRIES = [
     Entry("matrix_power_zero", "np.linalg.matrix_power(x, 0) * x", {"x": WC3}),
     Entry("expm", "scipy.linalg.expm(x)", {"x": ((3, 3), "unit")}),
     Entry("expm_stack", "scipy.linalg.expm(x)", {"x": ((2, 3, 3), "unit")}),
+    Entry("solve_triangular", "scipy.linalg.solve_triangular(x, z, lower=True)",
+          {"x": ((3, 3), "lower"), "z": S3}),
+    Entry("solve_triangular_upper", "scipy.linalg.solve_triangular(x, z)", {"x": WC3, "z": ((3, 2), A)}),
+    Entry("solve_triangular_trans", "scipy.linalg.solve_triangular(x, z, trans=1, lower=True)",
+          {"x": ((3, 3), "lower"), "z": ((3, 2), A)}),
+    # several results: functions of them that do not depend on the eigen/singular vectors' signs
+    Entry("eigh", "eigh_fn(x)", {"x": SPD3}, second=False),
+    Entry("eigh_stack", "eigh_fn(x)", {"x": SPD23}, second=False),
+    Entry("qr", "qr_fn(x)", {"x": ((4, 3), A)}, second=False),
+    Entry("qr_stack", "qr_fn(x)", {"x": ((2, 3, 3), "wellcond")}, second=False),
+    Entry("svd", "svd_fn(x)", {"x": ((4, 3), A)}, second=False),
+    Entry("svd_wide", "svd_fn(x)", {"x": ((2, 5), A)}, second=False),
+    Entry("svd_stack", "svd_fn(x)", {"x": ((2, 3, 2), A)}, second=False),
+    Entry("svdvals", "np.linalg.svdvals(x)", {"x": ((4, 3), A)}, second=False),
 ]
 TABLE = Table(ENTRIES, "linalg_table")
 

@@ -138,3 +138,45 @@ vjp("block_upper(a, e)", out=ARRAY, a="unbroadcast(block_diag_sum(y_bar), a)",
     e="unbroadcast(upper_right(y_bar), e)")
 vjp("upper_right(m)", out=ARRAY, m="block_upper(None, y_bar)")
 vjp("block_diag_sum(m)", out=ARRAY, m="block_upper(y_bar, None)")
+
+# --- factorizations with several results: their adjoint (tangent) is a list, one per result ------
+# (first order in both modes and vector mode; eigenvectors and singular vectors have no
+# derivative at repeated eigen- or singular values: the runtime refuses those points)
+list_valued("np.linalg.eigh", "numpy.linalg.eigh", "np.linalg.qr", "numpy.linalg.qr",
+            "np.linalg.svd", "numpy.linalg.svd")
+for pattern, vjp_helper, jvp_helper in (("np.linalg.eigh(a, UPLO='L')", "eigh_vjp", "eigh_jvp"),
+                                        ("np.linalg.qr(a, mode='reduced')", "qr_vjp", "qr_jvp"),
+                                        ("np.linalg.svd(a, full_matrices=True, compute_uv=True)",
+                                         "svd_vjp", "svd_jvp")):
+    vjp(pattern, out=ARRAY, a=f"{vjp_helper}(y_bar, a, y)")
+    jvp(pattern, a=f"{jvp_helper}(a, a_dot, y)")
+    jvp(pattern, batched=True, a=f"{jvp_helper}(a, a_dot, y)")
+supported("np.linalg.eigh(a, UPLO='L')", UPLO=("L",))
+supported("np.linalg.qr(a, mode='reduced')", mode=("reduced",))
+supported("np.linalg.svd(a, full_matrices=True, compute_uv=True)", full_matrices=(False,), compute_uv=(True,))
+# the singular values alone (np.linalg.svdvals, NumPy 2): s_bar -> U diag(s_bar) V^T
+vjp("np.linalg.svdvals(x)", out=ARRAY, x="svd_vjp([0.0, y_bar, 0.0], x, svd_vectors(x))")
+jvp("np.linalg.svdvals(x)", x="svd_jvp_values(x, x_dot)")
+jvp("np.linalg.svdvals(x)", batched=True, x="svd_jvp_values(x, x_dot)")
+
+# --- triangular solves (scipy.linalg): only a's lower (upper) triangle is read ----------------
+# x = op(T)^-1 b with op(T) = T (trans=0) or T^T (trans=1): b_bar = op(T)^-T x_bar and
+# T_bar = -b_bar x^T (trans=0) or -x b_bar^T (trans=1), kept on the triangle read
+ST = "solve_triangular(a, b, trans=0, lower=False)"
+COL = "np.reshape({}, (np.shape(a)[-1], -1))"          # a vector as a column
+TRANS1 = dict(when=dict(trans=1))
+for fn in (sla.solve_triangular, None):
+    supported(ST, function=fn, trans=(0, 1))
+    vjp(ST, out=ARRAY, function=fn, b="solve_triangular(a, y_bar, 1, lower)",
+        a=f"triangle(-({COL.format('solve_triangular(a, y_bar, 1, lower)')} @ {COL.format('y')}.T), lower)")
+    vjp(ST, function=fn, **TRANS1, b="solve_triangular(a, y_bar, 0, lower)",
+        a=f"triangle(-({COL.format('y')} @ {COL.format('solve_triangular(a, y_bar, 0, lower)')}.T), lower)")
+    for batched in (False, True):
+        jvp(ST, function=fn, batched=batched,
+            b="each_direction(solve_triangular, 1, a, b_dot, trans, lower)" if batched
+            else "solve_triangular(a, b_dot, trans, lower)",
+            a="each_direction(solve_triangular_dot, 1, a, a_dot, y, trans, lower)" if batched
+            else "solve_triangular_dot(a, a_dot, y, trans, lower)")
+for batched in (False, True):
+    jvp("triangle(m, lower)", batched=batched, m="triangle(m_dot, lower)")
+vjp("triangle(m, lower)", out=ARRAY, m="triangle(y_bar, lower)")
