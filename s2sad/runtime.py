@@ -538,7 +538,7 @@ def polygamma(n, x):
 
 
 # --- gathers: functions whose every output element is a copy of an input element, or zero ------
-__all__ += ["picks", "pick", "unpick", "pad_fill_vjp", "join_part", "join_place", "concat_place", "unjoin", "batch_join", "trace_vjp",
+__all__ += ["picks", "pick", "unpick", "pad_fill_vjp", "join_part", "join_place", "split_axis", "concat_place", "unjoin", "batch_join", "trace_vjp",
             "kron_vjp_a", "kron_vjp_b"]
 
 
@@ -654,6 +654,11 @@ def join_place(p, g, arrays, i, how):
     promoted = [np.empty(_promoted(np.shape(a), how)[0], dtype=bool) for a in arrays]
     axis = _promoted(np.shape(arrays[i]), how)[1]
     return concat_place(np.reshape(p, np.shape(promoted[i])), g, promoted, i, axis)
+
+
+def split_axis(x, how):
+    """The axis ``np.<how>`` (hsplit, vsplit, dsplit) splits ``x`` along."""
+    return {"hsplit": 1 if np.ndim(x) > 1 else 0, "vsplit": 0, "dsplit": 2}[how]
 
 
 def unjoin(g, arrays, how):
@@ -921,6 +926,13 @@ def _lower_read(s):
     return np.tril(s) + np.tril(_tr(s), -1)
 
 
+def _not_differentiable_here(message):
+    """Raise s2sad's NotDifferentiableError: the derivative does not exist at these values
+    (known only when the derivative runs; imported here, runtime imports nothing else)."""
+    from .errors import NotDifferentiableError
+    raise NotDifferentiableError(message)
+
+
 def _eigen_gaps(w):
     """``1 / (w_j - w_i)`` off the diagonal, 0 on it; refuses repeated eigenvalues, where the
     eigenvectors (and their derivative) are not unique."""
@@ -929,8 +941,8 @@ def _eigen_gaps(w):
     off = ~np.eye(n, dtype=bool)
     scale = np.max(np.abs(w), axis=-1, keepdims=True)[..., None] + 1.0
     if np.any(np.abs(gaps[..., off]) <= 1e-10 * scale[..., 0]):
-        raise ValueError("s2sad: the eigenvectors of np.linalg.eigh have no derivative at repeated "
-                         "eigenvalues; use np.linalg.eigvalsh, or functions of the eigenvalues only")
+        _not_differentiable_here("the eigenvectors of np.linalg.eigh have no derivative at repeated "
+                                 "eigenvalues; use np.linalg.eigvalsh, or functions of the eigenvalues only")
     return np.where(off, 1.0 / np.where(off, gaps, 1.0), 0.0)
 
 
@@ -957,6 +969,9 @@ def eigh_jvp(a, a_dot, y):
 
 def qr_vjp(g, a, y):
     """Adjoint of ``a`` in ``q, r = np.linalg.qr(a)`` (reduced, ``m >= n``, full rank)."""
+    if np.shape(a)[-2] < np.shape(a)[-1]:
+        _not_differentiable_here("s2sad differentiates np.linalg.qr(a) only for a tall or square a "
+                                 "(m >= n)")
     q, r = y
     q_bar, r_bar = (np.zeros(np.shape(x)) if np.ndim(x_bar) == 0 else x_bar for x_bar, x in zip(g, y))
     m = r @ _tr(r_bar) - _tr(q_bar) @ q
@@ -968,7 +983,8 @@ def qr_jvp(a, a_dot, y):
     """Tangents ``[q_dot, r_dot]`` of ``q, r = np.linalg.qr(a)`` along ``a_dot``."""
     q, r = y
     if np.shape(a)[-2] < np.shape(a)[-1]:
-        raise ValueError("s2sad: np.linalg.qr has a derivative here only for m >= n (tall or square)")
+        _not_differentiable_here("s2sad differentiates np.linalg.qr(a) only for a tall or square a "
+                                 "(m >= n)")
     da_rinv = _tr(np.linalg.solve(_tr(r), _tr(a_dot)))         # a_dot r^-1
     x = _tr(q) @ da_rinv
     omega = np.tril(x, -1) - _tr(np.tril(x, -1))
@@ -989,8 +1005,9 @@ def _svd_gaps(s):
     gaps = np.expand_dims(s2, -2) - np.expand_dims(s2, -1)
     scale = np.max(s2, axis=-1, keepdims=True)[..., None] + 1.0
     if np.any(np.abs(gaps[..., off]) <= 1e-10 * scale[..., 0]) or np.any(s <= 1e-12 * np.sqrt(scale[..., 0, 0])):
-        raise ValueError("s2sad: np.linalg.svd has no derivative at repeated or zero singular values; "
-                         "use functions of the singular values only (np.linalg.svd(a, compute_uv=False))")
+        _not_differentiable_here("the singular vectors of np.linalg.svd have no derivative at repeated or "
+                                 "zero singular values; use functions of the singular values only "
+                                 "(np.linalg.svdvals)")
     return np.where(off, 1.0 / np.where(off, gaps, 1.0), 0.0)
 
 
@@ -1061,3 +1078,44 @@ def solve_triangular_dot(a, a_dot, x, trans=0, lower=False):
         dt = _tr(dt)
     column = np.reshape(x, (np.shape(a)[-1], -1))
     return solve_triangular(a, -np.reshape(dt @ column, np.shape(x)), trans, lower)
+
+
+__all__ += ["cho_solve", "cho_solve_vjp_c", "cho_solve_dot"]
+
+
+def cho_solve(c_and_lower, b):
+    """``scipy.linalg.cho_solve((c, lower), b)``: solves ``a x = b`` with ``a = L L^T``
+    (``lower``; ``L`` read from ``c``'s lower triangle) or ``U^T U`` (the upper one)."""
+    from scipy import linalg
+    return linalg.cho_solve(tuple(c_and_lower), b)
+
+
+def _cho_factor_matrix(c, lower):
+    return np.tril(c) if lower else np.triu(c)
+
+
+def cho_solve_vjp_c(g, c_and_lower, x, i):
+    """Adjoint of ``c_and_lower[i]`` in ``x = cho_solve(c_and_lower, b)`` (``i`` is 0: the
+    factor; the flag ``lower`` has none)."""
+    c, lower = c_and_lower
+    column = np.reshape(x, (np.shape(c)[-1], -1))
+    b_bar = np.reshape(cho_solve(c_and_lower, g), np.shape(column))
+    a_bar = -(b_bar @ column.T)
+    sym = a_bar + a_bar.T
+    t = _cho_factor_matrix(c, lower)
+    return np.tril(sym @ t) if lower else np.triu(t @ sym)
+
+
+def cho_solve_dot(c_and_lower, tangents, x, batch_dims=0):
+    """Tangent of ``x = cho_solve((c, lower), b)`` along the factor's tangent (the first of
+    ``tangents``, the pair's): ``-a^-1 da x`` with ``da = dL L^T + L dL^T`` (or ``dU^T U + U^T dU``)."""
+    c, lower = c_and_lower
+    c_dot = tangents[0] if isinstance(tangents, (tuple, list)) else tangents
+    if np.ndim(c_dot) != np.ndim(c) + batch_dims:
+        return np.zeros(np.shape(x)) if not batch_dims else 0.0
+    if batch_dims:
+        return np.stack([cho_solve_dot(c_and_lower, t, x) for t in c_dot])
+    t, dt = _cho_factor_matrix(c, lower), _cho_factor_matrix(c_dot, lower)
+    da = dt @ t.T + t @ dt.T if lower else dt.T @ t + t.T @ dt
+    column = np.reshape(x, (np.shape(c)[-1], -1))
+    return -np.reshape(cho_solve(c_and_lower, da @ column), np.shape(x))

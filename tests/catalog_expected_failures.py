@@ -78,6 +78,10 @@ EXPECTED_FAILURES = {
         'hessian':
             'odd corners: refused (GeneratedCodeError) although supported: the derivative of nested_list_index failed in code s2sad generated, not in your code: IndexError: index 1 is out of bounds for axis 1 with size 1',
     },
+    'eigh_sum': {
+        'hessian':
+            "odd corners: refused in generated code, not at the user's line: in grad_eigh_sum: a list passed to eigh_vjp in vector mode (jacfwd, hessian)",
+    },
     'random_inside': {
         'reverse':
             'odd corners: not refused: the derivative runs',

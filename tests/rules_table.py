@@ -34,6 +34,26 @@ from scipy.special import logsumexp, expit
 I3 = np.array([2, 0, 1, 2])
 
 
+def split_fn(x):
+    a, b, c = np.split(x, [1, 3], axis=-1)
+    return np.concatenate([b * 2.0, a * c, a * a], axis=-1)
+
+
+def array_split_fn(x):
+    pieces = np.array_split(x, 3)
+    return pieces[0][:2] * 3.0 + pieces[2] * pieces[1]
+
+
+def hsplit_fn(x):
+    a, b = np.hsplit(x, 2)
+    return a * b + b
+
+
+def vsplit_fn(x):
+    a, b, c = np.vsplit(x, [1, 2])
+    return c * 2.0 + a[:, :1] * b
+
+
 def eigh_fn(a):
     w, v = np.linalg.eigh(a)
     return w[..., None] * (v * v) + 0.1 * w[..., :1, None]

@@ -57,6 +57,12 @@ ENTRIES = [
     Entry("solve_triangular_upper", "scipy.linalg.solve_triangular(x, z)", {"x": WC3, "z": ((3, 2), A)}),
     Entry("solve_triangular_trans", "scipy.linalg.solve_triangular(x, z, trans=1, lower=True)",
           {"x": ((3, 3), "lower"), "z": ((3, 2), A)}),
+    Entry("cho_solve", "scipy.linalg.cho_solve((x, True), z)", {"x": ((3, 3), "lower"), "z": S3},
+          second=False),
+    Entry("cho_solve_upper", "scipy.linalg.cho_solve((x, False), z)",
+          {"x": ((3, 3), "wellcond"), "z": ((3, 2), A)}, second=False),
+    Entry("cholesky_then_cho_solve", "scipy.linalg.cho_solve((np.linalg.cholesky(x), True), z)",
+          {"x": SPD3, "z": S3}, second=False),
     # several results: functions of them that do not depend on the eigen/singular vectors' signs
     Entry("eigh", "eigh_fn(x)", {"x": SPD3}, second=False),
     Entry("eigh_stack", "eigh_fn(x)", {"x": SPD23}, second=False),

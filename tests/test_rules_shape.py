@@ -77,6 +77,11 @@ ENTRIES = [
     Entry("concatenate_axis1", "np.concatenate([x, z], axis=1)", {"x": S34, "z": ((3, 2), A)}),
     Entry("concatenate_none", "np.concatenate((x, z), axis=None)", {"x": S34, "z": ((2,), A)}),
     Entry("stack_axis", "np.stack([x, z], axis=-1)", {"x": S34, "z": S34}),
+    Entry("split", "split_fn(x)", {"x": ((2, 5), A)}),
+    Entry("array_split", "array_split_fn(x)", {"x": ((7, 2), A)}),
+    Entry("hsplit", "hsplit_fn(x)", {"x": S34}),
+    Entry("hsplit_vec", "hsplit_fn(x)", {"x": S4}),
+    Entry("vsplit", "vsplit_fn(x)", {"x": ((3, 4), A)}),
 ]
 TABLE = Table(ENTRIES, "shape_table")
 

@@ -180,3 +180,13 @@ for fn in (sla.solve_triangular, None):
 for batched in (False, True):
     jvp("triangle(m, lower)", batched=batched, m="triangle(m_dot, lower)")
 vjp("triangle(m, lower)", out=ARRAY, m="triangle(y_bar, lower)")
+
+# --- scipy.linalg.cho_solve((c, lower), b): c_and_lower a literal pair (c, lower) ----------------
+CHO = "cho_solve(c_and_lower, b)"
+for fn in (sla.cho_solve, None):
+    vjp(CHO, out=ARRAY, function=fn, b="cho_solve(c_and_lower, y_bar)",
+        c_and_lower="cho_solve_vjp_c(y_bar, c_and_lower, y, i)")
+    jvp(CHO, function=fn, b="cho_solve(c_and_lower, b_dot)",
+        c_and_lower="cho_solve_dot(c_and_lower, c_and_lower_dot, y)")
+    jvp(CHO, function=fn, batched=True, b="each_direction(cho_solve, 1, c_and_lower, b_dot)",
+        c_and_lower="cho_solve_dot(c_and_lower, c_and_lower_dot, y, 1)")

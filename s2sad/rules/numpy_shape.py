@@ -12,7 +12,7 @@ Conventions: ``np.sort`` at ties gives each tied element the derivative of the p
 a stable sort puts it in (JAX's choice); ``np.take`` and ``np.take_along_axis`` with a
 repeated index add the adjoints of the copies.
 """
-from .registry import ARRAY, SAME, jvp, nondifferentiable, supported, vjp
+from .registry import ARRAY, SAME, jvp, list_valued, nondifferentiable, supported, vjp
 
 RESHAPED = "np.reshape(a_dot, np.shape(y))"
 BATCH_RESHAPED = "np.reshape(a_dot, (len(a_dot),) + np.shape(y))"
@@ -203,3 +203,18 @@ vjp("kron_vjp_b(g, a, b)", out=ARRAY, g="np.kron(a, y_bar)", a="kron_vjp_a(g, a,
 jvp("kron_vjp_b(g, a, b)", g="kron_vjp_b(g_dot, a, b)", a="kron_vjp_b(g, a_dot, b)")
 jvp("kron_vjp_b(g, a, b)", batched=True, g="each_direction(kron_vjp_b, 0, g_dot, a, b)",
     a="each_direction(kron_vjp_b, 1, g, a_dot, b)")
+
+# --- splits: a list of pieces (list adjoints and tangents); each undone by its join -------------
+list_valued("np.split", "np.array_split", "np.hsplit", "np.vsplit", "np.dsplit",
+            "numpy.split", "numpy.array_split", "numpy.hsplit", "numpy.vsplit", "numpy.dsplit")
+for f in ("np.split", "np.array_split"):
+    pattern = f + "(ary, indices_or_sections, axis=0)"
+    vjp(pattern, out=ARRAY, ary="np.concatenate(y_bar, axis=axis)")
+    jvp(pattern, ary=f"{f}(ary_dot, indices_or_sections, axis)")
+    jvp(pattern, batched=True, ary=f"{f}(ary_dot, indices_or_sections, batch_axis(axis, ary))")
+for how, join in (("hsplit", "hstack"), ("vsplit", "vstack"), ("dsplit", "dstack")):
+    pattern = f"np.{how}(ary, indices_or_sections)"
+    vjp(pattern, out=ARRAY, ary=f"np.{join}(y_bar)")
+    jvp(pattern, ary=f"np.{how}(ary_dot, indices_or_sections)")
+    jvp(pattern, batched=True, ary=f"np.split(ary_dot, indices_or_sections, split_axis(ary, '{how}') + 1)")
+nondifferentiable("split_axis")
