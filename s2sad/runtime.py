@@ -1119,3 +1119,62 @@ def cho_solve_dot(c_and_lower, tangents, x, batch_dims=0):
     da = dt @ t.T + t @ dt.T if lower else dt.T @ t + t.T @ dt
     column = np.reshape(x, (np.shape(c)[-1], -1))
     return -np.reshape(cho_solve(c_and_lower, da @ column), np.shape(x))
+
+
+__all__ += ["lstsq_vjp", "lstsq_jvp_a", "lstsq_jvp_b"]
+
+
+def _lstsq_parts(a, b, y):
+    """The pseudo-inverse of ``a``, the solution as a matrix, the residual matrix and whether
+    residuals were returned, for ``y = np.linalg.lstsq(a, b)`` (full rank only)."""
+    x, res, rank, _ = y
+    if rank < min(np.shape(a)):
+        _not_differentiable_here("np.linalg.lstsq has no derivative here: the matrix is rank "
+                                 "deficient (its rank changes under a small change)")
+    p = np.linalg.pinv(a)
+    column = np.reshape(x, (np.shape(a)[-1], -1))
+    r = np.reshape(b, (np.shape(a)[0], -1)) - a @ column
+    return p, column, r, np.size(res) > 0
+
+
+def lstsq_vjp(g, a, b, y, which):
+    """Adjoint of ``a`` (``which="a"``) or ``b`` in ``x, res, rank, s = np.linalg.lstsq(a, b)``
+    given ``g = [x_bar, res_bar, rank_bar, s_bar]``: ``x = pinv(a) b``; the residuals'
+    derivative is ``2 r^T (db - da x)`` (``a^T r = 0``)."""
+    x_bar, res_bar, _, s_bar = g
+    p, column, r, has_res = _lstsq_parts(a, b, y)
+    x_bar = np.reshape(x_bar, np.shape(column)) if np.ndim(x_bar) else np.zeros(np.shape(column))
+    res_bar = np.reshape(res_bar, (1, -1)) if has_res and np.ndim(res_bar) else np.zeros((1, 1))
+    if which == "b":
+        return np.reshape(p.T @ x_bar + 2.0 * r * res_bar, np.shape(b))
+    pt = p.T
+    g_p = x_bar @ np.reshape(b, (np.shape(a)[0], -1)).T                # (n, m): adjoint of pinv(a)
+    a_bar = (-(pt @ g_p @ pt) + (g_p.T @ p @ pt - a @ (p @ (g_p.T @ (p @ pt))))
+             + (pt @ p @ g_p.T - pt @ (p @ (g_p.T @ (p @ a)))))
+    a_bar = a_bar - 2.0 * (r * res_bar) @ column.T
+    if np.ndim(s_bar):
+        a_bar = a_bar + svd_vjp([0.0, s_bar, 0.0], a, svd_vectors(a))
+    return a_bar
+
+
+def lstsq_jvp_a(a, a_dot, b, y):
+    """Tangents ``[x_dot, res_dot, 0, s_dot]`` of ``np.linalg.lstsq(a, b)`` along ``a_dot``."""
+    p, column, r, has_res = _lstsq_parts(a, b, y)
+    x, res = y[0], y[1]
+    pt, dt = p.T, a_dot.T
+    p_dot = (-(p @ a_dot @ p) + p @ pt @ dt - p @ (pt @ (dt @ (a @ p)))
+             + dt @ pt @ p - p @ (a @ (dt @ (pt @ p))))
+    x_dot = np.reshape(p_dot @ np.reshape(b, (np.shape(a)[0], -1)), np.shape(x))
+    res_dot = np.reshape(-2.0 * np.sum(r * (a_dot @ column), axis=0), np.shape(res)) if has_res \
+        else np.zeros(np.shape(res))
+    return [x_dot, res_dot, 0.0, svd_jvp_values(a, a_dot)]
+
+
+def lstsq_jvp_b(a, b, b_dot, y):
+    """Tangents ``[x_dot, res_dot, 0, 0]`` of ``np.linalg.lstsq(a, b)`` along ``b_dot``."""
+    p, column, r, has_res = _lstsq_parts(a, b, y)
+    x, res, _, s = y
+    x_dot = np.reshape(p @ np.reshape(b_dot, (np.shape(a)[0], -1)), np.shape(x))
+    res_dot = np.reshape(2.0 * np.sum(r * np.reshape(b_dot, np.shape(r)), axis=0), np.shape(res)) \
+        if has_res else np.zeros(np.shape(res))
+    return [x_dot, res_dot, 0.0, np.zeros(np.shape(s))]

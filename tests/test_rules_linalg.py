@@ -63,6 +63,9 @@ ENTRIES = [
           {"x": ((3, 3), "wellcond"), "z": ((3, 2), A)}, second=False),
     Entry("cholesky_then_cho_solve", "scipy.linalg.cho_solve((np.linalg.cholesky(x), True), z)",
           {"x": SPD3, "z": S3}, second=False),
+    Entry("lstsq", "lstsq_fn(x, z)", {"x": ((5, 3), A), "z": ((5,), A)}, second=False, jac=False),
+    Entry("lstsq_matrix", "lstsq_fn(x, z)", {"x": ((5, 3), A), "z": ((5, 2), A)}, second=False, jac=False),
+    Entry("lstsq_wide", "lstsq_fn(x, z)", {"x": ((2, 4), A), "z": ((2,), A)}, second=False, jac=False),
     # several results: functions of them that do not depend on the eigen/singular vectors' signs
     Entry("eigh", "eigh_fn(x)", {"x": SPD3}, second=False),
     Entry("eigh_stack", "eigh_fn(x)", {"x": SPD23}, second=False),

@@ -8,7 +8,8 @@ import s2sad
 from rules_table import Entry, Table
 
 OPT = pytest.mark.parametrize("optimize", [True, False])
-S34, S4 = ((3, 4), "any"), ((4,), "any")
+A = "any"
+S34, S4 = ((3, 4), A), ((4,), A)
 
 ENTRIES = [
     Entry("expit", "scipy.special.expit(x)", {"x": S34}),
@@ -47,6 +48,10 @@ ENTRIES = [
     Entry("norm_logpdf_kw", "scipy.stats.norm.logpdf(x, loc=0.3, scale=u)", {"x": S34, "u": ((4,), "pos")}),
     Entry("norm_pdf", "scipy.stats.norm.pdf(x, z, u)", {"x": S34, "z": S4, "u": ((3, 1), "pos")}),
     Entry("norm_cdf", "scipy.stats.norm.cdf(x, z, u)", {"x": S34, "z": S4, "u": ((3, 1), "pos")}),
+    Entry("mvn_logpdf", "scipy.stats.multivariate_normal.logpdf(x, z, u)",
+          {"x": ((5, 3), A), "z": ((3,), A), "u": ((3, 3), "spd")}),
+    Entry("mvn_logpdf_vec", "scipy.stats.multivariate_normal.logpdf(x, mean=z, cov=u)",
+          {"x": ((3,), A), "z": ((3,), A), "u": ((3, 3), "spd")}),
     Entry("norm_logcdf", "scipy.stats.norm.logcdf(x, z, u)", {"x": S34, "z": S4, "u": ((3, 1), "pos")}),
 ]
 TABLE = Table(ENTRIES, "special_table")

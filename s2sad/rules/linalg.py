@@ -190,3 +190,9 @@ for fn in (sla.cho_solve, None):
         c_and_lower="cho_solve_dot(c_and_lower, c_and_lower_dot, y)")
     jvp(CHO, function=fn, batched=True, b="each_direction(cho_solve, 1, c_and_lower, b_dot)",
         c_and_lower="cho_solve_dot(c_and_lower, c_and_lower_dot, y, 1)")
+
+# --- least squares: x, residuals, rank, singular values (full rank: x = pinv(a) b) ---------------
+list_valued("np.linalg.lstsq", "numpy.linalg.lstsq")
+LSTSQ = "np.linalg.lstsq(a, b, rcond=None)"
+vjp(LSTSQ, out=ARRAY, a="lstsq_vjp(y_bar, a, b, y, 'a')", b="lstsq_vjp(y_bar, a, b, y, 'b')")
+jvp(LSTSQ, a="lstsq_jvp_a(a, a_dot, b, y)", b="lstsq_jvp_b(a, b, b_dot, y)")

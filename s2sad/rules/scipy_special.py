@@ -96,3 +96,25 @@ elementwise("cdf(x, loc=0.0, scale=1.0)", stats.norm.cdf, x=f"{PHI} / scale", lo
             scale=f"-({PHI} * {Z}) / scale")
 elementwise("logcdf(x, loc=0.0, scale=1.0)", stats.norm.logcdf, x=f"{PHI} / (np.exp(y) * scale)",
             loc=f"-{PHI} / (np.exp(y) * scale)", scale=f"-({PHI} * {Z}) / (np.exp(y) * scale)")
+
+# --- scipy.stats.multivariate_normal.logpdf(x, mean, cov): cov a 2-d matrix (SciPy reads its lower
+# triangle); rows of x are samples.  With r = x - mean and s = cov^-1 r (per sample):
+# x_bar = -y_bar s, mean_bar = sum y_bar s, cov_bar = -(sum(y_bar) cov^-1 - s^T diag(y_bar) s) / 2
+R = "(x - mean)"
+S = (f"np.reshape(np.swapaxes(np.linalg.solve(cov, np.swapaxes(np.atleast_2d({R}), -1, -2)), -1, -2), "
+     f"np.shape({R}))")
+YS = f"(np.expand_dims(y_bar, -1) * {S})"
+G = (f"(-0.5 * (np.sum(y_bar) * np.linalg.inv(cov) - "
+     f"np.swapaxes(np.atleast_2d({YS}), -1, -2) @ np.atleast_2d({S})))")
+DC = "(np.tril(cov_dot) + np.swapaxes(np.tril(cov_dot, -1), -1, -2))"
+TRACE = f"np.sum(np.swapaxes(np.linalg.inv(cov), -1, -2) * {DC}, axis=(-2, -1))"
+QUAD = f"np.sum({S} * ({S} @ np.swapaxes({DC}, -1, -2)), axis=-1)"
+MVN = "logpdf(x, mean, cov)"
+vjp(MVN, out=ARRAY, function=stats.multivariate_normal.logpdf, x=f"-{YS}", mean=f"unbroadcast({YS}, mean)",
+    cov=f"np.tril({G}) + np.tril(np.swapaxes({G}, -1, -2), -1)")
+jvp(MVN, function=stats.multivariate_normal.logpdf, x=f"-np.sum(x_dot * {S}, axis=-1)",
+    mean=f"np.sum(mean_dot * {S}, axis=-1)", cov=f"-0.5 * ({TRACE} - {QUAD})")
+jvp(MVN, batched=True, function=stats.multivariate_normal.logpdf,
+    x=f"-np.sum(lift_tangents(x_dot, {R}) * {S}, axis=-1)",
+    mean=f"np.sum(lift_tangents(mean_dot, {R}) * {S}, axis=-1)",
+    cov=f"-0.5 * (lift_tangents({TRACE}, y) - {QUAD})")
