@@ -538,7 +538,7 @@ def polygamma(n, x):
 
 
 # --- gathers: functions whose every output element is a copy of an input element, or zero ------
-__all__ += ["picks", "pick", "unpick", "pad_fill_vjp", "join_part", "join_place", "split_axis", "concat_place", "unjoin", "batch_join", "trace_vjp",
+__all__ += ["picks", "pick", "unpick", "pad_fill_vjp", "pad_fill_dot", "full_rank", "join_part", "join_place", "split_axis", "concat_place", "unjoin", "batch_join", "trace_vjp",
             "kron_vjp_a", "kron_vjp_b"]
 
 
@@ -600,10 +600,30 @@ def unpick(g, index, x, batch_dims=0):
 def pad_fill_vjp(g, index, value):
     """Adjoint of the fill value of ``np.pad(..., mode="constant", constant_values=value)``:
     the sum of ``g`` over the padding (``index`` from :func:`picks`, -1 there)."""
-    if np.ndim(value) != 0:
-        raise NotImplementedError("s2sad: no derivative for np.pad with constant_values per axis; "
-                                  "pass one number")
+    _one_fill_value(value)
     return np.sum(g * (index < 0), axis=tuple(range(np.ndim(g) - np.ndim(index), np.ndim(g))))
+
+
+def _one_fill_value(value):
+    if np.ndim(value) != 0 or isinstance(value, (tuple, list)):
+        _not_differentiable_here("s2sad differentiates np.pad's constant_values only as one number; "
+                                 "pad with 0 and add the values where the padding is")
+
+
+def pad_fill_dot(value_dot, index):
+    """Tangent of ``np.pad(..., constant_values=value)`` along the value's tangent."""
+    _one_fill_value(value_dot if not isinstance(value_dot, (tuple, list)) else value_dot)
+    return value_dot * (index < 0)
+
+
+def full_rank(a):
+    """``a``, checked to have full rank: a derivative that holds only where the rank does not
+    change (``np.linalg.pinv``) has none at a rank-deficient matrix."""
+    s = np.linalg.svd(a, compute_uv=False)
+    if np.any(s[..., -1:] <= np.max(np.shape(a)[-2:]) * np.finfo(float).eps * s[..., :1]):
+        _not_differentiable_here("np.linalg.pinv has no derivative at a rank-deficient matrix "
+                                 "(its rank changes under a small change)")
+    return a
 
 
 # --- joins: hstack, vstack, dstack, column_stack are concatenations of promoted arrays ----------

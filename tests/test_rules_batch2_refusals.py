@@ -122,3 +122,29 @@ def test_second_order_of_eigh_is_refused_not_wrong():
     x = np.diag([1.0, 2.0, 3.0]) + 0.1
     with pytest.raises(s2sad.S2SADError):
         s2sad.hessian(eigh_vectors_fn)(x)
+
+
+def pinv_fn(x):
+    return np.sum(np.linalg.pinv(x) * np.arange(6.0).reshape(3, 2))
+
+
+def pad_pairs(x, c):
+    return np.sum(np.pad(x, 1, constant_values=(c, 2.0 * c)) * np.arange(6.0))
+
+
+def test_pinv_at_a_rank_deficient_matrix():
+    x = np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0]])
+    with pytest.raises(s2sad.NotDifferentiableError, match="rank-deficient"):
+        s2sad.grad(pinv_fn)(x)
+    with pytest.raises(s2sad.NotDifferentiableError, match="rank-deficient"):
+        s2sad.jvp(pinv_fn, (x,), (np.ones_like(x),))
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_pad_with_a_value_per_side_is_not_silently_wrong(mode):
+    x = np.array([0.5, -1.0, 2.0, 0.3])
+    with pytest.raises(s2sad.S2SADError):
+        if mode == "reverse":
+            s2sad.grad(pad_pairs, argnums=1)(x, 0.7)
+        else:
+            s2sad.jvp(pad_pairs, (x, 0.7), (np.zeros(4), 1.0))

@@ -115,9 +115,9 @@ jvp("np.linalg.eigvalsh(a)", batched=True, a=f"np.sum({V} * ({SYM_DOT} @ {V}), a
 # the pseudo-inverse, where the rank does not change (full rank: the generic case)
 P, PT, GT = "y", t("y"), t("y_bar")
 vjp("np.linalg.pinv(a)", out=ARRAY,
-    a=f"-({PT} @ y_bar @ {PT}) + ({GT} @ {P} @ {PT} - a @ ({P} @ ({GT} @ ({P} @ {PT})))) "
+    a=f"-({PT} @ y_bar @ {PT}) + ({GT} @ {P} @ {PT} - full_rank(a) @ ({P} @ ({GT} @ ({P} @ {PT})))) "
       f"+ ({PT} @ {P} @ {GT} - {PT} @ ({P} @ ({GT} @ ({P} @ a))))")
-PINV_DOT = (f"-({P} @ a_dot @ {P}) + {P} @ {PT} @ {t('a_dot')} - {P} @ ({PT} @ ({t('a_dot')} @ (a @ {P}))) "
+PINV_DOT = (f"-(full_rank({P}) @ a_dot @ {P}) + {P} @ {PT} @ {t('a_dot')} - {P} @ ({PT} @ ({t('a_dot')} @ (a @ {P}))) "
             f"+ {t('a_dot')} @ {PT} @ {P} - {P} @ (a @ ({t('a_dot')} @ ({PT} @ {P})))")
 jvp("np.linalg.pinv(a)", a=PINV_DOT)
 jvp("np.linalg.pinv(a)", batched=True, a=PINV_DOT)
@@ -131,12 +131,14 @@ for pattern, f, fn in (("np.linalg.matrix_power(a, n)", "np.linalg.matrix_power(
         jvp(pattern, batched=batched, function=fn,
             **{x: "upper_right(" + f.format(f"block_upper({x}, {x}_dot)") + ")"})
 for batched in (False, True):
+    jvp("full_rank(a)", batched=batched, a="a_dot")
     jvp("block_upper(a, e)", batched=batched, a="block_upper(a_dot, None)", e="block_upper(None, e_dot)")
     jvp("upper_right(m)", batched=batched, m="upper_right(m_dot)")
     jvp("block_diag_sum(m)", batched=batched, m="block_diag_sum(m_dot)")
 vjp("block_upper(a, e)", out=ARRAY, a="unbroadcast(block_diag_sum(y_bar), a)",
     e="unbroadcast(upper_right(y_bar), e)")
 vjp("upper_right(m)", out=ARRAY, m="block_upper(None, y_bar)")
+vjp("full_rank(a)", out=ARRAY, a="y_bar")
 vjp("block_diag_sum(m)", out=ARRAY, m="block_upper(y_bar, None)")
 
 # --- factorizations with several results: their adjoint (tangent) is a list, one per result ------

@@ -143,8 +143,7 @@ supported(PAD, mode=("constant", "edge", "reflect", "symmetric", "wrap"))
 PAD_INDEX = "picks(array, 'pad', pad_width, mode)"
 vjp(PAD, out=ARRAY, array=f"unpick(y_bar, {PAD_INDEX}, array)",
     constant_values=f"pad_fill_vjp(y_bar, {PAD_INDEX}, constant_values)")
-jvp(PAD, array=f"pick(array_dot, {PAD_INDEX})",
-    constant_values=f"constant_values_dot * ({PAD_INDEX} < 0)")
+jvp(PAD, array=f"pick(array_dot, {PAD_INDEX})", constant_values=f"pad_fill_dot(constant_values_dot, {PAD_INDEX})")
 jvp(PAD, batched=True, array=f"pick(array_dot, {PAD_INDEX}, 1)",
     constant_values=f"lift_tangents(constant_values_dot, y) * ({PAD_INDEX} < 0)")
 
@@ -190,6 +189,8 @@ jvp("concat_place(p, g, arrays, i, axis=0)", batched=True,
 vjp("pick(t, index, batch_dims=0)", out=ARRAY, t="unpick(y_bar, index, t, batch_dims)")
 vjp("unpick(g, index, x, batch_dims=0)", out=ARRAY, g="pick(y_bar, index, batch_dims)")
 vjp("pad_fill_vjp(g, index, value)", out=ARRAY, g="y_bar * (index < 0)")
+vjp("pad_fill_dot(value_dot, index)", out=ARRAY, value_dot="pad_fill_vjp(y_bar, index, value_dot)")
+jvp("pad_fill_dot(value_dot, index)", value_dot="pad_fill_dot(value_dot_dot, index)")
 vjp("trace_vjp(g, a, offset=0, axis1=0, axis2=1)", out=ARRAY, g="np.trace(y_bar, offset, axis1, axis2)")
 jvp("trace_vjp(g, a, offset=0, axis1=0, axis2=1)", g="trace_vjp(g_dot, a, offset, axis1, axis2)")
 jvp("trace_vjp(g, a, offset=0, axis1=0, axis2=1)", batched=True,
