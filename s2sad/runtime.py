@@ -1198,3 +1198,45 @@ def lstsq_jvp_b(a, b, b_dot, y):
     res_dot = np.reshape(2.0 * np.sum(r * np.reshape(b_dot, np.shape(r)), axis=0), np.shape(res)) \
         if has_res else np.zeros(np.shape(res))
     return [x_dot, res_dot, 0.0, np.zeros(np.shape(s))]
+
+
+__all__ += ["meshgrid_vjp", "meshgrid_jvp"]
+
+
+def _meshgrid_axes(n, indexing):
+    """The axis of ``np.meshgrid``'s result each of its ``n`` inputs runs along."""
+    axes = list(range(n))
+    if indexing == "xy" and n >= 2:
+        axes[0], axes[1] = 1, 0
+    return axes
+
+
+def meshgrid_vjp(g, xi, k, indexing="xy"):
+    """Adjoint of input ``k`` of ``np.meshgrid(*xi, indexing)`` given the results' adjoints
+    ``g`` (a list): result ``k``'s adjoint summed over every axis but input ``k``'s."""
+    gk = g[k]
+    if np.ndim(gk) == 0:
+        return np.zeros(np.shape(xi[k]))
+    axis = _meshgrid_axes(len(xi), indexing)[k]
+    return np.reshape(np.sum(gk, axis=tuple(a for a in range(np.ndim(gk)) if a != axis)), np.shape(xi[k]))
+
+
+def meshgrid_jvp(xi, tangents, indexing="xy", batch_dims=0):
+    """Tangents of ``np.meshgrid(*xi, indexing)``: each input's tangent spread along the
+    others' axes (a list; directions first in vector mode)."""
+    n = len(xi)
+    shape = [np.size(x) for x in xi]
+    if indexing == "xy" and n >= 2:
+        shape[0], shape[1] = shape[1], shape[0]
+    lead = next((np.shape(t)[:batch_dims] for t, x in zip(tangents, xi)
+                 if np.ndim(t) == np.ndim(x) + batch_dims), ())
+    out = []
+    for t, x, axis in zip(tangents, xi, _meshgrid_axes(n, indexing)):
+        if np.ndim(t) != np.ndim(x) + batch_dims:
+            out.append(np.zeros(tuple(lead) + tuple(shape)))
+            continue
+        along = [1] * n
+        along[axis] = -1
+        t = np.reshape(t, tuple(lead) + tuple(along))
+        out.append(np.array(np.broadcast_to(t, tuple(lead) + tuple(shape))))
+    return out

@@ -59,6 +59,16 @@ def lstsq_fn(a, b):
     return np.concatenate([np.ravel(x), np.ravel(res), s * s])
 
 
+def meshgrid_fn(x, z):
+    gx, gz = np.meshgrid(x, z)
+    return gx * gz + gz
+
+
+def meshgrid_ij_fn(x, z, u):
+    gx, gz, gu = np.meshgrid(x, z, u, indexing="ij")
+    return gx * gz * gu + gx
+
+
 def eigh_fn(a):
     w, v = np.linalg.eigh(a)
     return w[..., None] * (v * v) + 0.1 * w[..., :1, None]

@@ -219,3 +219,10 @@ for how, join in (("hsplit", "hstack"), ("vsplit", "vstack"), ("dsplit", "dstack
     jvp(pattern, ary=f"np.{how}(ary_dot, indices_or_sections)")
     jvp(pattern, batched=True, ary=f"np.split(ary_dot, indices_or_sections, split_axis(ary, '{how}') + 1)")
 nondifferentiable("split_axis")
+
+# --- np.meshgrid(*xi, indexing): a list of grids (first order; its adjoint sums each grid back) --
+list_valued("np.meshgrid", "numpy.meshgrid")
+MESHGRID = "np.meshgrid(*xi, indexing='xy')"
+vjp(MESHGRID, out=ARRAY, xi="meshgrid_vjp(y_bar, xi, i, indexing)")
+jvp(MESHGRID, xi="meshgrid_jvp(xi, xi_dot, indexing)")
+jvp(MESHGRID, batched=True, xi="meshgrid_jvp(xi, xi_dot, indexing, 1)")
