@@ -79,6 +79,9 @@ def last_writes(a, index):
 
 def concat_part(g, arrays, i, axis=0):
     """The slice of ``g`` that ``arrays[i]`` filled in ``np.concatenate(arrays, axis)``."""
+    if axis is None:                  # the arrays were flattened first
+        start = sum(np.size(a) for a in arrays[:i])
+        return np.reshape(g[start:start + np.size(arrays[i])], np.shape(arrays[i]))
     start = sum(np.shape(a)[axis] for a in arrays[:i])
     stop = start + np.shape(arrays[i])[axis]
     index = [slice(None)] * np.ndim(g)
@@ -800,3 +803,718 @@ def norm_spectral_vjp(g, y, x, ord=2, axis=None, keepdims=False):
     """Adjoint of the spectral norm of a matrix (``np.linalg.norm(x, 2)``, ``x`` 2-d): its
     first singular pair.  A name of its own so its derivative is refused when transforming."""
     return norm_ord_vjp(g, y, x, ord, axis, keepdims)
+
+
+# --- special functions derivatives call (SciPy's, imported when first needed) -------------------
+__all__ += ["digamma"]
+
+
+def digamma(x):
+    """The derivative of ``gammaln``: ``scipy.special.digamma``."""
+    from scipy import special
+    return special.digamma(x)
+
+
+# --- gathers: functions whose every output element is a copy of an input element, or zero ------
+__all__ += ["picks", "pick", "unpick", "pad_fill_vjp", "pad_fill_dot", "full_rank", "join_part", "join_place", "split_axis", "concat_place", "unjoin", "batch_join", "trace_vjp",
+            "kron_vjp_a", "kron_vjp_b"]
+
+
+def _sort_positions(p, x, axis=-1):
+    # a stable sort: among ties the earlier element comes first (a convention, as JAX's)
+    order = np.argsort(np.asarray(x), axis=axis, kind="stable")
+    if axis is None:
+        return np.ravel(p)[order]
+    return np.take_along_axis(p, order, axis)
+
+
+_GATHERS = {
+    "tile": np.tile, "repeat": np.repeat, "pad": np.pad, "take": np.take,
+    "take_along_axis": np.take_along_axis, "diag": np.diag, "diagonal": np.diagonal,
+    "tril": np.tril, "triu": np.triu, "flip": np.flip, "roll": np.roll, "rot90": np.rot90,
+    "moveaxis": np.moveaxis, "swapaxes": np.swapaxes
+}
+
+
+def picks(x, how, *args, **kwargs):
+    """Where each element of ``np.<how>(x, *args)`` comes from: an integer array of the
+    result's shape holding the flat position in ``x`` of the element it copies, or -1
+    where the result holds a zero (``np.tril``, ``np.diag`` of a vector, ``np.pad``).
+    Computed by applying the function to the positions themselves, so it is exact for
+    any arguments NumPy accepts.  ``how="sort"``: the positions ``np.sort(x, axis)`` reads."""
+    positions = np.arange(1, np.size(x) + 1).reshape(np.shape(x))
+    if how == "sort":
+        return _sort_positions(positions, x, *args, **kwargs) - 1
+    if how == "pad":
+        kwargs = {k: (0 if k == "constant_values" else v) for k, v in kwargs.items()}
+    return np.asarray(_GATHERS[how](positions, *args, **kwargs)) - 1
+
+
+def pick(t, index, batch_dims=0):
+    """``t`` gathered at ``index`` (from :func:`picks`; -1 gives zero), keeping ``batch_dims``
+    leading axes of ``t`` (vector mode: one row per direction)."""
+    t = np.asarray(t)
+    lead = t.shape[:batch_dims]
+    flat = np.reshape(t, lead + (-1,))
+    zero = np.zeros(lead + (1,), dtype=np.result_type(t, np.float32) if t.ndim else float)
+    flat = np.concatenate([flat, zero], axis=-1)          # position -1 reads the zero
+    return flat[..., index]
+
+
+def unpick(g, index, x, batch_dims=0):
+    """The adjoint of :func:`pick`: ``g`` added back at the positions it was read from,
+    into an array of ``x``'s shape (repeated positions add up; -1 positions are dropped)."""
+    g = np.asarray(g)
+    lead = g.shape[:batch_dims]
+    size = int(np.size(x))
+    index = np.broadcast_to(index, g.shape[batch_dims:])
+    dtype = np.result_type(g, np.float32)
+    out = np.zeros(lead + (size + 1,), dtype=dtype)
+    flat_index = np.where(index < 0, size, index)
+    np.add.at(out, (Ellipsis, np.ravel(flat_index)), np.reshape(g, lead + (-1,)))
+    return np.reshape(out[..., :size], lead + np.shape(x))
+
+
+def pad_fill_vjp(g, index, value):
+    """Adjoint of the fill value of ``np.pad(..., mode="constant", constant_values=value)``:
+    the sum of ``g`` over the padding (``index`` from :func:`picks`, -1 there)."""
+    _one_fill_value(value)
+    return np.sum(g * (index < 0), axis=tuple(range(np.ndim(g) - np.ndim(index), np.ndim(g))))
+
+
+def _one_fill_value(value):
+    if np.ndim(value) != 0 or isinstance(value, (tuple, list)):
+        _not_differentiable_here("s2sad differentiates np.pad's constant_values only as one number; "
+                                 "pad with 0 and add the values where the padding is")
+
+
+def pad_fill_dot(value_dot, index):
+    """Tangent of ``np.pad(..., constant_values=value)`` along the value's tangent."""
+    _one_fill_value(value_dot if not isinstance(value_dot, (tuple, list)) else value_dot)
+    return value_dot * (index < 0)
+
+
+def full_rank(a):
+    """``a``, checked to have full rank: a derivative that holds only where the rank does not
+    change (``np.linalg.pinv``) has none at a rank-deficient matrix."""
+    s = np.linalg.svd(a, compute_uv=False)
+    if np.any(s[..., -1:] <= np.max(np.shape(a)[-2:]) * np.finfo(float).eps * s[..., :1]):
+        _not_differentiable_here("np.linalg.pinv has no derivative at a rank-deficient matrix "
+                                 "(its rank changes under a small change)")
+    return a
+
+
+# --- joins: hstack, vstack, dstack, column_stack are concatenations of promoted arrays ----------
+def _promoted(shape, how):
+    """The shape ``np.<how>`` gives an input of ``shape`` before concatenating, and the axis."""
+    nd = len(shape)
+    if how == "ravel":                # np.concatenate(arrays, axis=None)
+        return (int(np.prod(shape)),), 0
+    if how == "vstack":
+        return (shape if nd >= 2 else (1,) + shape + (1,) * (1 - nd)), 0
+    if how == "hstack":
+        return (shape or (1,)), (0 if nd <= 1 else 1)
+    if how == "dstack":
+        if nd == 0:
+            return (1, 1, 1), 2
+        if nd == 1:
+            return (1,) + shape + (1,), 2
+        return (shape + (1,) if nd == 2 else shape), 2
+    if how == "column_stack":
+        return ((shape + (1,)) if nd == 1 else shape or (1, 1)), 1
+    raise ValueError(how)
+
+
+def join_part(g, arrays, i, how):
+    """The part of ``g`` that ``arrays[i]`` filled in ``np.<how>(arrays)``, in its own shape."""
+    promoted = [np.empty(_promoted(np.shape(a), how)[0], dtype=bool) for a in arrays]
+    axis = _promoted(np.shape(arrays[i]), how)[1]
+    return np.reshape(concat_part(g, promoted, i, axis), np.shape(arrays[i]))
+
+
+def concat_place(p, g, arrays, i, axis=0):
+    """The adjoint of :func:`concat_part`: ``p`` where ``arrays[i]`` sits in ``g`` (of the
+    concatenation's shape), zeros elsewhere."""
+    out = np.zeros(np.shape(g), dtype=np.result_type(p, np.float32))
+    if axis is None:
+        start = sum(np.size(a) for a in arrays[:i])
+        out[start:start + np.size(arrays[i])] = np.ravel(p)
+        return out
+    start = sum(np.shape(a)[axis] for a in arrays[:i])
+    index = [slice(None)] * np.ndim(g)
+    index[axis] = slice(start, start + np.shape(arrays[i])[axis])
+    out[tuple(index)] = p
+    return out
+
+
+def join_place(p, g, arrays, i, how):
+    """The adjoint of :func:`join_part`: ``p`` where ``arrays[i]`` sits in ``np.<how>(arrays)``."""
+    promoted = [np.empty(_promoted(np.shape(a), how)[0], dtype=bool) for a in arrays]
+    axis = _promoted(np.shape(arrays[i]), how)[1]
+    return concat_place(np.reshape(p, np.shape(promoted[i])), g, promoted, i, axis)
+
+
+def split_axis(x, how):
+    """The axis ``np.<how>`` (hsplit, vsplit, dsplit) splits ``x`` along."""
+    return {"hsplit": 1 if np.ndim(x) > 1 else 0, "vsplit": 0, "dsplit": 2}[how]
+
+
+def unjoin(g, arrays, how):
+    """The adjoint list of ``np.<how>(arrays)``: ``g`` cut back into pieces."""
+    return [join_part(g, arrays, i, how) for i in range(len(arrays))]
+
+
+def batch_join(ts, arrays, how):
+    """Vector mode tangent of ``np.<how>(arrays)``: each tangent (directions first) promoted
+    as its array is, then concatenated past the directions' axis."""
+    parts = []
+    for t, a in zip(ts, arrays):
+        shape, axis = _promoted(np.shape(a), how)
+        t = np.asarray(t)
+        parts.append(np.reshape(t, t.shape[:1] + shape))
+    return np.concatenate(parts, axis=axis + 1)
+
+
+def trace_vjp(g, a, offset=0, axis1=0, axis2=1):
+    """Adjoint of ``np.trace(a, offset, axis1, axis2)``: ``g`` along the diagonal."""
+    index = picks(a, "diagonal", offset, axis1, axis2)
+    g = np.broadcast_to(np.expand_dims(g, -1), np.shape(index))
+    return unpick(g, index, a)
+
+
+def _kron_parts(g, a, b):
+    """``g`` (of ``np.kron(a, b)``'s shape) with each axis split in two (``a``'s, ``b``'s),
+    and ``a``, ``b`` as arrays of as many axes, interleaved so they broadcast against it."""
+    nd = max(np.ndim(a), np.ndim(b))
+    sa = (1,) * (nd - np.ndim(a)) + np.shape(a)
+    sb = (1,) * (nd - np.ndim(b)) + np.shape(b)
+    g = np.reshape(g, tuple(n for pair in zip(sa, sb) for n in pair))
+    a = np.reshape(a, tuple(n for m in sa for n in (m, 1)))
+    b = np.reshape(b, tuple(n for m in sb for n in (1, m)))
+    return g, a, b, nd
+
+
+def kron_vjp_a(g, a, b):
+    """Adjoint of ``a`` in ``np.kron(a, b)``."""
+    g, _, b2, nd = _kron_parts(g, a, b)
+    return np.reshape(np.sum(g * b2, axis=tuple(range(1, 2 * nd, 2))), np.shape(a))
+
+
+def kron_vjp_b(g, a, b):
+    """Adjoint of ``b`` in ``np.kron(a, b)``."""
+    g, a2, _, nd = _kron_parts(g, a, b)
+    return np.reshape(np.sum(g * a2, axis=tuple(range(0, 2 * nd, 2))), np.shape(b))
+
+
+# --- einsum and the products written as one (tensordot, inner, multi_dot) -------------------------
+__all__ += ["einsum_vjp", "einsum_at", "eigh_vectors", "einsum_jvp", "einsum_vjp_along", "einsum_vjp_other", "tensordot_subscripts",
+            "inner_subscripts", "multi_dot_subscripts"]
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _einsum_labels(subscripts, shapes):
+    """The labels of each operand and of the output of ``np.einsum(subscripts, ...)``, with
+    ellipses written out as letters and an implicit output made explicit (NumPy's rule:
+    the broadcast axes, then the labels used once, in alphabetical order)."""
+    if not isinstance(subscripts, str):
+        raise TypeError("s2sad: np.einsum's derivative needs its subscripts as a string")
+    subscripts = subscripts.replace(" ", "")
+    ins, arrow, out = subscripts.partition("->")
+    ins = ins.split(",")
+    if len(ins) != len(shapes):
+        raise ValueError(f"s2sad: einsum subscripts {subscripts!r} name {len(ins)} operands, "
+                         f"got {len(shapes)}")
+    spare = [c for c in _LETTERS if c not in subscripts]
+    widths = [len(shape) - (len(s) - 3) for s, shape in zip(ins, shapes) if "..." in s]
+    width = max(widths, default=0)
+    ellipsis = "".join(spare[:width])
+    labels = [s.replace("...", ellipsis[width - (len(shape) - (len(s) - 3)):]) if "..." in s else s
+              for s, shape in zip(ins, shapes)]
+    if not arrow:
+        joined = "".join(labels)
+        out = ellipsis + "".join(sorted(c for c in set(joined) if joined.count(c) == 1
+                                        and c not in ellipsis))
+    else:
+        out = out.replace("...", ellipsis)
+    return labels, out
+
+
+def einsum_vjp(g, subscripts, operands, k):
+    """Adjoint of operand ``k`` in ``np.einsum(subscripts, *operands)`` given the result's
+    adjoint ``g``: the other operands and ``g`` contracted onto ``k``'s labels; a label
+    only ``k`` has (summed inside it) spreads evenly, a label ``k`` repeats (a diagonal)
+    fills the diagonal, an axis ``k`` broadcast (length one) is summed back."""
+    shapes = [np.shape(o) for o in operands]
+    labels, out = _einsum_labels(subscripts, shapes)
+    target = labels[k]
+    size = {}
+    for c, n in zip(target, shapes[k]):
+        size[c] = n
+    others = [j for j in range(len(operands)) if j != k]
+    reached = set(out).union(*[labels[j] for j in others])
+    unique = "".join(dict.fromkeys(target))
+    kept = "".join(c for c in unique if c in reached)
+    spec = ",".join([out] + [labels[j] for j in others]) + "->" + kept
+    t = np.einsum(spec, g, *[operands[j] for j in others])
+    stretched = tuple(a for a, c in enumerate(kept) if size[c] == 1 and t.shape[a] != 1)
+    if stretched:
+        t = np.sum(t, axis=stretched, keepdims=True)
+    t = np.expand_dims(t, tuple(a for a, c in enumerate(unique) if c not in kept))
+    t = np.broadcast_to(t, tuple(size[c] for c in unique))
+    if len(unique) == len(target):
+        return t
+    out_array = np.zeros(shapes[k], dtype=t.dtype)
+    grids = {c: np.arange(size[c]).reshape((-1,) + (1,) * (len(unique) - 1 - a))
+             for a, c in enumerate(unique)}
+    out_array[tuple(grids[c] for c in target)] = t
+    return out_array
+
+
+def einsum_at(subscripts, operands, k, c):
+    """``np.einsum(subscripts, *operands)`` with ``c`` in place of operand ``k``."""
+    return np.einsum(subscripts, *operands[:k], c, *operands[k + 1:])
+
+
+def eigh_vectors(a):
+    """The eigenvectors of the symmetric matrix read from ``a``'s lower triangle (``np.linalg.eigh``)."""
+    return np.linalg.eigh(a)[1]
+
+
+def einsum_jvp(subscripts, operands, tangents, batch_dims=0):
+    """Tangent of ``np.einsum(subscripts, *operands)``: one term per operand with a tangent
+    (None, or a tangent without the leading axis of directions, is a constant's zero)."""
+    shapes = [np.shape(o) for o in operands]
+    labels, out = _einsum_labels(subscripts, shapes)
+    lead = "".join(c for c in _LETTERS if c not in "".join(labels) + out)[:batch_dims]
+    total = None
+    for j, t in enumerate(tangents):
+        if t is None or np.ndim(t) != len(shapes[j]) + batch_dims:
+            continue
+        spec = ",".join(lead + s if i == j else s for i, s in enumerate(labels)) + "->" + lead + out
+        term = np.einsum(spec, *operands[:j], t, *operands[j + 1:])
+        total = term if total is None else total + term
+    return 0.0 if total is None else total
+
+
+def einsum_vjp_along(g, subscripts, operands, k, tangents, batch_dims=0):
+    """The derivative of :func:`einsum_vjp` ``(g, subscripts, operands, k)`` along the
+    operands' ``tangents`` (``operands[k]`` gives only a shape)."""
+    if batch_dims:
+        batched = [t for j, t in enumerate(tangents) if j != k and t is not None
+                   and np.ndim(t) == np.ndim(operands[j]) + batch_dims]
+        if not batched:                   # only operand k (a shape) varies: no derivative
+            n = next(len(t) for t in tangents if t is not None and np.ndim(t))
+            return np.zeros((n,) + np.shape(operands[k]))
+        n = len(batched[0])
+        return np.stack([einsum_vjp_along(g, subscripts, operands, k,
+                                          [None if t is None or np.ndim(t) != np.ndim(o) + batch_dims
+                                           else t[d] for t, o in zip(tangents, operands)])
+                         for d in range(n)])
+    total = 0.0
+    for j, t in enumerate(tangents):
+        if j == k or t is None or np.ndim(t) != np.ndim(operands[j]):
+            continue
+        total = total + einsum_vjp(g, subscripts, tuple(operands[:j]) + (t,) + tuple(operands[j + 1:]), k)
+    return total
+
+
+def einsum_vjp_other(g, subscripts, operands, k, c, j):
+    """Adjoint of ``operands[j]`` in ``einsum_vjp(g, subscripts, operands, k)`` given its
+    adjoint ``c``: zero for ``j == k`` (a shape only), else operand ``j``'s adjoint in the
+    einsum whose operand ``k`` is ``c``."""
+    if j == k:
+        return np.zeros(np.shape(operands[j]))
+    return einsum_vjp(g, subscripts, tuple(operands[:k]) + (c,) + tuple(operands[k + 1:]), j)
+
+
+def tensordot_subscripts(a, b, axes=2):
+    """``np.tensordot(a, b, axes)`` as einsum subscripts."""
+    na, nb = np.ndim(a), np.ndim(b)
+    if isinstance(axes, (int, np.integer)):
+        axes = (list(range(na - axes, na)), list(range(axes)))
+    xa, xb = ([axes[0]] if isinstance(axes[0], (int, np.integer)) else list(axes[0]),
+              [axes[1]] if isinstance(axes[1], (int, np.integer)) else list(axes[1]))
+    xa, xb = [x % na for x in xa], [x % nb for x in xb]
+    la = list(_LETTERS[:na])
+    lb = list(_LETTERS[na:na + nb])
+    for i, j in zip(xa, xb):
+        lb[j] = la[i]
+    out = [c for i, c in enumerate(la) if i not in xa] + [c for j, c in enumerate(lb) if j not in xb]
+    return "".join(la) + "," + "".join(lb) + "->" + "".join(out)
+
+
+def inner_subscripts(a, b):
+    """``np.inner(a, b)`` as einsum subscripts (a product when either is a number)."""
+    na, nb = np.ndim(a), np.ndim(b)
+    if na == 0 or nb == 0:
+        la, lb = _LETTERS[:na], _LETTERS[na:na + nb]
+        return la + "," + lb + "->" + la + lb
+    return tensordot_subscripts(a, b, ([-1], [-1]))
+
+
+def multi_dot_subscripts(arrays):
+    """``np.linalg.multi_dot(arrays)`` as einsum subscripts (a 1-d first or last array is a
+    row or column vector)."""
+    n = len(arrays)
+    chain = _LETTERS[:n + 1]
+    labels = [chain[i:i + 2] for i in range(n)]
+    if np.ndim(arrays[0]) == 1:
+        labels[0] = labels[0][1:]
+    if np.ndim(arrays[-1]) == 1:
+        labels[-1] = labels[-1][:1]
+    out = (chain[0] if np.ndim(arrays[0]) == 2 else "") + (chain[n] if np.ndim(arrays[-1]) == 2 else "")
+    return ",".join(labels) + "->" + out
+
+
+# --- matrix functions: the Frechet derivative of f at a along e is the upper right block of
+# f([[a, e], [0, a]]) (exact for matrix powers, the inverse and the exponential) --------------------
+__all__ += ["block_upper", "upper_right", "block_diag_sum", "expm", "solve_triangular"]
+
+
+def block_upper(a, e):
+    """``[[a, e], [0, a]]`` on the last two axes (None for a zero block; stacks broadcast)."""
+    like = a if a is not None else e
+    n = np.shape(like)[-1]
+    if a is None:
+        a = np.zeros(np.shape(e)[:-2] + (n, n), dtype=np.result_type(e, np.float32))
+    if e is None:
+        e = np.zeros(np.shape(a), dtype=np.result_type(a, np.float32))
+    a, e = np.broadcast_arrays(a, e)
+    top = np.concatenate([a, e], axis=-1)
+    bottom = np.concatenate([np.zeros_like(a), a], axis=-1)
+    return np.concatenate([top, bottom], axis=-2)
+
+
+def upper_right(m):
+    """The upper right block of ``m`` (on the last two axes, of twice a block's size)."""
+    n = np.shape(m)[-1] // 2
+    return m[..., :n, n:]
+
+
+def block_diag_sum(m):
+    """The sum of the two diagonal blocks of ``m``: the adjoint of ``a`` in :func:`block_upper`."""
+    n = np.shape(m)[-1] // 2
+    return m[..., :n, :n] + m[..., n:, n:]
+
+
+def expm(a):
+    """``scipy.linalg.expm`` (on stacks of matrices too)."""
+    from scipy import linalg
+    return linalg.expm(a)
+
+
+def solve_triangular(a, b, trans=0, lower=False):
+    """``scipy.linalg.solve_triangular``: reads only ``a``'s lower or upper triangle."""
+    from scipy import linalg
+    return linalg.solve_triangular(a, b, trans=trans, lower=lower)
+
+
+# --- factorizations with several results (their adjoints and tangents are lists) ------------------
+__all__ += ["eigh_vjp", "eigh_jvp", "qr_vjp", "qr_jvp"]
+
+
+def _tr(m):
+    return np.swapaxes(m, -1, -2)
+
+
+def _lower_read(s):
+    """The adjoint of ``a`` given the adjoint ``s`` of the symmetric matrix read from its lower
+    triangle (``tril(a) + tril(a, -1)^T``)."""
+    return np.tril(s) + np.tril(_tr(s), -1)
+
+
+def _not_differentiable_here(message):
+    """Raise s2sad's NotDifferentiableError: the derivative does not exist at these values
+    (known only when the derivative runs; imported here, runtime imports nothing else)."""
+    from .errors import NotDifferentiableError
+    raise NotDifferentiableError(message)
+
+
+def _eigen_gaps(w):
+    """``1 / (w_j - w_i)`` off the diagonal, 0 on it; refuses repeated eigenvalues, where the
+    eigenvectors (and their derivative) are not unique."""
+    gaps = np.expand_dims(w, -2) - np.expand_dims(w, -1)
+    n = np.shape(w)[-1]
+    off = ~np.eye(n, dtype=bool)
+    scale = np.max(np.abs(w), axis=-1, keepdims=True)[..., None] + 1.0
+    if np.any(np.abs(gaps[..., off]) <= 1e-10 * scale[..., 0]):
+        _not_differentiable_here("the eigenvectors of np.linalg.eigh have no derivative at repeated "
+                                 "eigenvalues; use np.linalg.eigvalsh, or functions of the eigenvalues only")
+    return np.where(off, 1.0 / np.where(off, gaps, 1.0), 0.0)
+
+
+def eigh_vjp(g, a, y):
+    """Adjoint of ``a`` in ``w, v = np.linalg.eigh(a)`` given the adjoints ``g = [w_bar, v_bar]``."""
+    w, v = y
+    w_bar, v_bar = g
+    inner = np.zeros(np.shape(v)) + np.expand_dims(w_bar, -1) * np.eye(np.shape(w)[-1])
+    if np.any(v_bar != 0):
+        inner = inner + _eigen_gaps(w) * (_tr(v) @ v_bar)
+    return _lower_read(v @ inner @ _tr(v))
+
+
+def eigh_jvp(a, a_dot, y):
+    """Tangents ``[w_dot, v_dot]`` of ``w, v = np.linalg.eigh(a)`` along ``a_dot`` (directions
+    first in vector mode: ``a_dot`` has one axis more than ``a``)."""
+    w, v = y
+    m = np.tril(a_dot) + _tr(np.tril(a_dot, -1))
+    vmv = _tr(v) @ m @ v
+    w_dot = np.diagonal(vmv, axis1=-2, axis2=-1)
+    v_dot = v @ (_eigen_gaps(w) * vmv)
+    return [w_dot, v_dot]
+
+
+def qr_vjp(g, a, y):
+    """Adjoint of ``a`` in ``q, r = np.linalg.qr(a)`` (reduced, ``m >= n``, full rank)."""
+    if np.shape(a)[-2] < np.shape(a)[-1]:
+        _not_differentiable_here("s2sad differentiates np.linalg.qr(a) only for a tall or square a "
+                                 "(m >= n)")
+    q, r = y
+    q_bar, r_bar = (np.zeros(np.shape(x)) if np.ndim(x_bar) == 0 else x_bar for x_bar, x in zip(g, y))
+    m = r @ _tr(r_bar) - _tr(q_bar) @ q
+    sym = np.tril(m) + _tr(np.tril(m, -1))
+    return _tr(np.linalg.solve(r, _tr(q_bar + q @ sym)))
+
+
+def qr_jvp(a, a_dot, y):
+    """Tangents ``[q_dot, r_dot]`` of ``q, r = np.linalg.qr(a)`` along ``a_dot``."""
+    q, r = y
+    if np.shape(a)[-2] < np.shape(a)[-1]:
+        _not_differentiable_here("s2sad differentiates np.linalg.qr(a) only for a tall or square a "
+                                 "(m >= n)")
+    da_rinv = _tr(np.linalg.solve(_tr(r), _tr(a_dot)))         # a_dot r^-1
+    x = _tr(q) @ da_rinv
+    omega = np.tril(x, -1) - _tr(np.tril(x, -1))
+    q_dot = q @ omega + da_rinv - q @ x
+    r_dot = (x - omega) @ r
+    return [q_dot, r_dot]
+
+
+__all__ += ["svd_vjp", "svd_jvp"]
+
+
+def _svd_gaps(s):
+    """``1 / (s_j^2 - s_i^2)`` off the diagonal, 0 on it; refuses repeated or zero singular
+    values, where the singular vectors have no derivative."""
+    n = np.shape(s)[-1]
+    off = ~np.eye(n, dtype=bool)
+    s2 = s * s
+    gaps = np.expand_dims(s2, -2) - np.expand_dims(s2, -1)
+    scale = np.max(s2, axis=-1, keepdims=True)[..., None] + 1.0
+    if np.any(np.abs(gaps[..., off]) <= 1e-10 * scale[..., 0]) or np.any(s <= 1e-12 * np.sqrt(scale[..., 0, 0])):
+        _not_differentiable_here("the singular vectors of np.linalg.svd have no derivative at repeated or "
+                                 "zero singular values; use functions of the singular values only "
+                                 "(np.linalg.svdvals)")
+    return np.where(off, 1.0 / np.where(off, gaps, 1.0), 0.0)
+
+
+def svd_vjp(g, a, y):
+    """Adjoint of ``a`` in ``u, s, vh = np.linalg.svd(a, full_matrices=False)`` given
+    ``g = [u_bar, s_bar, vh_bar]`` (distinct nonzero singular values)."""
+    u, s, vh = y
+    u_bar, s_bar, vh_bar = (np.zeros(np.shape(x)) if np.ndim(x_bar) == 0 else x_bar
+                            for x_bar, x in zip(g, y))
+    v, v_bar = _tr(vh), _tr(vh_bar)
+    k = np.shape(s)[-1]
+    middle = np.expand_dims(s_bar, -1) * np.eye(k)
+    if np.any(u_bar != 0) or np.any(v_bar != 0):
+        f = _svd_gaps(s)
+        j = f * (_tr(u) @ u_bar)
+        kk = f * (_tr(v) @ v_bar)
+        sm = np.expand_dims(s, -2)            # multiplies columns by s
+        middle = middle + (j + _tr(j)) * sm + np.expand_dims(s, -1) * (kk + _tr(kk))
+        inv_s = 1.0 / s
+        u_perp = u_bar - u @ (_tr(u) @ u_bar)
+        v_perp = v_bar - v @ (_tr(v) @ v_bar)
+        extra = (u_perp * np.expand_dims(inv_s, -2)) @ vh + u @ (_tr(v_perp * np.expand_dims(inv_s, -2)))
+    else:
+        extra = 0.0
+    return u @ middle @ vh + extra
+
+
+def svd_jvp(a, a_dot, y):
+    """Tangents ``[u_dot, s_dot, vh_dot]`` of ``np.linalg.svd(a, full_matrices=False)``."""
+    u, s, vh = y
+    v = _tr(vh)
+    p = _tr(u) @ a_dot @ v
+    s_dot = np.diagonal(p, axis1=-2, axis2=-1)
+    f = _svd_gaps(s)
+    sr = np.expand_dims(s, -2)                # p * sr: p S
+    sl = np.expand_dims(s, -1)                # sl * p: S p
+    inv_s = np.expand_dims(1.0 / s, -2)
+    u_dot = u @ (f * (p * sr + sl * _tr(p)))
+    u_dot = u_dot + (a_dot @ v - u @ (_tr(u) @ a_dot @ v)) * inv_s
+    v_dot = v @ (f * (sl * p + _tr(p) * sr))
+    v_dot = v_dot + (_tr(a_dot) @ u - v @ (_tr(v) @ _tr(a_dot) @ u)) * inv_s
+    return [u_dot, s_dot, _tr(v_dot)]
+
+
+__all__ += ["svd_vectors", "svd_jvp_values", "triangle", "solve_triangular_dot"]
+
+
+def svd_vectors(a):
+    """``np.linalg.svd(a, full_matrices=False)`` as a list ``[u, s, vh]``."""
+    return list(np.linalg.svd(a, full_matrices=False))
+
+
+def svd_jvp_values(a, a_dot):
+    """Tangent of the singular values of ``a`` along ``a_dot``: ``diag(u^T a_dot v)``."""
+    u, _, vh = np.linalg.svd(a, full_matrices=False)
+    return np.diagonal(_tr(u) @ a_dot @ _tr(vh), axis1=-2, axis2=-1)
+
+
+def triangle(m, lower):
+    """The lower (``lower``) or upper triangle of ``m``."""
+    return np.tril(m) if lower else np.triu(m)
+
+
+def solve_triangular_dot(a, a_dot, x, trans=0, lower=False):
+    """Tangent of ``x = solve_triangular(a, b, trans, lower)`` along ``a_dot``: ``-op(T)^-1 op(dT) x``."""
+    dt = triangle(a_dot, lower)
+    if trans:
+        dt = _tr(dt)
+    column = np.reshape(x, (np.shape(a)[-1], -1))
+    return solve_triangular(a, -np.reshape(dt @ column, np.shape(x)), trans, lower)
+
+
+__all__ += ["cho_solve", "cho_solve_vjp_c", "cho_solve_dot"]
+
+
+def cho_solve(c_and_lower, b):
+    """``scipy.linalg.cho_solve((c, lower), b)``: solves ``a x = b`` with ``a = L L^T``
+    (``lower``; ``L`` read from ``c``'s lower triangle) or ``U^T U`` (the upper one)."""
+    from scipy import linalg
+    return linalg.cho_solve(tuple(c_and_lower), b)
+
+
+def _cho_factor_matrix(c, lower):
+    return np.tril(c) if lower else np.triu(c)
+
+
+def cho_solve_vjp_c(g, c_and_lower, x, i):
+    """Adjoint of ``c_and_lower[i]`` in ``x = cho_solve(c_and_lower, b)`` (``i`` is 0: the
+    factor; the flag ``lower`` has none)."""
+    c, lower = c_and_lower
+    column = np.reshape(x, (np.shape(c)[-1], -1))
+    b_bar = np.reshape(cho_solve(c_and_lower, g), np.shape(column))
+    a_bar = -(b_bar @ column.T)
+    sym = a_bar + a_bar.T
+    t = _cho_factor_matrix(c, lower)
+    return np.tril(sym @ t) if lower else np.triu(t @ sym)
+
+
+def cho_solve_dot(c_and_lower, tangents, x, batch_dims=0):
+    """Tangent of ``x = cho_solve((c, lower), b)`` along the factor's tangent (the first of
+    ``tangents``, the pair's): ``-a^-1 da x`` with ``da = dL L^T + L dL^T`` (or ``dU^T U + U^T dU``)."""
+    c, lower = c_and_lower
+    c_dot = tangents[0] if isinstance(tangents, (tuple, list)) else tangents
+    if np.ndim(c_dot) != np.ndim(c) + batch_dims:
+        return np.zeros(np.shape(x)) if not batch_dims else 0.0
+    if batch_dims:
+        return np.stack([cho_solve_dot(c_and_lower, t, x) for t in c_dot])
+    t, dt = _cho_factor_matrix(c, lower), _cho_factor_matrix(c_dot, lower)
+    da = dt @ t.T + t @ dt.T if lower else dt.T @ t + t.T @ dt
+    column = np.reshape(x, (np.shape(c)[-1], -1))
+    return -np.reshape(cho_solve(c_and_lower, da @ column), np.shape(x))
+
+
+__all__ += ["lstsq_vjp", "lstsq_jvp_a", "lstsq_jvp_b"]
+
+
+def _lstsq_parts(a, b, y):
+    """The pseudo-inverse of ``a``, the solution as a matrix, the residual matrix and whether
+    residuals were returned, for ``y = np.linalg.lstsq(a, b)`` (full rank only)."""
+    x, res, rank, _ = y
+    if rank < min(np.shape(a)):
+        _not_differentiable_here("np.linalg.lstsq has no derivative here: the matrix is rank "
+                                 "deficient (its rank changes under a small change)")
+    p = np.linalg.pinv(a)
+    column = np.reshape(x, (np.shape(a)[-1], -1))
+    r = np.reshape(b, (np.shape(a)[0], -1)) - a @ column
+    return p, column, r, np.size(res) > 0
+
+
+def lstsq_vjp(g, a, b, y, which):
+    """Adjoint of ``a`` (``which="a"``) or ``b`` in ``x, res, rank, s = np.linalg.lstsq(a, b)``
+    given ``g = [x_bar, res_bar, rank_bar, s_bar]``: ``x = pinv(a) b``; the residuals'
+    derivative is ``2 r^T (db - da x)`` (``a^T r = 0``)."""
+    x_bar, res_bar, _, s_bar = g
+    p, column, r, has_res = _lstsq_parts(a, b, y)
+    x_bar = np.reshape(x_bar, np.shape(column)) if np.ndim(x_bar) else np.zeros(np.shape(column))
+    res_bar = np.reshape(res_bar, (1, -1)) if has_res and np.ndim(res_bar) else np.zeros((1, 1))
+    if which == "b":
+        return np.reshape(p.T @ x_bar + 2.0 * r * res_bar, np.shape(b))
+    pt = p.T
+    g_p = x_bar @ np.reshape(b, (np.shape(a)[0], -1)).T                # (n, m): adjoint of pinv(a)
+    a_bar = (-(pt @ g_p @ pt) + (g_p.T @ p @ pt - a @ (p @ (g_p.T @ (p @ pt))))
+             + (pt @ p @ g_p.T - pt @ (p @ (g_p.T @ (p @ a)))))
+    a_bar = a_bar - 2.0 * (r * res_bar) @ column.T
+    if np.ndim(s_bar):
+        a_bar = a_bar + svd_vjp([0.0, s_bar, 0.0], a, svd_vectors(a))
+    return a_bar
+
+
+def lstsq_jvp_a(a, a_dot, b, y):
+    """Tangents ``[x_dot, res_dot, 0, s_dot]`` of ``np.linalg.lstsq(a, b)`` along ``a_dot``."""
+    p, column, r, has_res = _lstsq_parts(a, b, y)
+    x, res = y[0], y[1]
+    pt, dt = p.T, a_dot.T
+    p_dot = (-(p @ a_dot @ p) + p @ pt @ dt - p @ (pt @ (dt @ (a @ p)))
+             + dt @ pt @ p - p @ (a @ (dt @ (pt @ p))))
+    x_dot = np.reshape(p_dot @ np.reshape(b, (np.shape(a)[0], -1)), np.shape(x))
+    res_dot = np.reshape(-2.0 * np.sum(r * (a_dot @ column), axis=0), np.shape(res)) if has_res \
+        else np.zeros(np.shape(res))
+    return [x_dot, res_dot, 0.0, svd_jvp_values(a, a_dot)]
+
+
+def lstsq_jvp_b(a, b, b_dot, y):
+    """Tangents ``[x_dot, res_dot, 0, 0]`` of ``np.linalg.lstsq(a, b)`` along ``b_dot``."""
+    p, column, r, has_res = _lstsq_parts(a, b, y)
+    x, res, _, s = y
+    x_dot = np.reshape(p @ np.reshape(b_dot, (np.shape(a)[0], -1)), np.shape(x))
+    res_dot = np.reshape(2.0 * np.sum(r * np.reshape(b_dot, np.shape(r)), axis=0), np.shape(res)) \
+        if has_res else np.zeros(np.shape(res))
+    return [x_dot, res_dot, 0.0, np.zeros(np.shape(s))]
+
+
+__all__ += ["meshgrid_vjp", "meshgrid_jvp"]
+
+
+def _meshgrid_axes(n, indexing):
+    """The axis of ``np.meshgrid``'s result each of its ``n`` inputs runs along."""
+    axes = list(range(n))
+    if indexing == "xy" and n >= 2:
+        axes[0], axes[1] = 1, 0
+    return axes
+
+
+def meshgrid_vjp(g, xi, k, indexing="xy"):
+    """Adjoint of input ``k`` of ``np.meshgrid(*xi, indexing)`` given the results' adjoints
+    ``g`` (a list): result ``k``'s adjoint summed over every axis but input ``k``'s."""
+    gk = g[k]
+    if np.ndim(gk) == 0:
+        return np.zeros(np.shape(xi[k]))
+    axis = _meshgrid_axes(len(xi), indexing)[k]
+    return np.reshape(np.sum(gk, axis=tuple(a for a in range(np.ndim(gk)) if a != axis)), np.shape(xi[k]))
+
+
+def meshgrid_jvp(xi, tangents, indexing="xy", batch_dims=0):
+    """Tangents of ``np.meshgrid(*xi, indexing)``: each input's tangent spread along the
+    others' axes (a list; directions first in vector mode)."""
+    n = len(xi)
+    shape = [np.size(x) for x in xi]
+    if indexing == "xy" and n >= 2:
+        shape[0], shape[1] = shape[1], shape[0]
+    lead = next((np.shape(t)[:batch_dims] for t, x in zip(tangents, xi)
+                 if np.ndim(t) == np.ndim(x) + batch_dims), ())
+    out = []
+    for t, x, axis in zip(tangents, xi, _meshgrid_axes(n, indexing)):
+        if np.ndim(t) != np.ndim(x) + batch_dims:
+            out.append(np.zeros(tuple(lead) + tuple(shape)))
+            continue
+        along = [1] * n
+        along[axis] = -1
+        t = np.reshape(t, tuple(lead) + tuple(along))
+        out.append(np.array(np.broadcast_to(t, tuple(lead) + tuple(shape))))
+    return out

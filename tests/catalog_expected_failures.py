@@ -7,14 +7,12 @@ its strict xfail turns into a failure: regenerate (or delete the line).
 
 EXPECTED_FAILURES = {
     'linalg_norm': {
-        'hessian-optimized':
-            'numerics: refused (MissingRuleError) although supported: tests/catalog_programs.py:38: no vector-mode (jacfwd) rule for norm_vjp (in the derivative s2sad wrote for this line: `x_bar = norm_vjp(1.0, y, x, Non',
-        'hessian-unoptimized':
-            'numerics: refused (MissingRuleError) although supported: tests/catalog_programs.py:38: no vector-mode (jacfwd) rule for norm_vjp (in the derivative s2sad wrote for this line: `x_bar = norm_vjp(y_bar, y, x, N',
+        'hessian':
+            'numerics: refused (MissingRuleError) although supported: in grad_linalg_norm: no vector-mode (jacfwd) rule for norm_vjp',
     },
     'cosine_similarity': {
         'hessian':
-            'numerics: refused (MissingRuleError) although supported: tests/catalog_programs.py:177: no vector-mode (jacfwd) rule for norm_vjp (in the derivative s2sad wrote for this line: `a_bar = norm_vjp(t2_bar, t2, a',
+            'numerics: refused (MissingRuleError) although supported: in grad_cosine_similarity: no vector-mode (jacfwd) rule for norm_vjp',
     },
     'variance_std': {
         'reverse':
@@ -32,14 +30,6 @@ EXPECTED_FAILURES = {
         'hessian':
             'numerics: refused (MissingRuleError) although supported: no derivative rule for np.cumsum',
     },
-    'outer_trace': {
-        'reverse':
-            'numerics: refused (MissingRuleError) although supported: no derivative rule for np.trace',
-        'forward':
-            'numerics: refused (MissingRuleError) although supported: no derivative rule for np.trace',
-        'hessian':
-            'numerics: refused (MissingRuleError) although supported: no derivative rule for np.trace',
-    },
     'zip_enumerate': {
         'reverse':
             'control flow: refused (MissingRuleError) although supported: no derivative rule for zip',
@@ -48,17 +38,9 @@ EXPECTED_FAILURES = {
         'hessian':
             'control flow: refused (MissingRuleError) although supported: no derivative rule for zip',
     },
-    'hstack_concat': {
+    'list_pop': {
         'hessian':
-            'array displays: refused (MissingRuleError) although supported: tests/catalog_programs.py:867: no vector-mode (jacfwd) rule for concat_part (in the derivative s2sad wrote for this line: `v_bar = concat_part(w_bar, ',
-    },
-    'slogdet_stacked': {
-        'reverse':
-            'linear algebra: refused (MissingRuleError) although supported: no derivative rule for np.linalg.slogdet',
-        'forward':
-            'linear algebra: refused (MissingRuleError) although supported: no derivative rule for np.linalg.slogdet',
-        'hessian':
-            'linear algebra: refused (MissingRuleError) although supported: no derivative rule for np.linalg.slogdet',
+            "effects: refused in generated code, not at the user's line: in grad_list_pop: s2sad cannot differentiate appending to 'xs_bar' here",
     },
     'len_of_str': {
         'reverse':
@@ -86,51 +68,33 @@ EXPECTED_FAILURES = {
         'forward':
             'argument kinds: refused (ArgumentError) although supported: jvp of kind_list_of_arrays: argument 0 is a list. Hint: containers (list, tuple, dict, dataclass) are not supported as differentiated arguments yet: p',
     },
-    'take_repeated': {
-        'reverse':
-            'indexing: refused (MissingRuleError) although supported: no derivative rule for np.take',
-        'hessian':
-            'indexing: refused (MissingRuleError) although supported: no derivative rule for np.take',
+    'enumerate_write': {
+        'hessian-optimized':
+            "odd corners: refused (UnsupportedSyntaxError) although supported: in grad_enumerate_write: s2sad does not support writing into 't2_bar' through 'h_bar' here: they share memory, and 't2_bar' is read again at line 25",
+        'hessian-unoptimized':
+            "odd corners: refused (UnsupportedSyntaxError) although supported: in grad_enumerate_write: s2sad does not support writing into 't2_bar' through 'h_bar' here: they share memory, and 't2_bar' is read again at line 27",
     },
-    'stack_concat': {
-        'reverse':
-            'indexing: refused (MissingRuleError) although supported: no derivative rule for np.vstack',
-        'forward':
-            'indexing: refused (MissingRuleError) although supported: no derivative rule for np.vstack',
+    'nested_list_index': {
         'hessian':
-            'indexing: refused (MissingRuleError) although supported: no derivative rule for np.vstack',
+            'odd corners: refused (GeneratedCodeError) although supported: the derivative of nested_list_index failed in code s2sad generated, not in your code: IndexError: index 1 is out of bounds for axis 1 with size 1',
     },
-    'tile_repeat': {
-        'reverse':
-            'indexing: refused (MissingRuleError) although supported: no derivative rule for np.repeat',
-        'forward':
-            'indexing: refused (MissingRuleError) although supported: no derivative rule for np.tile',
+    'eigh_sum': {
         'hessian':
-            'indexing: refused (MissingRuleError) although supported: no derivative rule for np.repeat',
+            "odd corners: refused in generated code, not at the user's line: in grad_eigh_sum: a list passed to eigh_vjp in vector mode (jacfwd, hessian)",
     },
-    'diag_build_read': {
+    'random_inside': {
         'reverse':
-            'indexing: refused (MissingRuleError) although supported: no derivative rule for np.diagonal',
+            'odd corners: not refused: the derivative runs',
         'forward':
-            'indexing: refused (MissingRuleError) although supported: no derivative rule for np.diag',
+            'odd corners: not refused: the derivative runs',
         'hessian':
-            'indexing: refused (MissingRuleError) although supported: no derivative rule for np.diagonal',
+            'odd corners: not refused: the derivative runs',
     },
-    'triu_of_product': {
-        'reverse':
-            'indexing: refused (MissingRuleError) although supported: no derivative rule for np.triu',
-        'forward':
-            'indexing: refused (MissingRuleError) although supported: no derivative rule for np.triu',
-        'hessian':
-            'indexing: refused (MissingRuleError) although supported: no derivative rule for np.triu',
-    },
-    'cholesky_logdet': {
-        'reverse':
-            'indexing: refused (MissingRuleError) although supported: no derivative rule for np.diagonal',
-        'forward':
-            'indexing: refused (MissingRuleError) although supported: no derivative rule for np.linalg.cholesky',
-        'hessian':
-            'indexing: refused (MissingRuleError) although supported: no derivative rule for np.diagonal',
+    'matrix_row_swap': {
+        'hessian-optimized':
+            "indexing: refused (UnsupportedSyntaxError) although supported: in grad_matrix_row_swap: s2sad does not support writing into 't2' through 'Y' here: they share memory, and 't2' is read again at line 20",
+        'hessian-unoptimized':
+            "indexing: refused (UnsupportedSyntaxError) although supported: in grad_matrix_row_swap: s2sad does not support writing into 't2' through 'Y' here: they share memory, and 't2' is read again at line 22",
     },
     'sqrt_where_untaken_nan': {
         'reverse':

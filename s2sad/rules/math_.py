@@ -67,9 +67,7 @@ for pattern, factor in {
     jvp(pattern, out=SCALAR, x=f"x_dot * ({factor})")
 vjp("math.fmod(a, b)", out=SCALAR, a="y_bar", b="-(y_bar * math.trunc(a / b))")
 jvp("math.fmod(a, b)", out=SCALAR, a="a_dot", b="-(b_dot * math.trunc(a / b))")
-# the derivatives of lgamma (digamma, trigamma, ...), as many orders as asked
-vjp("polygamma(n, x)", out=SCALAR, x="y_bar * polygamma(n + 1, x)")
-jvp("polygamma(n, x)", out=SCALAR, x="x_dot * polygamma(n + 1, x)")
+# (the rules of runtime.polygamma, the derivatives of lgamma to any order: rules/scipy_special.py)
 
 # copysign(a, b) is |a| with the sign of b: a derivative in a, none in b (piecewise constant)
 vjp("math.copysign(a, b)", out=SCALAR, a="y_bar * (math.copysign(1.0, a) * math.copysign(1.0, b))")

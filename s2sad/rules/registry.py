@@ -256,13 +256,13 @@ def vjp(pattern: str, *, elementwise: bool = False, out: str | None = None,
     _register("vjp", pattern, elementwise, out, ndim, when, templates, function)
 
 
-def supported(pattern: str, **values: tuple) -> None:
+def supported(pattern: str, *, function=None, **values: tuple) -> None:
     """Declare the only constant values a parameter may take for the rule to hold (other values,
     or a value not known when transforming, are refused at the call's line)::
 
         supported("np.linalg.norm(x, ord=None, axis=None, keepdims=False)", ord=(None, 2, "fro"))
     """
-    rule = _rule(pattern, None)
+    rule = _rule(pattern, None, function)
     for name, allowed in values.items():
         if name not in rule.params:
             raise ValueError(f"rule {rule.pattern!r} has no parameter {name!r}")
