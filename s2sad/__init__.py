@@ -27,6 +27,8 @@ from .api import grad, hessian, jacfwd, jacrev, jvp, source, value_and_grad, vjp
 from .errors import (ArgumentError, GeneratedCodeError, MissingRuleError, NotDifferentiableError, S2SADError, SourceUnavailableError,
                      UnsupportedSyntaxError)
 from .parse import transparent
+from .check import check_grads
+from .errors import GradientCheckError
 from . import rules
 from . import tree
 from .tree import register_pytree
@@ -35,4 +37,5 @@ __all__ = ["grad", "value_and_grad", "jvp", "vjp", "jacfwd", "jacrev", "hessian"
            "S2SADError", "UnsupportedSyntaxError", "MissingRuleError", "SourceUnavailableError", "NotDifferentiableError",
            "ArgumentError", "GeneratedCodeError"]
 __all__ += ["tree", "register_pytree"]
+__all__ += ["check_grads", "GradientCheckError"]
 __version__ = "0.1.0"
