@@ -29,6 +29,7 @@ from .errors import (ArgumentError, GeneratedCodeError, MissingRuleError, NotDif
 from .parse import transparent
 from .check import check_grads
 from .errors import GradientCheckError
+from .runtime import stop_gradient
 from . import rules
 from . import tree
 from .tree import register_pytree
@@ -37,5 +38,5 @@ __all__ = ["grad", "value_and_grad", "jvp", "vjp", "jacfwd", "jacrev", "hessian"
            "S2SADError", "UnsupportedSyntaxError", "MissingRuleError", "SourceUnavailableError", "NotDifferentiableError",
            "ArgumentError", "GeneratedCodeError"]
 __all__ += ["tree", "register_pytree"]
-__all__ += ["check_grads", "GradientCheckError"]
+__all__ += ["check_grads", "GradientCheckError", "stop_gradient"]
 __version__ = "0.1.0"

@@ -516,3 +516,12 @@ def batch_zeros_list(xs, n_dir):
         return []
     return [batch_zeros_list(x, n_dir) if isinstance(x, (list, tuple)) else np.zeros((n_dir,) + np.shape(x))
             for x in xs]
+
+
+def stop_gradient(x):
+    """``x``'s value with no derivative: s2sad treats the result as a constant in both modes
+    and at every order (``s2sad.stop_gradient``; a rule, ``nondifferentiable``).  An array is
+    copied, so the result never aliases ``x``."""
+    if isinstance(x, np.ndarray):
+        return x.copy()
+    return x
