@@ -1,5 +1,5 @@
 """f(x1, x2) = ln(x1) + x1·x2 − sin(x2) at (2, 5), and a logistic unit differentiated twice
-(seed lecture 003).
+(seed lecture 003), with the lecture's trace tables printed by s2sad.trace.
 
 The lecture's traces: f(2, 5) = 11.652, forward tangent along x1 = 5.5, reverse adjoints
 (x̄1, x̄2) = (5.5, 1.716).  Then the unit f_w(x) = 1 / (1 + exp(−(w0 + w1 x1 + w2 x2))): its
@@ -31,6 +31,13 @@ def main():
     g = s2sad.grad(f, argnums=(0, 1))(2.0, 5.0)
     compare("(x̄1, x̄2) (reverse adjoint trace)", g, (5.5, 2.0 - math.cos(5.0)), rtol=1e-14)
     print(f"       rounded as in the lecture: x̄1 = {g[0]:.3f}, x̄2 = {g[1]:.3f}")
+    # the lecture's tables: s2sad.trace records the derivative program as it runs
+    forward_trace = s2sad.trace(f, mode="forward")(2.0, 5.0)
+    reverse_trace = s2sad.trace(f)(2.0, 5.0)
+    print(forward_trace, reverse_trace, sep="\n\n")
+    compare("tangent trace's ẏ", forward_trace.section("tangent")[-1].value, 5.5, rtol=1e-14)
+    compare("adjoint trace's (x̄1, x̄2)", [r.value for r in reverse_trace.section("adjoint")[-2:]], g,
+            rtol=1e-15)
 
     w, x = (0.5, -1.0, 2.0), (1.5, 0.7)
     s = unit(*w, *x)

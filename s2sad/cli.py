@@ -31,7 +31,38 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--ndim", action="append", default=[], metavar="NAME=N",
                    help="declare an argument's number of dimensions (0 for a float), for leaner "
                         "code: --ndim x=1 --ndim M=2")
+    p.add_argument("--graph", metavar="FILE",
+                   help="write the computation graph of the three-address form to FILE as Graphviz "
+                        "DOT (FILE.dot), or rendered by Graphviz's dot when it is installed "
+                        "(FILE.svg, FILE.png, FILE.pdf); nothing runs, so the graph has no values "
+                        "(s2sad.graph(f, *args) adds them)")
     return p
+
+
+def _write_graph(norm, path: str) -> int:
+    """The --graph option: DOT text, or a picture of it drawn by Graphviz."""
+    import os
+    import shutil
+    import subprocess
+    from .graphs import to_dot
+    text = to_dot(norm)
+    suffix = os.path.splitext(path)[1].lower()
+    if suffix in (".svg", ".png", ".pdf"):
+        dot = shutil.which("dot")
+        if dot is None:
+            return _fail(f"Graphviz's `dot` is not installed, so {path} cannot be drawn: write "
+                         f"--graph {os.path.splitext(path)[0]}.dot, or install Graphviz")
+        done = subprocess.run([dot, f"-T{suffix[1:]}", "-o", path], input=text, text=True,
+                              capture_output=True)
+        if done.returncode != 0:
+            return _fail(f"Graphviz's dot failed on the graph: {done.stderr.strip()}")
+        return 0
+    try:
+        with open(path, "w", encoding="utf-8") as out:
+            out.write(text)
+    except OSError as exc:
+        return _fail(f"cannot write {path}: {exc}")
+    return 0
 
 
 def _fail(message: str) -> int:
@@ -68,6 +99,8 @@ def main(argv=None) -> int:
         return _fail("--argnums takes integers like 0,2 and --ndim takes NAME=N")
     try:
         norm = normalize(parsed)
+        if args.graph:
+            return _write_graph(norm, args.graph)
         if args.stage == "anf":
             sys.stdout.write(to_source(norm.node))
             return 0
