@@ -32,6 +32,7 @@ from .errors import GradientCheckError
 from .runtime import stop_gradient
 from .traces import Trace, trace
 from .graphs import graph
+from .export import export
 from . import rules
 from . import tree
 from .tree import register_pytree
@@ -40,5 +41,5 @@ __all__ = ["grad", "value_and_grad", "jvp", "vjp", "jacfwd", "jacrev", "hessian"
            "S2SADError", "UnsupportedSyntaxError", "MissingRuleError", "SourceUnavailableError", "NotDifferentiableError",
            "ArgumentError", "GeneratedCodeError"]
 __all__ += ["tree", "register_pytree"]
-__all__ += ["check_grads", "GradientCheckError", "stop_gradient", "trace", "Trace", "graph"]
+__all__ += ["check_grads", "GradientCheckError", "stop_gradient", "trace", "Trace", "graph", "export"]
 __version__ = "0.1.0"
