@@ -27,6 +27,12 @@ from .api import grad, hessian, jacfwd, jacrev, jvp, source, value_and_grad, vjp
 from .errors import (ArgumentError, GeneratedCodeError, MissingRuleError, NotDifferentiableError, S2SADError, SourceUnavailableError,
                      UnsupportedSyntaxError)
 from .parse import transparent
+from .check import check_grads
+from .errors import GradientCheckError
+from .runtime import stop_gradient
+from .traces import Trace, trace
+from .graphs import graph
+from .export import export
 from . import rules
 from .custom import custom_jvp, custom_vjp
 from . import tree
@@ -36,4 +42,5 @@ __all__ = ["grad", "value_and_grad", "jvp", "vjp", "jacfwd", "jacrev", "hessian"
            "S2SADError", "UnsupportedSyntaxError", "MissingRuleError", "SourceUnavailableError", "NotDifferentiableError",
            "ArgumentError", "GeneratedCodeError"]
 __all__ += ["tree", "register_pytree", "custom_vjp", "custom_jvp"]
+__all__ += ["check_grads", "GradientCheckError", "stop_gradient", "trace", "Trace", "graph", "export"]
 __version__ = "0.1.0"

@@ -641,6 +641,12 @@ class Derivative:
     def __repr__(self):
         return f"<s2sad {self.kind} of {self.fun.__qualname__} wrt argnums={self.argnums}>"
 
+    def __reduce__(self):
+        """Pickled as how it was made (the function by reference: a module-level function);
+        unpickled, it transforms the function afresh on its first call."""
+        return _derivative, (self.fun, self.argnums if self.multi else self.argnums[0], self.optimize,
+                             self.with_value)
+
 
 _DERIVATIVES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
@@ -985,6 +991,11 @@ class Jacobian:
 
     def __repr__(self):
         return f"<s2sad jac{'fwd' if self.mode == 'forward' else 'rev'} of {self.fun!r}>"
+
+    def __reduce__(self):
+        """Pickled as how it was made (see Derivative.__reduce__)."""
+        return Jacobian, (self.fun, self.argnums if self.multi else self.argnums[0], self.mode,
+                          self.optimize)
 
 
 def jacfwd(fun, argnums=0, *, optimize: bool = True) -> Jacobian:

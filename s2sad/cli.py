@@ -31,7 +31,65 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--ndim", action="append", default=[], metavar="NAME=N",
                    help="declare an argument's number of dimensions (0 for a float), for leaner "
                         "code: --ndim x=1 --ndim M=2")
+    p.add_argument("-o", "--output", metavar="FILE",
+                   help="write the derivative as a module that runs without s2sad (imports, the "
+                        "runtime helpers it calls, a header naming the function) instead of "
+                        "printing its source")
+    p.add_argument("--graph", metavar="FILE",
+                   help="write the computation graph of the three-address form to FILE as Graphviz "
+                        "DOT (FILE.dot), or rendered by Graphviz's dot when it is installed "
+                        "(FILE.svg, FILE.png, FILE.pdf); nothing runs, so the graph has no values "
+                        "(s2sad.graph(f, *args) adds them)")
     return p
+
+
+def _write_graph(norm, path: str) -> int:
+    """The --graph option: DOT text, or a picture of it drawn by Graphviz."""
+    import os
+    import shutil
+    import subprocess
+    from .graphs import to_dot
+    text = to_dot(norm)
+    suffix = os.path.splitext(path)[1].lower()
+    if suffix in (".svg", ".png", ".pdf"):
+        dot = shutil.which("dot")
+        if dot is None:
+            return _fail(f"Graphviz's `dot` is not installed, so {path} cannot be drawn: write "
+                         f"--graph {os.path.splitext(path)[0]}.dot, or install Graphviz")
+        done = subprocess.run([dot, f"-T{suffix[1:]}", "-o", path], input=text, text=True,
+                              capture_output=True)
+        if done.returncode != 0:
+            return _fail(f"Graphviz's dot failed on the graph: {done.stderr.strip()}")
+        return 0
+    try:
+        with open(path, "w", encoding="utf-8") as out:
+            out.write(text)
+    except OSError as exc:
+        return _fail(f"cannot write {path}: {exc}")
+    return 0
+
+
+def _write_module(args, text: str, parsed) -> int:
+    """-o FILE: the derivative as a module that imports the file's own names from it."""
+    import os
+    from . import __version__
+    from .export import module_text, static_resolver
+    module = os.path.splitext(os.path.basename(args.file))[0]
+    kind = "jvp (tangent program)" if args.mode == "forward" else "gradient"
+    header = (f"The {kind} of {module}.{args.func} (argnums {args.argnums}), from {args.file}.\n\n"
+              f"Written by s2sad {__version__} (s2sad {os.path.basename(args.file)} {args.func} -o); "
+              f"it runs without s2sad installed, where {module} can be imported.")
+    try:
+        out = module_text(text, static_resolver(parsed.namespace, module), header)
+    except S2SADError as exc:
+        print(f"s2sad: {exc}", file=sys.stderr)
+        return 1
+    try:
+        with open(args.output, "w", encoding="utf-8") as fh:
+            fh.write(out)
+    except OSError as exc:
+        return _fail(f"cannot write {args.output}: {exc}")
+    return 0
 
 
 def _fail(message: str) -> int:
@@ -68,6 +126,8 @@ def main(argv=None) -> int:
         return _fail("--argnums takes integers like 0,2 and --ndim takes NAME=N")
     try:
         norm = normalize(parsed)
+        if args.graph:
+            return _write_graph(norm, args.graph)
         if args.stage == "anf":
             sys.stdout.write(to_source(norm.node))
             return 0
@@ -85,7 +145,10 @@ def main(argv=None) -> int:
                           if entry[1] is not None]
         if args.stage == "optimized":
             trees = [optimize(t) for t in trees]
-        sys.stdout.write("\n\n".join(to_source(t) for t in trees))
+        text = "\n\n".join(to_source(t) for t in trees)
+        if args.output:
+            return _write_module(args, text, parsed)
+        sys.stdout.write(text)
         return 0
     except S2SADError as exc:
         print(str(exc), file=sys.stderr)

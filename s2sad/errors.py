@@ -72,3 +72,17 @@ class ArgumentError(S2SADError):
 class GeneratedCodeError(S2SADError):
     """An exception raised inside the code s2sad generated for a derivative (not in the user's
     own code): a bug in s2sad or a rule; the message names the function and the generated line."""
+
+
+class GradientCheckError(S2SADError):
+    """``s2sad.check_grads`` found a derivative that disagrees with finite differences: the
+    worst mismatch, with the argument, the mode (``"fwd"`` or ``"rev"``), the order, and the
+    expected (finite-difference) and computed numbers as attributes."""
+
+    def __init__(self, message: str, *, argnum=None, mode=None, order=None, expected=None, got=None):
+        self.argnum = argnum
+        self.mode = mode
+        self.order = order
+        self.expected = expected
+        self.got = got
+        super().__init__(message)

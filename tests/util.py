@@ -14,47 +14,9 @@ __all__ = ["fd_directional", "check_grad", "assert_grad_like", "perturb", "fd_jv
            "assert_close_tree"]
 
 
-def _is_python_float(x) -> bool:
-    """A plain Python float (np.float64 is a float subclass, but it is also a
-    numpy scalar, and arguments in the tests are never numpy scalars)."""
-    return isinstance(x, float) and not isinstance(x, np.generic)
-
-
-def perturb(x, direction, step):
-    """``x + step * direction`` keeping the kind of ``x`` (Python float stays a
-    Python float, ndarray stays an ndarray of the same dtype)."""
-    if _is_python_float(x):
-        return float(x) + step * float(direction)
-    x = np.asarray(x)
-    out = x + step * np.asarray(direction)
-    return np.asarray(out, dtype=x.dtype)
-
-
-def fd_directional(f, args, argnum, direction, eps=1e-6):
-    """Central finite difference of the scalar function ``f`` at ``args``
-    along ``direction`` in argument ``argnum``.
-
-    Returns ``(f(.., x + eps*d, ..) - f(.., x - eps*d, ..)) / (2*eps)`` as a
-    Python float.  ``direction`` has the shape of ``args[argnum]`` (a float for
-    a float argument).
-    """
-    args = list(args)
-    x = args[argnum]
-    plus = list(args)
-    minus = list(args)
-    plus[argnum] = perturb(x, direction, eps)
-    minus[argnum] = perturb(x, direction, -eps)
-    fp = f(*plus)
-    fm = f(*minus)
-    assert np.ndim(fp) == 0, "fd_directional needs a scalar-valued function"
-    return float((float(fp) - float(fm)) / (2.0 * eps))
-
-
-def _random_direction(x, rng):
-    if _is_python_float(x):
-        return float(rng.standard_normal())
-    x = np.asarray(x)
-    return rng.standard_normal(x.shape)
+from s2sad.check import _is_python_float, fd_directional, fd_jvp, perturb  # noqa: F401 (re-exported)
+from s2sad.check import map_out as _map_out
+from s2sad.check import random_direction as _random_direction
 
 
 def assert_grad_like(g, x, what="gradient"):
@@ -139,22 +101,6 @@ def check_grad(f, *args, argnums=0, rtol=1e-5, atol=1e-7, optimize=True,
 
 # --------------------------------------------------------------------------
 # forward mode and Jacobians: finite differences of vector-valued functions
-
-def _map_out(fn, *outs):
-    """Apply ``fn`` leaf by leaf over (possibly tuple-valued) outputs."""
-    if isinstance(outs[0], (tuple, list)):
-        return tuple(_map_out(fn, *parts) for parts in zip(*outs))
-    return fn(*outs)
-
-
-def fd_jvp(f, args, tangents, eps=1e-6):
-    """Central finite difference of ``f`` (any output: number, array or tuple of
-    them) at ``args`` along ``tangents`` (one per argument; None = constant)."""
-    plus = [a if t is None else perturb(a, t, eps) for a, t in zip(args, tangents)]
-    minus = [a if t is None else perturb(a, t, -eps) for a, t in zip(args, tangents)]
-    return _map_out(lambda p, m: (np.asarray(p, dtype=float) - np.asarray(m, dtype=float)) / (2 * eps),
-                    f(*plus), f(*minus))
-
 
 def fd_jacobian(f, args, argnum, eps=1e-6):
     """The Jacobian of ``f`` with respect to ``args[argnum]`` by central differences,

@@ -125,3 +125,8 @@ inplace("accumulate_at(x, index, g)", g="unbroadcast(y_bar[index], g)")
 inplace("list_add_at(xs, index, g)", g="y_bar[index]")
 nondifferentiable("zeros_like", "extremum_mask", "last_writes", "reversed", "batch_axis", "np.zeros",
                   "np.shape", "zeros_list", "batch_zeros_list")
+
+# s2sad.stop_gradient(x): the value of x, a constant for every derivative (not a runtime name:
+# users call it, generated code only copies the call)
+from ..runtime import stop_gradient  # noqa: E402
+nondifferentiable(stop_gradient)
