@@ -9,6 +9,7 @@ optimized and compiled once and cached.
 from __future__ import annotations
 
 import ast
+import collections
 import contextlib
 import dataclasses
 import functools
@@ -21,7 +22,8 @@ import weakref
 
 import numpy as np
 
-from . import emit
+from . import containers, emit
+from . import tree as tree_module
 from .analysis import NDims, ndim_of_value, sequences
 from .errors import ArgumentError, GeneratedCodeError, NotDifferentiableError, S2SADError
 from .normalize import normalize
@@ -44,6 +46,34 @@ def _normalized(fun):
         _PARSED[fun] = norm
     except TypeError:
         pass
+    return norm
+
+
+class _Deferred:
+    """A function that normalize refuses as it is (a dict display, say) but that scalar
+    replacement of its container arguments may make acceptable: its parameters and parse, and
+    the error to raise when it is called without containers."""
+
+    def __init__(self, parsed, error):
+        fn = parsed.node
+        self.node, self.parsed, self.error, self.renamed = fn, parsed, error, {}
+        self.params = [a.arg for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs]
+
+
+def _normalized_or_deferred(fun):
+    """``_normalized(fun)``, or a `_Deferred` when normalize refuses it (containers.py may
+    still accept it once the containers' structures are known)."""
+    from .errors import UnsupportedSyntaxError
+    try:
+        norm = _normalized(fun)
+    except UnsupportedSyntaxError as exc:
+        parsed = parse_function(fun)
+        args = parsed.node.args
+        if args.vararg is None and args.kwarg is None and \
+                any(isinstance(n, (ast.Dict, ast.DictComp)) for n in ast.walk(parsed.node)):
+            return _Deferred(parsed, exc)       # dict displays: maybe fine once containers are known
+        raise
+    norm.error = None
     return norm
 
 
@@ -95,6 +125,44 @@ def _arg_key(value):
         return t.__name__                      # complex: never shares a float's specialisation
     nd = ndim_of_value(value)
     return nd if nd is not None else t.__name__
+
+
+_TREE_NODE_TYPES = (dict, list, tuple)
+
+
+def _is_tree(value) -> bool:
+    """A container argument s2sad takes apart (see s2sad/containers.py): a dict, a namedtuple, a
+    dataclass instance, a registered class, or a list / tuple holding one of those or None."""
+    t = type(value)
+    if t is dict or t in (collections.OrderedDict, collections.defaultdict) or t in tree_module._registry \
+            or (isinstance(value, tuple) and isinstance(getattr(t, "_fields", None), tuple)) \
+            or (dataclasses.is_dataclass(value) and not isinstance(value, type)):
+        return True
+    if t is list or t is tuple:
+        return any(x is None or _is_tree(x) for x in value)
+    return False
+
+
+_FLAT_DICTS: dict = {}         # a dict's keys in insertion order -> the TreeDef of a dict of leaves
+
+
+def _tree_key(value, fname, i):
+    """``("tree", treedef, leaf keys)``: a container argument's specialisation key.  A dict of
+    arrays and floats (parameters, most often) takes a shortcut: its TreeDef is cached by its keys."""
+    if type(value) is dict:
+        td = _FLAT_DICTS.get(tuple(value))
+        if td is not None:
+            vals = [value[k] for k in td.data]
+            if all(type(v) is np.ndarray or type(v) is float for v in vals):
+                return ("tree", td, tuple(map(_arg_key, vals)))
+    leaves, td = tree_module.flatten(value, name=f"argument {i} of {fname}")
+    if type(value) is dict and len(_FLAT_DICTS) < 256 and all(c.kind == "leaf" for c in td.children):
+        _FLAT_DICTS[tuple(value)] = td
+    return ("tree", td, tuple(map(_arg_key, leaves)))
+
+
+def _is_tree_key(key) -> bool:
+    return type(key) is tuple and len(key) == 3 and key[0] == "tree"
 
 
 def _ndim_from_key(key):
@@ -471,7 +539,7 @@ class Derivative:
         self.argnums = tuple(argnums) if self.multi else (argnums,)
         self.optimize = optimize
         self.with_value = with_value
-        self.norm = _normalized(fun) if self.inner is None else None
+        self.norm = _normalized_or_deferred(fun) if self.inner is None else None
         self.params = self.norm.params if self.inner is None else self.inner.params
         _check_argnums(argnums, len(self.params), getattr(fun, "__name__", "the function"))
         self.argnums = tuple(i % len(self.params) for i in self.argnums)
@@ -481,6 +549,7 @@ class Derivative:
         self._compiled = {}
         self._worlds = {}                # key -> what its derivative assumed (see _world)
         self._checked = set()
+        self._flats = {}                 # argument structures -> (Flat, its normalized form, function)
         self._last = None
         functools.update_wrapper(self, fun, updated=() if self.inner is not None else
                                  functools.WRAPPER_UPDATES)
@@ -491,9 +560,13 @@ class Derivative:
         return "value_and_grad" if self.with_value else "grad"
 
     def _build(self, key, args, retry=True):
+        if any(_is_tree_key(k) for k in key):
+            return self._build_tree(key, args, retry)
         for i in self.argnums:
             _check_differentiable(args[i], i, self.fun.__name__)
         _check_constant_args(args, self.argnums, self.fun.__name__)
+        if self.inner is None and self.norm.error is not None:
+            raise self.norm.error
         if self.inner is None and self.norm.result in sequences(self.norm.node)[0]:
             raise self._located(f"grad needs a scalar output, but {self.fun.__name__} returns a "
                                 f"tuple or list", hint="return one number (e.g. the sum), or use "
@@ -527,6 +600,150 @@ class Derivative:
                 [("get", self.inner._compiled, key, inner)]
         return fn, src, out_nd, self._runner(fn, out_nd)
 
+    def _flat(self, key, args):
+        """The scalar-replaced function (s2sad/containers.py) for these argument structures and
+        its normalized form, cached per structure."""
+        trees = tuple((p, k[1]) for p, k in zip(self.params, key) if _is_tree_key(k))
+        if self.inner is not None:
+            generated = self.inner._get(key, args)[0]
+            fn = getattr(generated, "__s2sad_generated__", generated)
+            cache_key = (trees, id(fn))
+        else:
+            fn, cache_key = self.fun, trees
+        hit = self._flats.get(cache_key)
+        if hit is not None and hit[2] is fn:
+            return hit[0], hit[1]
+        parsed = self.norm.parsed if self.inner is None else parse_function(fn)
+        if self.inner is None:
+            parsed = parse_function(self.fun)
+        flat = containers.scalarize(parsed, dict(trees))
+        norm = normalize(flat.parsed)
+        self._flats[cache_key] = (flat, norm, fn)
+        return flat, norm
+
+    def _build_tree(self, key, args, retry=True):
+        """A derivative for container arguments: the flat function's derivative, given the
+        user's signature back (a prologue reading the leaves, an epilogue building each
+        container's gradient)."""
+        fname = self.fun.__name__
+        for i in self.argnums:
+            if not _is_tree_key(key[i]):
+                _check_differentiable(args[i], i, fname)
+        _check_constant_args(args, self.argnums, fname)
+        with _internal_errors(fname):
+            flat, norm = self._flat(key, args)
+        if flat.out is not None:
+            raise self._located(f"grad needs a scalar output, but {fname} returns a container "
+                                f"({flat.out})", hint="return one number (e.g. the loss), or use "
+                                "vjp or a Jacobian for several outputs")
+        arg_ndims, wrt, leaf_key = {}, [], {}
+        for i, (p, k) in enumerate(zip(self.params, key)):
+            if not _is_tree_key(k):
+                if _ndim_from_key(k) is not None:
+                    arg_ndims[p] = _ndim_from_key(k)
+                if i in self.argnums:
+                    wrt.append(p)
+                continue
+            leaves = flat.leaves[p]
+            paths = tree_module.paths(args[i]) if i in self.argnums else None
+            for (name, path, j), lk in zip(leaves, k[2]):
+                leaf_key[name] = lk
+                if _ndim_from_key(lk) is not None:
+                    arg_ndims[name] = _ndim_from_key(lk)
+                if i not in self.argnums:
+                    continue
+                kind = _leaf_kind(lk)
+                if kind == "float":
+                    wrt.append(name)
+                elif kind != "constant":
+                    raise ArgumentError(f"cannot differentiate {fname} with respect to argument {i}: "
+                                        f"its leaf {self.params[i]}{paths[j]} is a {lk if isinstance(lk, str) else lk!r}, "
+                                        f"not a float, a float array or an int. Hint: make it a static "
+                                        f"field (s2sad.tree.static()), or pass it as its own argument")
+        name = f"{self.kind}_{norm.node.name}"
+        out_nd = NDims(norm.node, norm.parsed, arg_ndims).get(ast.Name(norm.result))
+        if self.inner is None and isinstance(out_nd, int) and out_nd > 0:
+            raise self._located(f"grad needs a scalar output, but {fname} returns an array of "
+                                f"{out_nd} dimension{'s' if out_nd > 1 else ''}",
+                                hint="reduce the output (e.g. np.sum) or use a Jacobian (jacrev / jacfwd)")
+        closure = flat.parsed.closure
+
+        def bind_class(obj):
+            for n, v in closure.items():
+                if v is obj and n.startswith("s2sad_"):
+                    return n
+            base = "s2sad_" + getattr(obj, "__name__", "value")
+            n, k = base, 0
+            while n in closure:
+                k += 1
+                n = f"{base}_{k}"
+            closure[n] = obj
+            return n
+
+        def zero_of(param, path, leaf_name):
+            lk = leaf_key[leaf_name]
+            if isinstance(lk, tuple):             # an int or bool array: float zeros of its shape
+                return ast.Call(func=ast.Attribute(value=ast.Name("np", ast.Load()), attr="zeros", ctx=ast.Load()),
+                                args=[ast.Attribute(value=ast.Name(leaf_name, ast.Load()), attr="shape",
+                                                    ctx=ast.Load())], keywords=[])
+            return ast.Constant(value=0.0)
+
+        with _internal_errors(norm.node.name):
+            tree = reverse(norm, wrt, arg_ndims, with_value=self.with_value, multi=True, name=name)
+            if self.optimize:
+                tree = _optimize_all(tree)
+            tree._s2sad_flat_wrt = wrt
+            tree = containers.restructure(tree, flat, [self.params[i] for i in self.argnums], None,
+                                          self.with_value, self.multi, zero_of, bind_class)
+            fn, src = emit.compile_derivative(tree, flat.parsed, label=name)
+        if self.inner is None:
+            world = _world(tree, norm) + _inlined_checks(flat)
+            self._worlds[key] = world
+            if retry and not world.holds():
+                self._refresh()
+                self._flats.clear()
+                return self._build_tree(key, args, retry=False)
+        else:
+            inner = self.inner._compiled[key]
+            self._worlds[key] = self.inner._worlds.get(key, _NOTHING) + \
+                [("get", self.inner._compiled, key, inner)]
+        conformers = {i: _conformer(key[i][1], key[i][2]) if _is_tree_key(key[i]) else _conform
+                      for i in self.argnums}
+        return fn, src, out_nd, self._tree_runner(fn, out_nd, conformers)
+
+    def _tree_runner(self, fn, out_nd, conformers):
+        nums = self.argnums
+
+        def conform_all(grads, args):
+            if self.multi:
+                return tuple(conformers[i](g, args[i]) for g, i in zip(grads, nums))
+            return conformers[nums[0]](grads, args[nums[0]])
+
+        def run(args):
+            if not self.with_value and out_nd != 0:
+                shapes = tuple(np.shape(a) if isinstance(a, np.ndarray) else None for a in args)
+                if shapes not in self._checked:
+                    self._check_scalar_output(args)
+                    self._checked.add(shapes)
+            result = fn(*args)
+            if self.with_value:
+                value, grads = result
+                self._require_scalar(value)
+                return value, conform_all(grads, args)
+            return conform_all(result, args)
+        return run
+
+    def _key(self, args):
+        """Each argument's specialisation key; containers (and differentiated lists and tuples)
+        by their structure and their leaves' keys."""
+        key = []
+        for i, a in enumerate(args):
+            if _is_tree(a) or (i in self.argnums and type(a) in (list, tuple)):
+                key.append(_tree_key(a, self.fun.__name__, i))
+            else:
+                key.append(_arg_key(a))
+        return tuple(key)
+
     def _get(self, key, args=None):
         entry = self._compiled.get(key)
         world = self._worlds.get(key)
@@ -541,9 +758,10 @@ class Derivative:
     def _refresh(self):
         """The world changed since a specialisation was built (a helper rebound, a closure
         cell reassigned): parse and normalize the function again."""
+        self._flats.clear()
         if self.inner is None:
             _forget(self.fun)
-            self.norm = _normalized(self.fun)
+            self.norm = _normalized_or_deferred(self.fun)
             self.params = self.norm.params
             self._guards = self._global_guards()
 
@@ -553,7 +771,7 @@ class Derivative:
     def __call__(self, *args, **kwargs):
         if kwargs or len(args) != self._nparams:
             args = _full_args(self.fun, args, kwargs)
-        key = tuple(map(_arg_key, args))
+        key = self._key(args)
         if self._guards:
             key += tuple(_arg_key(ns.get(n)) for ns, n in self._guards)
         entry = self._compiled.get(key)
@@ -640,6 +858,63 @@ class Derivative:
 
     def __repr__(self):
         return f"<s2sad {self.kind} of {self.fun.__qualname__} wrt argnums={self.argnums}>"
+
+
+def _leaf_kind(leaf_key) -> str:
+    """"float", "constant" (int, bool, int or bool arrays) or "other", from a leaf's _arg_key."""
+    if leaf_key == 0:
+        return "float"
+    if leaf_key in ("int", "bool"):
+        return "constant"
+    if type(leaf_key) is tuple and len(leaf_key) == 2 and isinstance(leaf_key[1], np.dtype):
+        return {"f": "float", "i": "constant", "u": "constant", "b": "constant"}.get(leaf_key[1].kind, "other")
+    return "other"
+
+
+def _conformer(td, leaf_keys):
+    """A function giving a container's gradient the container's structure, leaf types, shapes
+    and dtypes (``_conform`` per float leaf; a constant leaf's float zero is kept), specialised
+    on the structure (no tree walk per call)."""
+    keys = iter(leaf_keys)
+
+    def make(td):
+        if td.kind == "leaf":
+            return _conform if _leaf_kind(next(keys)) == "float" else (lambda g, a: g)
+        if td.kind == "none":
+            return lambda g, a: None
+        kids = [make(c) for c in td.children]
+        if td.kind in ("dict", "ordereddict", "defaultdict"):
+            ks = list(td.data[1] if td.kind == "defaultdict" else td.data)
+            pairs = list(zip(ks, kids))
+            if td.kind == "dict":
+                return lambda g, a: {k: c(g[k], a[k]) for k, c in pairs}
+            if td.kind == "ordereddict":
+                return lambda g, a: collections.OrderedDict((k, c(g[k], a[k])) for k, c in pairs)
+            return lambda g, a: collections.defaultdict(td.data[0], ((k, c(g[k], a[k])) for k, c in pairs))
+        if td.kind == "list":
+            return lambda g, a: [c(x, y) for c, x, y in zip(kids, g, a)]
+        if td.kind == "tuple":
+            return lambda g, a: tuple(c(x, y) for c, x, y in zip(kids, g, a))
+        if td.kind == "namedtuple":
+            cls = td.data[0]
+            return lambda g, a: cls(*(c(x, y) for c, x, y in zip(kids, g, a)))
+        names = containers._child_keys(td)
+        statics = list(td.data[2])
+        cls = td.data[0]
+        return lambda g, a: containers._new_instance(
+            cls, **{n: c(getattr(g, n), getattr(a, n)) for n, c in zip(names, kids)}, **dict(statics))
+    return make(td)
+
+
+def _inlined_checks(flat):
+    """The helpers scalar replacement inlined: the derivative holds while their names still
+    mean them and their code is unchanged."""
+    checks = []
+    for ns, name, fn in flat.inlined:
+        checks.append(("code", fn, "__code__", fn.__code__))
+        if ns.get(name) is fn:
+            checks.append(("get", ns, name, fn))
+    return checks
 
 
 _DERIVATIVES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
