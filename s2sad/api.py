@@ -143,26 +143,54 @@ def _is_tree(value) -> bool:
     return False
 
 
-_FLAT_DICTS: dict = {}         # a dict's keys in insertion order -> the TreeDef of a dict of leaves
+_FLAT_DICTS: dict = {}         # a dict's keys in insertion order -> (TreeDef of a dict of leaves, order)
 
 
 def _tree_key(value, fname, i):
-    """``("tree", treedef, leaf keys)``: a container argument's specialisation key.  A dict of
-    arrays and floats (parameters, most often) takes a shortcut: its TreeDef is cached by its keys."""
+    """``("tree", treedef, leaf keys, dict orders)``: a container argument's specialisation key.
+
+    The TreeDef sorts dict keys (two dicts with the same keys are one structure), but the function
+    iterates a dict in insertion order (``for v in p.values()``): the order is part of the key
+    when it differs from the sorted one (`_dict_orders`).  A dict of arrays and floats
+    (parameters, most often) takes a shortcut: its TreeDef is cached by its keys."""
     if type(value) is dict:
-        td = _FLAT_DICTS.get(tuple(value))
-        if td is not None:
+        hit = _FLAT_DICTS.get(tuple(value))
+        if hit is not None:
+            td, order = hit
             vals = [value[k] for k in td.data]
             if all(type(v) is np.ndarray or type(v) is float for v in vals):
-                return ("tree", td, tuple(map(_arg_key, vals)))
+                return ("tree", td, tuple(map(_arg_key, vals)), order)
     leaves, td = tree_module.flatten(value, name=f"argument {i} of {fname}")
+    order = _dict_orders(value)
     if type(value) is dict and len(_FLAT_DICTS) < 256 and all(c.kind == "leaf" for c in td.children):
-        _FLAT_DICTS[tuple(value)] = td
-    return ("tree", td, tuple(map(_arg_key, leaves)))
+        _FLAT_DICTS[tuple(value)] = (td, order)
+    return ("tree", td, tuple(map(_arg_key, leaves)), order)
+
+
+def _dict_orders(value):
+    """The insertion order of each dict (and defaultdict) of a pytree, in pre-order, or None when
+    every one is in sorted order (what its TreeDef says)."""
+    out, unsorted = [], False
+
+    def walk(x):
+        nonlocal unsorted
+        node = tree_module._node(x, "")
+        if node is None:
+            return
+        kind, data, children, _ = node
+        if kind in ("dict", "defaultdict"):
+            order = tuple(x)
+            if order != (data if kind == "dict" else data[1]):
+                unsorted = True
+            out.append(order)
+        for c in children:
+            walk(c)
+    walk(value)
+    return tuple(out) if unsorted else None
 
 
 def _is_tree_key(key) -> bool:
-    return type(key) is tuple and len(key) == 3 and key[0] == "tree"
+    return type(key) is tuple and len(key) == 4 and key[0] == "tree"
 
 
 def _ndim_from_key(key):
@@ -603,7 +631,7 @@ class Derivative:
     def _flat(self, key, args):
         """The scalar-replaced function (s2sad/containers.py) for these argument structures and
         its normalized form, cached per structure."""
-        trees = tuple((p, k[1]) for p, k in zip(self.params, key) if _is_tree_key(k))
+        trees = tuple((p, k[1], k[3]) for p, k in zip(self.params, key) if _is_tree_key(k))
         if self.inner is not None:
             generated = self.inner._get(key, args)[0]
             fn = getattr(generated, "__s2sad_generated__", generated)
@@ -616,7 +644,7 @@ class Derivative:
         parsed = self.norm.parsed if self.inner is None else parse_function(fn)
         if self.inner is None:
             parsed = parse_function(self.fun)
-        flat = containers.scalarize(parsed, dict(trees))
+        flat = containers.scalarize(parsed, {p: td for p, td, _ in trees}, {p: o for p, _, o in trees})
         norm = normalize(flat.parsed)
         self._flats[cache_key] = (flat, norm, fn)
         return flat, norm
@@ -709,29 +737,7 @@ class Derivative:
                 [("get", self.inner._compiled, key, inner)]
         conformers = {i: _conformer(key[i][1], key[i][2]) if _is_tree_key(key[i]) else _conform
                       for i in self.argnums}
-        return fn, src, out_nd, self._tree_runner(fn, out_nd, conformers)
-
-    def _tree_runner(self, fn, out_nd, conformers):
-        nums = self.argnums
-
-        def conform_all(grads, args):
-            if self.multi:
-                return tuple(conformers[i](g, args[i]) for g, i in zip(grads, nums))
-            return conformers[nums[0]](grads, args[nums[0]])
-
-        def run(args):
-            if not self.with_value and out_nd != 0:
-                shapes = tuple(np.shape(a) if isinstance(a, np.ndarray) else None for a in args)
-                if shapes not in self._checked:
-                    self._check_scalar_output(args)
-                    self._checked.add(shapes)
-            result = fn(*args)
-            if self.with_value:
-                value, grads = result
-                self._require_scalar(value)
-                return value, conform_all(grads, args)
-            return conform_all(result, args)
-        return run
+        return fn, src, out_nd, self._runner(fn, out_nd, conformers)
 
     def _key(self, args):
         """Each argument's specialisation key; containers (and differentiated lists and tuples)
@@ -791,12 +797,20 @@ class Derivative:
                 raise replacement from exc
             raise replacement
 
-    def _runner(self, fn, out_nd):
-        """The per-specialisation call path: run ``fn``, give each gradient its argument's type."""
-        conform = _conform
+    def _runner(self, fn, out_nd, conformers=None):
+        """The per-specialisation call path: run ``fn``, give each gradient its argument's type
+        (``conformers``: per argument number, for container arguments' structures)."""
+        conformers = conformers or {i: _conform for i in self.argnums}
+        nums = self.argnums
         if not self.with_value and not self.multi and out_nd == 0:
-            i = self.argnums[0]
+            i = nums[0]
+            conform = conformers[i]
             return lambda args: conform(fn(*args), args[i])
+
+        def conform_all(grads, args):
+            if self.multi:
+                return tuple(conformers[i](g, args[i]) for g, i in zip(grads, nums))
+            return conformers[nums[0]](grads, args[nums[0]])
 
         def run(args):
             if not self.with_value and out_nd != 0:
@@ -808,8 +822,8 @@ class Derivative:
             if self.with_value:
                 value, grads = result
                 self._require_scalar(value)
-                return value, self._conform_all(grads, args)
-            return self._conform_all(result, args)
+                return value, conform_all(grads, args)
+            return conform_all(result, args)
         return run
 
     def _check_scalar_output(self, args):
@@ -1122,6 +1136,9 @@ def jvp(fun, primals, tangents, *, optimize: bool = True):
         raise ArgumentError(f"jvp needs one tangent per primal: got {len(primals)} primals and "
                          f"{len(tangents)} tangents")
     args = _full_args(fun, primals)
+    trees = _tree_nums(fun, args, range(len(primals)))
+    if trees:
+        return _tree_jvp(fun, args, primals, tangents, trees, optimize)
     wrt = _wrt_all(fun, primals, "jvp")
     for i, t in enumerate(tangents):
         if i not in wrt and _arg_kind(primals[i]) in ("int", "bool") and np.any(np.asarray(t) != 0):
@@ -1151,6 +1168,9 @@ def vjp(fun, *primals, optimize: bool = True):
     returns a tuple).  Each call of ``vjp_fn`` runs the adjoint program once.
     """
     args = _full_args(fun, primals)
+    trees = _tree_nums(fun, args, range(len(primals)))
+    if trees:
+        return _tree_vjp(fun, args, primals, trees, optimize)
     wrt = _wrt_all(fun, primals, "vjp")
     fn = _transformed(fun, "vjp", wrt, args, optimize)
     out = fun(*args)
@@ -1163,6 +1183,122 @@ def vjp(fun, *primals, optimize: bool = True):
             result[i] = _conform(g, primals[i])
         return tuple(result)
 
+    return out, vjp_fn
+
+
+# --- pytrees in jvp, vjp and the Jacobians: through the scalar-replaced function -------------------
+#
+# The function (or, for hessian, the gradient s2sad generated) is scalar-replaced for the
+# arguments' structures (s2sad/containers.py) and compiled as a function of leaves; jvp, vjp and
+# the Jacobians of that flat function are the ones of plain arguments, and their results are put
+# back into the arguments' and the output's structures.
+
+_FLAT_FUNCTIONS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _tree_nums(fun, args, differentiated) -> list:
+    """The arguments taken apart: containers, and differentiated lists and tuples (none for a
+    function taking ``*args``: its arguments arrive as one tuple, refused as today)."""
+    try:
+        params = inspect.signature(fun).parameters.values()
+    except (TypeError, ValueError):
+        return []
+    if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params):
+        return []
+    return [i for i, a in enumerate(args)
+            if _is_tree(a) or (i in differentiated and type(a) in (list, tuple))]
+
+
+def _flat_function(fun, args, tree_nums, fname):
+    """``(flat, fn)``: the scalar-replaced form of ``fun`` for these arguments' structures and it
+    compiled as a live function of the leaves; cached per function and structures."""
+    keys = tuple((i,) + _tree_key(args[i], fname, i)[1::2] for i in tree_nums)     # (i, treedef, orders)
+    if isinstance(fun, Derivative):
+        source_fn = fun._get(fun._key(args), args)[0]
+        source_fn = getattr(source_fn, "__s2sad_generated__", source_fn)
+    else:
+        source_fn = fun
+    try:
+        per_fun = _FLAT_FUNCTIONS.setdefault(fun, {})
+    except TypeError:
+        per_fun = {}
+    hit = per_fun.get(keys)
+    if hit is not None and hit[2] is source_fn and hit[3].holds():
+        return hit[0], hit[1]
+    with _internal_errors(fname):
+        parsed = parse_function(source_fn)
+    params = [a.arg for a in parsed.node.args.posonlyargs + parsed.node.args.args + parsed.node.args.kwonlyargs]
+    flat = containers.scalarize(parsed, {params[i]: td for i, td, _ in keys}, {params[i]: o for i, _, o in keys})
+    with _internal_errors(fname):
+        normalize(flat.parsed)            # refusals (file:line) before anything runs
+        fn, _ = emit.compile_derivative(flat.parsed.node, flat.parsed, label=f"flat_{parsed.node.name}")
+    world = _World(_inlined_checks(flat))
+    per_fun[keys] = (flat, fn, source_fn, world)
+    return flat, fn
+
+
+def _flat_values(flat, values):
+    """The flat function's arguments: each container's leaves in its place."""
+    out = []
+    for p, v in zip(flat.params, values):
+        if p in flat.treedefs:
+            out += tree_module.leaves(v)
+        else:
+            out.append(v)
+    return out
+
+
+def _float_zero(leaf):
+    """The derivative of a constant leaf: a float zero of its shape (None for a non-number)."""
+    if isinstance(leaf, np.ndarray) and leaf.dtype.kind in "biu":
+        return np.zeros(leaf.shape)
+    if isinstance(leaf, (bool, int, np.integer, np.bool_)):
+        return 0.0
+    return None
+
+
+def _tree_jvp(fun, args, primals, tangents, trees, optimize):
+    fname = getattr(fun, "__name__", "the function")
+    flat, fn = _flat_function(fun, args, trees, fname)
+    dots = []
+    for i, (p, a) in enumerate(zip(flat.params, args)):
+        t = tangents[i] if i < len(tangents) else None
+        if p in flat.treedefs:
+            if t is None:
+                t = tree_module.map(lambda v: np.zeros_like(v) if isinstance(v, np.ndarray) else 0.0, a)
+            dots += tree_module.check_structure(flat.treedefs[p], t, expected=f"primals[{i}]", name=f"tangents[{i}]")
+        else:
+            dots.append(t if t is not None else (np.zeros_like(a) if isinstance(a, np.ndarray) else 0.0))
+    out, out_dot = jvp(fn, _flat_values(flat, args), dots, optimize=optimize)
+    if flat.out is not None:
+        return tree_module.unflatten(flat.out, out), tree_module.unflatten(flat.out, out_dot)
+    return out, out_dot
+
+
+def _tree_vjp(fun, args, primals, trees, optimize):
+    fname = getattr(fun, "__name__", "the function")
+    flat, fn = _flat_function(fun, args, trees, fname)
+    out, flat_vjp = vjp(fn, *_flat_values(flat, args), optimize=optimize)
+    if flat.out is not None:
+        out = tree_module.unflatten(flat.out, out)
+
+    def vjp_fn(cotangent):
+        if flat.out is not None:
+            cotangent = tuple(tree_module.check_structure(flat.out, cotangent, expected="the output",
+                                                          name="cotangent"))
+        cts = flat_vjp(cotangent)
+        result, k = [], 0
+        for i, p in enumerate(flat.params[:len(primals)]):
+            if p in flat.treedefs:
+                leaves = tree_module.leaves(primals[i])
+                part = cts[k:k + len(leaves)]
+                k += len(leaves)
+                result.append(tree_module.unflatten(flat.treedefs[p], [c if c is not None else _float_zero(l)
+                                                                       for c, l in zip(part, leaves)]))
+            else:
+                result.append(cts[k])
+                k += 1
+        return tuple(result)
     return out, vjp_fn
 
 
@@ -1190,12 +1326,72 @@ class Jacobian:
         n = len(args)
         nums = tuple(i % n for i in self.argnums)
         fname = getattr(self.fun, "__name__", "the function")
+        trees = _tree_nums(self.fun, args, nums)
+        if trees:
+            return self._tree_jacobian(args, nums, trees, fname)
         for i in nums:
             _check_differentiable(args[i], i, fname)
         _check_constant_args(args, nums, fname)
         if self.mode == "forward":
             return _call_checked(lambda: self._forward(args, nums), self.fun, args, fname)
         return _call_checked(lambda: self._reverse(args, nums), self.fun, args, fname)
+
+    def _tree_jacobian(self, args, nums, trees, fname):
+        """Pytree inputs or outputs, nested as in JAX: the output's structure of (per argument)
+        the input's structure, each leaf of shape ``out.shape + in.shape``; a constant (int)
+        input leaf gets float zeros."""
+        flat, fn = _flat_function(self.fun, args, trees, fname)
+        values = _flat_values(flat, args)
+        starts, k = {}, 0
+        for p, v in zip(flat.params, args):
+            starts[p] = k
+            k += len(flat.leaves[p]) if p in flat.treedefs else 1
+        flat_nums, places = [], []          # per differentiated argument: its leaves' flat positions
+        for i in nums:
+            p = flat.params[i]
+            if p in flat.treedefs:
+                leaves = tree_module.leaves(args[i])
+                pos = [starts[p] + j for j in range(len(leaves))]
+                for j, (pj, leaf) in enumerate(zip(pos, leaves)):
+                    kind = _arg_kind(leaf)
+                    if kind == "float":
+                        flat_nums.append(pj)
+                    elif kind not in ("int", "bool"):
+                        raise ArgumentError(f"cannot differentiate {fname} with respect to argument {i}: "
+                                            f"its leaf {p}{tree_module.paths(args[i])[j]} is a "
+                                            f"{type(leaf).__name__}. Hint: make it a static field, or "
+                                            f"pass it as its own argument")
+                places.append((i, pos, leaves))
+            else:
+                _check_differentiable(args[i], i, fname)
+                flat_nums.append(starts[p])
+                places.append((i, [starts[p]], None))
+        if not flat_nums:
+            raise NotDifferentiableError(f"{fname}: the differentiated arguments have no float leaf",
+                                         hint="pass floats or float arrays")
+        inner = Jacobian(fn, tuple(flat_nums), self.mode, self.optimize)
+        result = _call_checked(lambda: inner(*values), self.fun, args, fname)
+        self._last = inner._last
+        several = flat.out is not None or (result and isinstance(result[0], tuple))   # a tuple output
+        out = fn(*values) if several else None
+        outs = list(result) if several else [result]
+        out_leaves = list(out) if several else [None]
+        per_out = []
+        for blocks, o in zip(outs, out_leaves):
+            by_pos = dict(zip(flat_nums, blocks))
+            out_shape = np.shape(o) if o is not None else np.shape(blocks[0])[:np.ndim(blocks[0]) - np.ndim(values[flat_nums[0]])]
+            parts = []
+            for i, pos, leaves in places:
+                if leaves is None:
+                    parts.append(by_pos[pos[0]])
+                    continue
+                kids = [by_pos[q] if q in by_pos else np.zeros(out_shape + np.shape(leaf))
+                        for q, leaf in zip(pos, leaves)]
+                parts.append(tree_module.unflatten(flat.treedefs[flat.params[i]], kids))
+            per_out.append(tuple(parts) if self.multi else parts[0])
+        if flat.out is not None:
+            return tree_module.unflatten(flat.out, per_out)
+        return tuple(per_out) if several else per_out[0]
 
     def _forward(self, args, nums):
         """One sweep in vector mode: the tangent of argument i is a block of the identity."""

@@ -35,11 +35,11 @@ building each container's gradient once (``params_bar = {'W1': W1_bar, ...}``).
 from __future__ import annotations
 
 import ast
-import builtins
 import copy
 import dataclasses
 import keyword
 import types
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,7 +48,7 @@ import numpy as np
 from . import rules
 from .errors import UnsupportedSyntaxError
 from .parse import Parsed, parse_function
-from .tree import TreeDef, _leaf_class
+from .tree import TreeDef
 
 _MUTATORS = {"append", "extend", "insert", "pop", "remove", "clear", "update", "setdefault",
              "popitem", "sort", "reverse", "__setitem__", "__delitem__"}
@@ -100,6 +100,7 @@ class SNode:
 
 
 _LEAF = TreeDef("leaf")
+_RETURNS_CONTAINER: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 def _describe(node: SNode) -> str:
@@ -170,7 +171,7 @@ class _Scope:
 
 
 class _Scalarizer:
-    def __init__(self, parsed: Parsed, treedefs: dict, leaf_keys: dict):
+    def __init__(self, parsed: Parsed, treedefs: dict, orders: dict):
         self.root = parsed
         self.scope = _Scope(parsed, {})
         self.treedefs = treedefs
@@ -187,7 +188,7 @@ class _Scalarizer:
         self.returns: list = []         # (node, SNode or None) of the original function
         self.inlined: list = []
         self.inline_stack: list = []
-        self.leaf_keys = leaf_keys
+        self.orders = orders
         self.classes: dict = {}
 
     # --- errors and names ---------------------------------------------------------------------
@@ -210,8 +211,8 @@ class _Scalarizer:
     def emit(self, stmt, like=None):
         if self.conditional:
             raise self.refuse(like, "a container built or a helper inlined inside a conditional "
-                              "expression (`a if c else b`, `and`, `or`)",
-                              "compute it in its own statement before the condition")
+                              "expression (`a if c else b`, `and`, `or`) or a comprehension over "
+                              "run-time values", "compute it in its own statement (a for loop)")
         if like is not None:
             ast.copy_location(stmt, like)
             for n in ast.walk(stmt):
@@ -234,6 +235,7 @@ class _Scalarizer:
                 flat.append(p)
                 continue
             items = []
+            self._order = iter(self.orders.get(p) or ())
             self.env[p] = self.from_treedef(td, p, (), items, p)
             leaves[p] = items
             flat += [n for n, _, _ in items if n is not None]
@@ -253,6 +255,7 @@ class _Scalarizer:
         kind, data = td.kind, td.data
         if kind == "none":
             return SNode("none", None, [], [], readonly=True)
+        order = next(self._order, None) if kind in ("dict", "defaultdict") else None
         if kind in ("dict", "ordereddict"):
             keys, steps = list(data), [("item", k) for k in data]
         elif kind == "defaultdict":
@@ -278,6 +281,9 @@ class _Scalarizer:
             kids.append(self.from_treedef(c, param, path + (step,), items,
                                           f"{where}[{label!r}]" if step[0] == "item" else f"{where}.{label}"))
         fields = [s[1] for s in steps] if kind in ("namedtuple", "dataclass", "registered") else None
+        if order is not None:           # iterated in the caller's insertion order (leaves stay sorted)
+            kids = [kids[keys.index(k)] for k in order]
+            keys = list(order)
         return SNode(kind, data, keys, kids, readonly=True, fields=fields)
 
     def _key_count(self, key) -> int:
@@ -307,6 +313,11 @@ class _Scalarizer:
             b = self.env.get(self.local(e.id))
             if isinstance(b, Const):
                 return b.value
+        if isinstance(e, (ast.Subscript, ast.Attribute)) and self._maybe_static(e) and \
+                not any(isinstance(n, (ast.Call, ast.IfExp, ast.BoolOp, ast.Lambda)) for n in ast.walk(e)):
+            v = self.value(e)           # an item of a static tree that is a constant: keys[0]
+            if isinstance(v, ast.Constant):
+                return v.value
         return _NO
 
     def lookup(self, node: SNode, key, at):
@@ -316,6 +327,8 @@ class _Scalarizer:
                                   "use one of its keys (the structure is fixed when the derivative "
                                   "is specialised)")
             return node.child(key)
+        if node.kind not in _SEQ_KINDS:
+            raise self.refuse(at, f"indexing {_describe(node)} (it is not a sequence)", "read its fields: `m.W`")
         if isinstance(key, bool) or not isinstance(key, (int, np.integer)):
             raise self.refuse(at, f"indexing {_describe(node)} with {key!r}", "use an int index")
         n = len(node.keys)
@@ -355,10 +368,10 @@ class _Scalarizer:
         return v
 
     def materialize(self, node: SNode, at):
-        if node.kind in ("list", "tuple"):
+        if node.kind in ("list", "tuple", "namedtuple"):
             elts = [self.materialize(c, at) if isinstance(c, SNode) else copy.deepcopy(c)
                     for c in node.children]
-            return ast.copy_location((ast.List if node.kind == "list" else ast.Tuple)(elts=elts, ctx=ast.Load()), at)
+            return ast.copy_location((ast.List if node.kind == "list" else ast.Tuple)(elts=elts, ctx=ast.Load()), at)  # a namedtuple as a tuple
         if node.kind == "none":
             return ast.copy_location(ast.Constant(value=None), at)
         raise self.refuse(at, f"{_describe(node)} used as a value here (passed to a function that is "
@@ -382,6 +395,8 @@ class _Scalarizer:
         b = self.env.get(n)
         if isinstance(b, SNode):
             return b
+        if isinstance(b, Const):          # the key or index of an unrolled loop
+            return ast.copy_location(ast.Constant(value=b.value), e)
         if isinstance(b, _Poisoned):
             raise self.refuse(e, f"reading {e.id!r} here: {b.why}",
                               "give the name the same structure (same keys, same kinds) on every path, "
@@ -490,6 +505,9 @@ class _Scalarizer:
             self.conditional -= 1
 
     def v_Lambda(self, e):
+        if self.scope.rename:
+            raise self.refuse(e, "a lambda inside a helper inlined because it takes a container",
+                              "define the function at module level")
         self._no_capture(e)
         return copy.deepcopy(e)
 
@@ -516,15 +534,22 @@ class _Scalarizer:
                 if isinstance(n, ast.Name) and isinstance(self.env.get(self.local(n.id)), SNode):
                     break
             else:
-                return self.generic(e) if kind != "dict" else self._plain_dictcomp(e)
+                return self._plain_comprehension(e) if kind != "dict" else self._plain_dictcomp(e)
             if kind == "dict" or isinstance(self.value(e.generators[0].iter), SNode):
                 raise self.refuse(e, "a comprehension over something that is not a container argument "
                                   "(or a container built in the function) with a constant structure",
                                   "iterate over the container itself, `.items()`, `.values()`, "
                                   "`enumerate`, `zip` or `range(len(container))`")
-            return self.generic(e)
-        # unrolled: one element per item (nested generators recursively)
-        saved = dict(self.env)
+            return self._plain_comprehension(e)
+        # unrolled: one element per item (nested generators recursively); the comprehension's
+        # variables are its own (fresh names: an outer variable of that name keeps its value)
+        saved, saved_rename = dict(self.env), self.scope.rename
+        self.scope.rename = dict(saved_rename)
+        for gen in e.generators:
+            for n in ast.walk(gen.target):
+                if isinstance(n, ast.Name):
+                    self.scope.rename[n.id] = self.fresh(n.id)
+                    self.mine.discard(self.scope.rename[n.id])
         keys, kids = [], []
 
         def run(gens):
@@ -548,7 +573,7 @@ class _Scalarizer:
                 if len(gens) > 1:
                     run(gens[1:])
                 elif kind == "dict":
-                    k = self.const_of(e.key) if not isinstance(e.key, ast.Name) or True else _NO
+                    k = self.const_of(e.key)
                     if k is _NO:
                         kv = self.value(e.key)
                         k = kv.value if isinstance(kv, ast.Constant) else _NO
@@ -563,7 +588,10 @@ class _Scalarizer:
                         kids.append(v)
                 else:
                     kids.append(self.leaf(self.value(e.elt), f"item{len(kids)}", e))
-        run(e.generators)
+        try:
+            run(e.generators)
+        finally:
+            self.scope.rename = saved_rename
         self.env = saved
         if kind == "dict":
             self._check_keys(keys, e)
@@ -571,6 +599,27 @@ class _Scalarizer:
         if kind is None:
             return SNode("tuple", None, range(len(kids)), kids, depth=self.depth)
         return SNode("list", None, range(len(kids)), kids, depth=self.depth)
+
+    def _plain_comprehension(self, e):
+        """A comprehension over values known at run time only: kept, its variables shadowing the
+        enclosing bindings (and renamed with them in a helper); nothing may be emitted inside
+        it (a statement would run once, not per item)."""
+        first = self.rx(e.generators[0].iter)
+        saved_env, saved_rename = self.env, self.scope.rename
+        self.env, self.scope.rename = dict(saved_env), dict(saved_rename)
+        self.conditional += 1
+        try:
+            gens = []
+            for k, gen in enumerate(e.generators):
+                it = first if k == 0 else self.rx(gen.iter)
+                target = self.target(gen.target)
+                gens.append(ast.comprehension(target=target, iter=it, ifs=[self.rx(c) for c in gen.ifs],
+                                              is_async=gen.is_async))
+            elt = self.rx(e.elt)
+        finally:
+            self.conditional -= 1
+            self.env, self.scope.rename = saved_env, saved_rename
+        return ast.copy_location(type(e)(elt=elt, generators=gens), e)
 
     def _plain_dictcomp(self, e):
         raise self.refuse(e, "a dict comprehension over a value computed at run time",
@@ -621,6 +670,9 @@ class _Scalarizer:
                     return SNode(kind, None, range(len(items)),
                                  [self.leaf(x, f"item{i}", e) if not isinstance(x, SNode) else x
                                   for i, x in enumerate(items)], depth=self.depth)
+        built = self.constructor(resolved, e)
+        if built is not None:
+            return built
         user = self.user_helper(f, resolved)
         if user is not None:
             vals = [self.value(a) for a in e.args]
@@ -656,6 +708,44 @@ class _Scalarizer:
                 v = self.materialize(v, kw.value)
             keywords.append(ast.keyword(arg=kw.arg, value=v))
         return ast.copy_location(ast.Call(func=func_expr or self.rx(f), args=args, keywords=keywords), e)
+
+    def constructor(self, resolved, e):
+        """A namedtuple built from its fields, or a gradient's dataclass built by `restructure`
+        (``new_instance(Model, W=.., b=..)``, in a derivative read again for hessian): an SNode
+        when any field is a container, or always for new_instance."""
+        if isinstance(resolved, type) and issubclass(resolved, tuple) and \
+                isinstance(getattr(resolved, "_fields", None), tuple) and not e.keywords and \
+                len(e.args) == len(resolved._fields) and not any(isinstance(a, ast.Starred) for a in e.args):
+            vals = [self.value(a) for a in e.args]
+            kids = [self.leaf(v, f, e) for v, f in zip(vals, resolved._fields)]
+            return SNode("namedtuple", (resolved, resolved._fields), range(len(kids)), kids,
+                         depth=self.depth, fields=list(resolved._fields))
+        if resolved is _new_instance and len(e.args) == 1:
+            cls = self.resolve(e.args[0]) if isinstance(e.args[0], ast.Name) else None
+            if not isinstance(cls, type):
+                return None
+            from .tree import _registry
+            reg = _registry.get(cls)
+            given = {kw.arg: kw.value for kw in e.keywords}
+            if reg is not None and reg.fields is not None:
+                names, static_names, kind = list(reg.fields), list(reg.static), "registered"
+            elif dataclasses.is_dataclass(cls) and reg is None:
+                fields = dataclasses.fields(cls)
+                names = [f.name for f in fields if not f.metadata.get("static", False)]
+                static_names = [f.name for f in fields if f.metadata.get("static", False)]
+                kind = "dataclass"
+            else:
+                return None
+            statics = []
+            for n in static_names:
+                v = self.const_of(given[n]) if n in given else _NO
+                if v is _NO and isinstance(given.get(n), ast.Name):
+                    v = self.resolve(given[n])
+                statics.append((n, v))
+            kids = [self.leaf(self.value(given[n]), n, e) for n in names]
+            data = (cls, tuple(names), tuple(statics)) if kind == "dataclass" else (cls, reg, tuple(statics))
+            return SNode(kind, data, names, kids, depth=self.depth, fields=names)
+        return None
 
     def method_call(self, base: SNode, f, e):
         m = f.attr
@@ -739,15 +829,23 @@ class _Scalarizer:
         return None
 
     def returns_container(self, fn) -> bool:
+        """Whether a helper returns a dict display or comprehension (then it is inlined, even
+        when no container is passed to it); cached per function and code."""
         fn = getattr(fn, "__func__", fn)
+        hit = _RETURNS_CONTAINER.get(fn)
+        if hit is not None and hit[0] is fn.__code__:
+            return hit[1]
         try:
             node = parse_function(fn).node
-        except Exception:
-            return False
-        for n in ast.walk(node):
-            if isinstance(n, ast.Return) and isinstance(n.value, (ast.Dict, ast.DictComp)):
-                return True
-        return False
+            answer = any(isinstance(n, ast.Return) and isinstance(n.value, (ast.Dict, ast.DictComp))
+                         for n in ast.walk(node))
+        except Exception:           # no source (a builtin's wrapper): the normal machinery decides
+            answer = False
+        try:
+            _RETURNS_CONTAINER[fn] = (fn.__code__, answer)
+        except TypeError:
+            pass
+        return answer
 
     def inline(self, fn, vals, kws, call):
         """Inline a user helper: its parameters bound to the arguments' trees or values, its
@@ -760,8 +858,7 @@ class _Scalarizer:
                               "write the recursion as a loop")
         parsed = parse_function(fn)
         node = parsed.node
-        if fn.__globals__ is not self.root.namespace and not (fn.__closure__ is None and
-                                                               self._same_globals(fn, node)):
+        if fn.__globals__ is not self.root.namespace:
             raise self.refuse(call, f"passing a container to {fn.__name__}, defined in another module "
                               f"or reading closure variables", "define the helper in the same module as "
                               "the differentiated function")
@@ -791,7 +888,7 @@ class _Scalarizer:
         pnames = [a.arg for a in args.posonlyargs + args.args]
         if bound_obj is not None:
             pnames = pnames[1:]
-        if len(vals) > len(pnames) + len(args.kwonlyargs) * 0:
+        if len(vals) > len(pnames):
             raise self.refuse(call, f"a call of {fn.__name__} with too many arguments", "check the call")
         defaults = dict(zip(pnames[len(pnames) - len(fn.__defaults__ or ()):], fn.__defaults__ or ()))
         defaults.update(fn.__kwdefaults__ or {})
@@ -825,6 +922,7 @@ class _Scalarizer:
         rename = {}
         for n in sorted(locals_):
             rename[n] = self.fresh(f"{n}")
+            self.mine.discard(rename[n])        # the helper assigns it: not a name leaves can keep
         self.used |= frees
         saved_scope, saved_env, saved_depth = self.scope, self.env, self.depth
         env = dict(self.env)
@@ -859,13 +957,8 @@ class _Scalarizer:
             self.scope, self.depth = saved_scope, saved_depth
         # the caller's names keep their bindings (the helper's are renamed apart)
         self.env = saved_env
-        for k, v in inner_env.items():
-            if k in rename.values() and k not in saved_env:
-                pass
+        del inner_env
         return result
-
-    def _same_globals(self, fn, node):
-        return False
 
     # --- iteration --------------------------------------------------------------------------------
     def static_iter(self, e):
@@ -1107,7 +1200,6 @@ class _Scalarizer:
         self.emit(ast.AugAssign(target=target, op=s.op, value=self.rx(s.value)), s)
 
     def s_If(self, s):
-        c = self.const_of_test(s.test)
         test = self.rx(s.test)
         saved_out, env0 = self.out, dict(self.env)
         self.depth += 1
@@ -1126,7 +1218,6 @@ class _Scalarizer:
             self.env = env_b
         else:
             self.env = self.merge(env_b, env_o, body, orelse, s)
-        del c
         self.emit(ast.If(test=test, body=body or [ast.Pass()], orelse=orelse), s)
 
     def merge(self, a, b, body_a, body_b, s):
@@ -1375,9 +1466,10 @@ class _No:
 _NO = _No()
 
 
-def scalarize(parsed: Parsed, treedefs: dict, leaf_keys: dict | None = None) -> Flat:
-    """The flat function for arguments of these structures (parameter name -> TreeDef)."""
-    sc = _Scalarizer(parsed, treedefs, leaf_keys or {})
+def scalarize(parsed: Parsed, treedefs: dict, orders: dict | None = None) -> Flat:
+    """The flat function for arguments of these structures (parameter name -> TreeDef; `orders`:
+    parameter name -> the insertion order of each of its dicts, in pre-order, or None when sorted)."""
+    sc = _Scalarizer(parsed, treedefs, orders or {})
     params, flat, leaves = sc.parameters()
     fn = parsed.node
     body = list(fn.body)

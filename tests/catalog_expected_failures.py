@@ -70,18 +70,6 @@ EXPECTED_FAILURES = {
         'hessian':
             'strings: not refused: the derivative runs',
     },
-    'list_argument': {
-        'forward':
-            'argument kinds: refused (ArgumentError) although supported: jvp of kind_list_loop: argument 0 is a list. Hint: containers (list, tuple, dict, dataclass) are not supported as differentiated arguments yet: pass a',
-    },
-    'tuple_argument': {
-        'forward':
-            'argument kinds: refused (ArgumentError) although supported: jvp of kind_tuple_index: argument 0 is a tuple. Hint: containers (list, tuple, dict, dataclass) are not supported as differentiated arguments yet: pas',
-    },
-    'list_of_arrays_argument': {
-        'forward':
-            'argument kinds: refused (ArgumentError) although supported: jvp of kind_list_of_arrays: argument 0 is a list. Hint: containers (list, tuple, dict, dataclass) are not supported as differentiated arguments yet: p',
-    },
     'enumerate_write': {
         'hessian-optimized':
             "odd corners: refused (UnsupportedSyntaxError) although supported: in grad_enumerate_write: s2sad does not support writing into 't2_bar' through 'h_bar' here: they share memory, and 't2_bar' is read again at line 25",
@@ -163,13 +151,5 @@ EXPECTED_FAILURES = {
             'conventions: wrong gradient: nan instead of -0.1703',
         'hessian':
             "conventions: wrong hessian: d'He nan instead of -0.009752",
-    },
-    'dict_argument': {
-        'forward':
-            'conventions: refused (ArgumentError) although supported: jvp of dict_argument: argument 0 is a dict. Hint: containers (list, tuple, dict, dataclass) are not supported as differentiated arguments yet: pass a ',
-    },
-    'dict_of_arrays_argument': {
-        'forward':
-            'conventions: refused (ArgumentError) although supported: jvp of dict_of_arrays_argument: argument 0 is a dict. Hint: containers (list, tuple, dict, dataclass) are not supported as differentiated arguments ye',
     },
 }

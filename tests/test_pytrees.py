@@ -179,7 +179,7 @@ def dc_loss(layer, x):
 
 
 def frozen_loss(p, x):
-    return np.sum(np.sin(p.a * x)) * p.c + p[0] * 0 if False else np.sum(np.sin(p.a * x)) * p.c
+    return np.sum(np.sin(p.a * x)) * p.c
 
 
 def pair_loss(p):
@@ -569,3 +569,122 @@ def test_body_not_run_and_argument_not_changed_by_a_refused_mutation():
     with pytest.raises(UnsupportedSyntaxError):
         s2sad.grad(bad_mutation)(p, 2.0)
     assert not RAN and np.all(p["a"] == 1.0)
+
+
+def ordered_concat(p, w):
+    flat = np.concatenate([v for v in p.values()])
+    keys = [k for k in p]
+    return np.sum(flat * w) + len(keys[0]) * np.sum(p[keys[0]])
+
+
+@pytest.mark.parametrize("optimize", OPT)
+def test_a_dict_is_iterated_in_its_insertion_order(optimize):
+    """The TreeDef sorts keys, but Python iterates in insertion order: both orders give their own
+    (correct) derivatives."""
+    w = np.arange(1.0, 6.0)
+    p1 = {"b": np.ones(2), "aa": np.ones(3)}
+    p2 = {"aa": np.ones(3), "b": np.ones(2)}
+    check_tree_grad(ordered_concat, (p2, w), optimize=optimize)     # (fd_tree rebuilds dicts sorted)
+    g1 = s2sad.grad(ordered_concat, optimize=optimize)(p1, w)
+    g2 = s2sad.grad(ordered_concat, optimize=optimize)(p2, w)
+    np.testing.assert_allclose(g1["b"], [1.0 + 1.0, 1.0 + 2.0])      # len('b') + w[:2]
+    np.testing.assert_allclose(g1["aa"], [3.0, 4.0, 5.0])
+    np.testing.assert_allclose(g2["b"], [4.0, 5.0])
+    np.testing.assert_allclose(g2["aa"], [2.0 + 1.0, 2.0 + 2.0, 2.0 + 3.0])   # len('aa') + w[:3]
+    nested = {"z": {"b": np.ones(2), "aa": np.ones(3)}}
+    g3 = s2sad.grad(nested_ordered, optimize=optimize)(nested, w)
+    np.testing.assert_allclose(g3["z"]["b"], [2.0, 3.0])
+    assert list(g1) == ["aa", "b"]          # gradients are built in sorted-key order, as unflatten
+
+
+def nested_ordered(q, w):
+    return ordered_concat(q["z"], w)
+
+
+def comprehension_scope(p, x):
+    v = x * 2.0
+    vals = [v * 1.0 for v in p.values()]
+    pairs = {k: v + 0.0 for k, v in p.items()}
+    return np.sum(vals[0] * vals[1]) + np.sum(pairs["a"]) + np.sum(v)
+
+
+@pytest.mark.parametrize("optimize", OPT)
+def test_comprehension_variables_do_not_clobber_outer_names(optimize):
+    p = {"a": rng_array(3, seed=1), "b": rng_array(3, seed=2)}
+    check_tree_grad(comprehension_scope, (p, rng_array(3, seed=3)), argnums=(0, 1), optimize=optimize)
+
+
+def shadowing(p, xs):
+    s = 0.0
+    for k in p:
+        s = s + np.sum(p[k])
+    ks = [k * 2.0 for k in xs]                # a run-time comprehension: its own k
+    return s + sum(ks) + np.sum(p["a"]) * sum(k for k in xs)
+
+
+def _helper_with_comprehension(p, xs):
+    out = [x * p["a"] for x in xs]
+    return out[0] + out[-1]
+
+
+def helper_comprehension(p, xs):
+    return np.sum(_helper_with_comprehension(p, xs))
+
+
+@pytest.mark.parametrize("optimize", OPT)
+def test_run_time_comprehensions_next_to_unrolled_loops(optimize):
+    p = {"a": rng_array(3, seed=1), "b": rng_array(2, seed=2)}
+    check_tree_grad(shadowing, (p, [0.5, 1.5]), argnums=(0, 1), optimize=optimize)
+    check_tree_grad(helper_comprehension, (p, [0.5, 1.5, -2.0]), argnums=(0, 1), optimize=optimize)
+
+
+class Affine:
+    def __init__(self, A, c, name):
+        self.A, self.c, self.name = A, c, name
+
+
+s2sad.register_pytree(Affine, fields=["A", "c"], static=["name"])
+
+
+class Interval:
+    def __init__(self, lo, hi):
+        self.lo, self.hi = lo, hi
+
+
+s2sad.register_pytree(Interval, lambda iv: ((iv.lo, iv.hi), None), lambda aux, kids: Interval(*kids))
+
+
+def affine_loss(m, x):
+    if m.name == "double":
+        return 2.0 * np.sum((m.A @ x + m.c) ** 2)
+    return np.sum((m.A @ x + m.c) ** 2)
+
+
+def od_loss(p):
+    s = 0.0
+    for v in p.values():
+        s = s * 2.0 + np.sum(v ** 2)
+    return s
+
+
+@pytest.mark.parametrize("optimize", OPT)
+def test_registered_classes_and_ordered_dicts(optimize):
+    m = Affine(rng_array(2, 3, seed=1), rng_array(2, seed=2), "double")
+    g = check_tree_grad(affine_loss, (m, rng_array(3, seed=3)), optimize=optimize)
+    assert type(g) is Affine and g.name == "double"
+    od = collections.OrderedDict([("z", rng_array(2, seed=4)), ("a", rng_array(3, seed=5))])
+    g = check_tree_grad(od_loss, (od,), optimize=optimize)
+    assert type(g) is collections.OrderedDict and list(g) == ["z", "a"]
+    np.testing.assert_allclose(g["z"], 2 * 2 * od["z"])
+
+
+def interval_width(iv):
+    RAN.append(1)
+    return iv.hi - iv.lo
+
+
+def test_a_class_registered_with_functions_is_refused_with_a_hint():
+    RAN.clear()
+    with pytest.raises(UnsupportedSyntaxError) as err:
+        s2sad.grad(interval_width)(Interval(1.0, 3.0))
+    assert "fields=" in str(err.value) and not RAN
