@@ -661,10 +661,11 @@ class _Scalarizer:
             if resolved is dict and not e.args and not e.keywords:
                 return SNode("dict", None, [], [], depth=self.depth)
             if len(e.args) == 1 and not e.keywords:
+                if resolved is dict and self._maybe_static(e.args[0]):
+                    a = self.value(e.args[0])
+                    if isinstance(a, SNode) and a.kind in _DICT_KINDS:
+                        return SNode("dict", None, a.keys, a.children, depth=self.depth)
                 items = self.static_iter(e.args[0])
-                a = self.value(e.args[0]) if items is None else None
-                if isinstance(a, SNode) and resolved is dict and a.kind in _DICT_KINDS:
-                    return SNode("dict", None, a.keys, a.children, depth=self.depth)
                 if items is not None and resolved is not dict:
                     kind = resolved.__name__
                     return SNode(kind, None, range(len(items)),
