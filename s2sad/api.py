@@ -242,9 +242,9 @@ def _kind_problem(value, kind):
                 f"other things: np.matrix multiplies with *, a masked array skips masked entries)",
                 "pass np.asarray(x) (for a masked array, x.filled(value) or x.compressed())")
     if kind == "container":
-        return (f"a {name}", "containers (list, tuple, dict, dataclass) are not supported as "
-                "differentiated arguments yet: pass a float array (np.array(x)) or one argument "
-                "per value, or leave it out of argnums")
+        return (f"a {name}", "containers (pytrees: list, tuple, dict, dataclass) are taken apart "
+                "only as named parameters, not through *args: list the parameters, or pass a float "
+                "array (np.array(x)), or leave it out of argnums")
     if kind == "foreign":
         return (f"a {type(value).__module__}.{name} (not a NumPy array)",
                 "s2sad differentiates Python floats and NumPy float arrays: pass np.asarray(x)")
@@ -709,12 +709,14 @@ class Derivative:
             return n
 
         def zero_of(param, path, leaf_name):
+            """A constant leaf's gradient: a zero of its type, shape and dtype (so that ravel
+            leaves it out, as it leaves out the leaf itself)."""
             lk = leaf_key[leaf_name]
-            if isinstance(lk, tuple):             # an int or bool array: float zeros of its shape
-                return ast.Call(func=ast.Attribute(value=ast.Name("np", ast.Load()), attr="zeros", ctx=ast.Load()),
-                                args=[ast.Attribute(value=ast.Name(leaf_name, ast.Load()), attr="shape",
-                                                    ctx=ast.Load())], keywords=[])
-            return ast.Constant(value=0.0)
+            if isinstance(lk, tuple):             # an int or bool array
+                return ast.Call(func=ast.Attribute(value=ast.Name("np", ast.Load()), attr="zeros_like",
+                                                   ctx=ast.Load()),
+                                args=[ast.Name(leaf_name, ast.Load())], keywords=[])
+            return ast.Constant(value=False if lk == "bool" else 0)
 
         with _internal_errors(norm.node.name):
             tree = reverse(norm, wrt, arg_ndims, with_value=self.with_value, multi=True, name=name)
@@ -887,13 +889,13 @@ def _leaf_kind(leaf_key) -> str:
 
 def _conformer(td, leaf_keys):
     """A function giving a container's gradient the container's structure, leaf types, shapes
-    and dtypes (``_conform`` per float leaf; a constant leaf's float zero is kept), specialised
-    on the structure (no tree walk per call)."""
+    and dtypes (``_conform`` per float leaf; a constant leaf gets a zero of its own type),
+    specialised on the structure (no tree walk per call)."""
     keys = iter(leaf_keys)
 
     def make(td):
         if td.kind == "leaf":
-            return _conform if _leaf_kind(next(keys)) == "float" else (lambda g, a: g)
+            return _conform if _leaf_kind(next(keys)) == "float" else (lambda g, a: _constant_zero(a))
         if td.kind == "none":
             return lambda g, a: None
         kids = [make(c) for c in td.children]
@@ -1248,12 +1250,18 @@ def _flat_values(flat, values):
     return out
 
 
-def _float_zero(leaf):
-    """The derivative of a constant leaf: a float zero of its shape (None for a non-number)."""
+def _constant_zero(leaf):
+    """The derivative of a constant (int or bool) leaf: a zero of its type, shape and dtype, so
+    that `s2sad.tree.ravel` of a gradient leaves it out as it leaves out the leaf (None for a
+    leaf that is not a number)."""
     if isinstance(leaf, np.ndarray) and leaf.dtype.kind in "biu":
-        return np.zeros(leaf.shape)
-    if isinstance(leaf, (bool, int, np.integer, np.bool_)):
-        return 0.0
+        return np.zeros_like(leaf)
+    if isinstance(leaf, (np.integer, np.bool_)):
+        return leaf.dtype.type(0)
+    if isinstance(leaf, bool):
+        return False
+    if isinstance(leaf, int):
+        return 0
     return None
 
 
@@ -1293,7 +1301,7 @@ def _tree_vjp(fun, args, primals, trees, optimize):
                 leaves = tree_module.leaves(primals[i])
                 part = cts[k:k + len(leaves)]
                 k += len(leaves)
-                result.append(tree_module.unflatten(flat.treedefs[p], [c if c is not None else _float_zero(l)
+                result.append(tree_module.unflatten(flat.treedefs[p], [c if c is not None else _constant_zero(l)
                                                                        for c, l in zip(part, leaves)]))
             else:
                 result.append(cts[k])
@@ -1339,7 +1347,7 @@ class Jacobian:
     def _tree_jacobian(self, args, nums, trees, fname):
         """Pytree inputs or outputs, nested as in JAX: the output's structure of (per argument)
         the input's structure, each leaf of shape ``out.shape + in.shape``; a constant (int)
-        input leaf gets float zeros."""
+        input leaf gets zeros of its dtype."""
         flat, fn = _flat_function(self.fun, args, trees, fname)
         values = _flat_values(flat, args)
         starts, k = {}, 0
@@ -1385,7 +1393,7 @@ class Jacobian:
                 if leaves is None:
                     parts.append(by_pos[pos[0]])
                     continue
-                kids = [by_pos[q] if q in by_pos else np.zeros(out_shape + np.shape(leaf))
+                kids = [by_pos[q] if q in by_pos else np.zeros(out_shape + np.shape(leaf), np.asarray(leaf).dtype)
                         for q, leaf in zip(pos, leaves)]
                 parts.append(tree_module.unflatten(flat.treedefs[flat.params[i]], kids))
             per_out.append(tuple(parts) if self.multi else parts[0])

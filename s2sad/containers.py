@@ -812,11 +812,11 @@ class _Scalarizer:
         if cache is None:
             cache = self._locals_cache = {}
         got = cache.get(id(fn))
-        if got is None:
-            got = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-            got |= {a.arg for a in ast.walk(fn.args) if isinstance(a, ast.arg)}
-            cache[id(fn)] = got
-        return got
+        if got is None or got[0] is not fn:         # (the node is kept: its id is not reused)
+            names = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+            names |= {a.arg for a in ast.walk(fn.args) if isinstance(a, ast.arg)}
+            got = cache[id(fn)] = (fn, names)
+        return got[1]
 
     def user_helper(self, f, value):
         """The plain Python function a call reaches (no derivative rule), or None."""

@@ -63,9 +63,9 @@ def check_tree_grad(f, args, argnums=0, optimize=True, rtol=1e-5, atol=1e-7):
         for x, y in zip(s2sad.tree.leaves(gi2), gl):
             np.testing.assert_allclose(x, y, rtol=1e-12, atol=1e-12)
         for x, a, fd in zip(gl, al, fd_tree(f, args, i)):
-            if fd is None:              # an int or bool leaf: a float zero of its shape
+            if fd is None:              # an int or bool leaf: a zero of its type, shape and dtype
                 assert np.shape(x) == np.shape(a) and np.all(np.asarray(x) == 0)
-                assert np.asarray(x).dtype.kind == "f"
+                assert type(x) is type(a) and np.asarray(x).dtype == np.asarray(a).dtype
                 continue
             if isinstance(a, float) and not isinstance(a, np.generic):
                 assert type(x) is float, (type(x), a)
@@ -220,8 +220,8 @@ def test_nested_none_int_and_float_leaves_mixed_with_float_args(optimize):
          "mask": np.array([1, 0, 1])}
     args = (p, rng_array(5, 3, seed=6), 1.3)
     g = check_tree_grad(nested_loss, args, optimize=optimize)
-    assert g["extra"] is None and g["n"] == 0.0 and type(g["n"]) is float and type(g["bias"]) is float
-    assert g["mask"].dtype == np.float64 and g["mask"].shape == (3,)
+    assert g["extra"] is None and g["n"] == 0 and type(g["n"]) is int and type(g["bias"]) is float
+    assert g["mask"].dtype == p["mask"].dtype and g["mask"].shape == (3,)
     g = check_tree_grad(nested_loss, args, argnums=(0, 2), optimize=optimize)
     assert type(g[1]) is float
     x_only = s2sad.grad(nested_loss, argnums=1, optimize=optimize)(*args)
@@ -688,3 +688,26 @@ def test_a_class_registered_with_functions_is_refused_with_a_hint():
     with pytest.raises(UnsupportedSyntaxError) as err:
         s2sad.grad(interval_width)(Interval(1.0, 3.0))
     assert "fields=" in str(err.value) and not RAN
+
+
+def test_scipy_minimize_with_ravel_and_an_s2sad_gradient():
+    """A pytree with an int leaf: its gradient's int leaf is an int zero, so ravel gives the
+    gradient vector the parameters' length (docs/pytrees.md, ravel)."""
+    import scipy.optimize
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((40, 3))
+    w_true, b_true = np.array([1.0, -2.0, 0.5]), 0.3
+    y = X @ w_true + b_true
+    params = {"w": np.zeros(3), "b": 0.0, "n_features": 3}
+    grad_loss = s2sad.grad(regression_loss)
+    x0, unravel = s2sad.tree.ravel(params)
+    res = scipy.optimize.minimize(lambda v: regression_loss(unravel(v), X, y), x0,
+                                  jac=lambda v: s2sad.tree.ravel(grad_loss(unravel(v), X, y))[0], method="BFGS")
+    assert res.success
+    fitted = unravel(res.x)
+    assert np.allclose(fitted["w"], w_true, atol=1e-5) and fitted["n_features"] == 3
+
+
+def regression_loss(p, X, y):
+    r = X @ p["w"][: p["n_features"]] + p["b"] - y
+    return 0.5 * np.mean(r ** 2)
