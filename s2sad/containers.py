@@ -721,6 +721,22 @@ class _Scalarizer:
             kids = [self.leaf(v, f, e) for v, f in zip(vals, resolved._fields)]
             return SNode("namedtuple", (resolved, resolved._fields), range(len(kids)), kids,
                          depth=self.depth, fields=list(resolved._fields))
+        if isinstance(resolved, type) and dataclasses.is_dataclass(resolved):
+            return self.dataclass_call(resolved, e)
+        if resolved is dataclasses.replace and e.args and not any(isinstance(a, ast.Starred) for a in e.args) \
+                and all(kw.arg is not None for kw in e.keywords) and len(e.args) == 1:
+            base = self.value(e.args[0])
+            if isinstance(base, SNode) and base.kind == "dataclass":
+                names = list(base.fields)
+                unknown = [kw.arg for kw in e.keywords if kw.arg not in names]
+                if unknown:
+                    raise self.refuse(e, f"dataclasses.replace of the field {unknown[0]!r} (not a field that "
+                                      f"is a leaf)", "replace array fields only")
+                kids = list(base.children)
+                for kw in e.keywords:
+                    kids[names.index(kw.arg)] = self.leaf(self.value(kw.value), kw.arg, e)
+                return SNode("dataclass", base.data, names, kids, depth=self.depth, fields=names)
+            return None
         if resolved is _new_instance and len(e.args) == 1:
             cls = self.resolve(e.args[0]) if isinstance(e.args[0], ast.Name) else None
             if not isinstance(cls, type):
@@ -747,6 +763,44 @@ class _Scalarizer:
             data = (cls, tuple(names), tuple(statics)) if kind == "dataclass" else (cls, reg, tuple(statics))
             return SNode(kind, data, names, kids, depth=self.depth, fields=names)
         return None
+
+    def dataclass_call(self, cls, e):
+        """``Model(W=.., b=..)``: a static tree when the class's ``__init__`` is the one
+        dataclass writes (no ``__post_init__``, every field an ``__init__`` argument, not a
+        registered class) and its static fields get constants; else None (a plain call)."""
+        from .tree import _registry
+        fields = dataclasses.fields(cls)
+        init_code = getattr(getattr(cls, "__init__", None), "__code__", None)
+        if cls in _registry or hasattr(cls, "__post_init__") or not cls.__dataclass_params__.init \
+                or any(not f.init for f in fields) or init_code is None or init_code.co_filename != "<string>":
+            return None                 # an __init__ of the user's (dataclass writes its own from a string)
+        if any(isinstance(a, ast.Starred) for a in e.args) or any(kw.arg is None for kw in e.keywords) \
+                or len(e.args) > len(fields):
+            return None
+        given = dict(zip([f.name for f in fields], e.args))
+        given.update({kw.arg: kw.value for kw in e.keywords})
+        values, statics, names = {}, [], []
+        for f in fields:
+            if f.name in given:
+                expr = given[f.name]
+            elif f.default is not dataclasses.MISSING:
+                expr = ast.Constant(value=f.default) if f.default is None or isinstance(f.default, (bool, int, float, str)) \
+                    else None
+                if expr is None:
+                    return None
+            else:
+                return None            # a default_factory, or a missing argument: Python's own call decides
+            if f.metadata.get("static", False):
+                c = self.const_of(expr)
+                if c is _NO:
+                    raise self.refuse(expr, f"the static field {f.name!r} of {cls.__name__} given a value "
+                                      f"computed at run time", "give it a constant")
+                statics.append((f.name, c))
+            else:
+                values[f.name] = expr
+                names.append(f.name)
+        kids = [self.leaf(self.value(values[n]), n, e) for n in names]
+        return SNode("dataclass", (cls, tuple(names), tuple(statics)), names, kids, depth=self.depth, fields=names)
 
     def method_call(self, base: SNode, f, e):
         m = f.attr

@@ -139,3 +139,44 @@ def test_hessian_of_dataclass_and_namedtuple_arguments():
     H = s2sad.hessian(g_loss)(gg, rng_array(3, seed=5))
     np.testing.assert_allclose(H.mu.mu, 2 * 1.5 * np.eye(3))
     assert np.isclose(H.s.s, 0.0)
+
+
+@dataclasses.dataclass
+class State:
+    pos: np.ndarray
+    vel: np.ndarray
+    label: str = s2sad.tree.static(default="s")
+
+
+def step(s, dt):
+    acc = -np.sin(s.pos)
+    s2 = State(s.pos + dt * s.vel, s.vel + dt * acc, label=s.label)
+    return dataclasses.replace(s2, vel=s2.vel * 0.9)
+
+
+def test_dataclasses_built_in_the_function_are_pytree_outputs():
+    s0 = State(np.array([0.1, 0.2]), np.array([1.0, -1.0]), "s")
+    out, dot = s2sad.jvp(step, (s0, 0.1), (State(np.ones(2), np.zeros(2), "s"), 0.0))
+    assert type(out) is State and type(dot) is State and out.label == "s"
+    want = step(s0, 0.1)
+    np.testing.assert_allclose(out.pos, want.pos) and np.testing.assert_allclose(out.vel, want.vel)
+    np.testing.assert_allclose(dot.pos, np.ones(2))
+    np.testing.assert_allclose(dot.vel, -0.1 * np.cos(s0.pos) * 0.9)
+    J = s2sad.jacrev(step)(s0, 0.1)
+    assert type(J) is State and type(J.vel) is State and J.vel.pos.shape == (2, 2)
+    np.testing.assert_allclose(J.vel.pos, np.diag(-0.1 * np.cos(s0.pos) * 0.9))
+
+
+def rollout_loss(s, dt, n):
+    for i in range(n):
+        s = step(s, dt)
+    return np.sum(s.pos ** 2) + np.sum(s.vel)
+
+
+@pytest.mark.parametrize("optimize", OPT)
+def test_grad_through_a_loop_rebuilding_a_dataclass(optimize):
+    from test_pytrees import check_tree_grad
+    s0 = State(np.array([0.1, 0.2]), np.array([1.0, -1.0]), "s")
+    g = check_tree_grad(rollout_loss, (s0, 0.1, 4), optimize=optimize)
+    assert type(g) is State
+    check_tree_grad(rollout_loss, (s0, 0.1, 4), argnums=(0, 1), optimize=optimize)
