@@ -658,8 +658,21 @@ class Derivative:
             if not _is_tree_key(key[i]):
                 _check_differentiable(args[i], i, fname)
         _check_constant_args(args, self.argnums, fname)
-        with _internal_errors(fname):
-            flat, norm = self._flat(key, args)
+        from .errors import UnsupportedSyntaxError
+        try:
+            with _internal_errors(fname):
+                flat, norm = self._flat(key, args)
+        except UnsupportedSyntaxError:
+            # containers that are only constants (a lookup table indexed at run time) may still
+            # be what the function took before pytrees: its values, read as they are
+            constant = all(i not in self.argnums for i, k in enumerate(key) if _is_tree_key(k))
+            if not constant or self.inner is not None or self.norm.error is not None:
+                raise
+            plain = tuple(_arg_key(a) if _is_tree_key(k) else k for a, k in zip(args, key))
+            entry = self._build(plain, args, retry)
+            if plain in self._worlds:
+                self._worlds[key] = self._worlds[plain]       # what it assumed guards it here too
+            return entry
         if flat.out is not None:
             raise self._located(f"grad needs a scalar output, but {fname} returns a container "
                                 f"({flat.out})", hint="return one number (e.g. the loss), or use "
@@ -1336,7 +1349,12 @@ class Jacobian:
         fname = getattr(self.fun, "__name__", "the function")
         trees = _tree_nums(self.fun, args, nums)
         if trees:
-            return self._tree_jacobian(args, nums, trees, fname)
+            from .errors import UnsupportedSyntaxError
+            try:
+                return self._tree_jacobian(args, nums, trees, fname)
+            except UnsupportedSyntaxError:
+                if any(i in nums for i in trees):
+                    raise               # else constant containers, read as values as before pytrees
         for i in nums:
             _check_differentiable(args[i], i, fname)
         _check_constant_args(args, nums, fname)

@@ -711,3 +711,19 @@ def test_scipy_minimize_with_ravel_and_an_s2sad_gradient():
 def regression_loss(p, X, y):
     r = X @ p["w"][: p["n_features"]] + p["b"] - y
     return 0.5 * np.mean(r ** 2)
+
+
+def lookup_table(x, table, key):
+    return table[key] * x * x
+
+
+def test_a_constant_container_indexed_at_run_time_is_read_as_before():
+    """A dict that is not differentiated and that scalar replacement refuses (a run-time key)
+    is passed as a value, as before pytrees; differentiated, the same is refused."""
+    for optimize in OPT:
+        assert s2sad.grad(lookup_table, optimize=optimize)(2.0, {"a": 3.0, "b": 1.0}, "a") == 12.0
+        assert s2sad.grad(lookup_table, optimize=optimize)(2.0, {"a": 3.0, "b": 1.0}, "b") == 4.0
+    with pytest.raises(UnsupportedSyntaxError):
+        s2sad.grad(lookup_table, argnums=1)(2.0, {"a": 3.0, "b": 1.0}, "a")
+    assert s2sad.jacfwd(lookup_table)(2.0, {"a": 3.0, "b": 1.0}, "a") == 12.0
+    assert s2sad.hessian(lookup_table)(2.0, {"a": 3.0, "b": 1.0}, "b") == 2.0
