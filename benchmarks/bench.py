@@ -110,6 +110,38 @@ def scalar_loop_fdf(x, n):
     return y, g
 
 
+def mlp_loss(params, X, Y):
+    """Softmax cross-entropy of a tanh MLP whose parameters are a dict (issue 8)."""
+    h = np.tanh(X @ params["W1"] + params["b1"])
+    logits = h @ params["W2"] + params["b2"]
+    z = logits - np.max(logits, axis=1, keepdims=True)
+    log_p = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))
+    return -np.mean(np.sum(Y * log_p, axis=1))
+
+
+def mlp_loss_fdf(params, X, Y):
+    """Hand-written backprop: value and the gradient dict."""
+    h = np.tanh(X @ params["W1"] + params["b1"])
+    logits = h @ params["W2"] + params["b2"]
+    z = logits - np.max(logits, axis=1, keepdims=True)
+    e = np.exp(z)
+    s = np.sum(e, axis=1, keepdims=True)
+    value = -np.mean(np.sum(Y * (z - np.log(s)), axis=1))
+    dlogits = (e / s - Y) / X.shape[0]
+    da = (dlogits @ params["W2"].T) * (1.0 - h * h)
+    return value, {"W1": X.T @ da, "b1": da.sum(axis=0), "W2": h.T @ dlogits, "b2": dlogits.sum(axis=0)}
+
+
+def mlp_loss_df(params, X, Y):
+    """Hand-written backprop: the gradient dict only."""
+    h = np.tanh(X @ params["W1"] + params["b1"])
+    logits = h @ params["W2"] + params["b2"]
+    e = np.exp(logits - np.max(logits, axis=1, keepdims=True))
+    dlogits = (e / np.sum(e, axis=1, keepdims=True) - Y) / X.shape[0]
+    da = (dlogits @ params["W2"].T) * (1.0 - h * h)
+    return {"W1": X.T @ da, "b1": da.sum(axis=0), "W2": h.T @ dlogits, "b2": dlogits.sum(axis=0)}
+
+
 @dataclass
 class Case:
     """One benchmark case: a function, its hand-written derivatives and arguments."""
@@ -135,6 +167,13 @@ def make_cases(seed: int = 0) -> list[Case]:
     for n in (100, 1000):
         cases.append(Case(f"scalar_loop N={n}", scalar_loop, scalar_loop_df, scalar_loop_fdf,
                           (0.9, n), rtol=1e-9, atol=1e-12))
+    for batch, n_in, n_hidden, n_out in [(32, 10, 32, 3), (1024, 784, 256, 10)]:
+        params = {"W1": rng.normal(size=(n_in, n_hidden)) / np.sqrt(n_in), "b1": np.zeros(n_hidden),
+                  "W2": rng.normal(size=(n_hidden, n_out)) / np.sqrt(n_hidden), "b2": np.zeros(n_out)}
+        X = rng.normal(size=(batch, n_in))
+        Y = np.eye(n_out)[rng.integers(0, n_out, batch)]
+        cases.append(Case(f"dict MLP {n_in}-{n_hidden}-{n_out} batch={batch}", mlp_loss, mlp_loss_df,
+                          mlp_loss_fdf, (params, X, Y), rtol=1e-9, atol=1e-12))
     return cases
 
 
@@ -167,14 +206,19 @@ def measure(fns: dict[str, Callable[[], object]], repeats: int, target: float) -
 
 def check(case: Case, s2sad_df: Callable, s2sad_fdf: Callable) -> None:
     """Raise if s2sad disagrees with the hand-written derivatives."""
+    def same(got, want, what):          # gradients may be pytrees (dicts of arrays)
+        assert s2sad.tree.structure(got) == s2sad.tree.structure(want), f"{case.name}: {what}"
+        for g, w in zip(s2sad.tree.leaves(got), s2sad.tree.leaves(want)):
+            np.testing.assert_allclose(g, w, rtol=case.rtol, atol=case.atol, err_msg=f"{case.name}: {what}")
     expected = case.hand_df(*case.args)
-    np.testing.assert_allclose(s2sad_df(*case.args), expected, rtol=case.rtol, atol=case.atol,
-                               err_msg=f"{case.name}: s2sad df != hand df")
+    same(s2sad_df(*case.args), expected, "s2sad df != hand df")
     value, gradient = s2sad_fdf(*case.args)
     np.testing.assert_allclose(value, case.f(*case.args), rtol=case.rtol, atol=case.atol,
                                err_msg=f"{case.name}: s2sad value != f")
-    np.testing.assert_allclose(gradient, expected, rtol=case.rtol, atol=case.atol,
-                               err_msg=f"{case.name}: s2sad value_and_grad != hand df")
+    same(gradient, expected, "s2sad value_and_grad != hand df")
+    hand_value, hand_gradient = case.hand_fdf(*case.args)
+    np.testing.assert_allclose(hand_value, value, rtol=case.rtol, atol=case.atol)
+    same(hand_gradient, expected, "hand f+df != hand df")
 
 
 def run_case(case: Case, repeats: int, target: float) -> dict[str, float]:

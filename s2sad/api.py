@@ -9,6 +9,7 @@ optimized and compiled once and cached.
 from __future__ import annotations
 
 import ast
+import collections
 import contextlib
 import dataclasses
 import functools
@@ -21,7 +22,8 @@ import weakref
 
 import numpy as np
 
-from . import emit
+from . import containers, emit
+from . import tree as tree_module
 from .analysis import NDims, ndim_of_value, sequences
 from .errors import ArgumentError, GeneratedCodeError, NotDifferentiableError, S2SADError
 from .normalize import normalize
@@ -44,6 +46,34 @@ def _normalized(fun):
         _PARSED[fun] = norm
     except TypeError:
         pass
+    return norm
+
+
+class _Deferred:
+    """A function that normalize refuses as it is (a dict display, say) but that scalar
+    replacement of its container arguments may make acceptable: its parameters and parse, and
+    the error to raise when it is called without containers."""
+
+    def __init__(self, parsed, error):
+        fn = parsed.node
+        self.node, self.parsed, self.error, self.renamed = fn, parsed, error, {}
+        self.params = [a.arg for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs]
+
+
+def _normalized_or_deferred(fun):
+    """``_normalized(fun)``, or a `_Deferred` when normalize refuses it (containers.py may
+    still accept it once the containers' structures are known)."""
+    from .errors import UnsupportedSyntaxError
+    try:
+        norm = _normalized(fun)
+    except UnsupportedSyntaxError as exc:
+        parsed = parse_function(fun)
+        args = parsed.node.args
+        if args.vararg is None and args.kwarg is None and \
+                any(isinstance(n, (ast.Dict, ast.DictComp)) for n in ast.walk(parsed.node)):
+            return _Deferred(parsed, exc)       # dict displays: maybe fine once containers are known
+        raise
+    norm.error = None
     return norm
 
 
@@ -97,6 +127,72 @@ def _arg_key(value):
     return nd if nd is not None else t.__name__
 
 
+_TREE_NODE_TYPES = (dict, list, tuple)
+
+
+def _is_tree(value) -> bool:
+    """A container argument s2sad takes apart (see s2sad/containers.py): a dict, a namedtuple, a
+    dataclass instance, a registered class, or a list / tuple holding one of those or None."""
+    t = type(value)
+    if t is dict or t in (collections.OrderedDict, collections.defaultdict) or t in tree_module._registry \
+            or (isinstance(value, tuple) and isinstance(getattr(t, "_fields", None), tuple)) \
+            or (dataclasses.is_dataclass(value) and not isinstance(value, type)):
+        return True
+    if t is list or t is tuple:
+        return any(x is None or _is_tree(x) for x in value)
+    return False
+
+
+_FLAT_DICTS: dict = {}         # a dict's keys in insertion order -> (TreeDef of a dict of leaves, order)
+
+
+def _tree_key(value, fname, i):
+    """``("tree", treedef, leaf keys, dict orders)``: a container argument's specialisation key.
+
+    The TreeDef sorts dict keys (two dicts with the same keys are one structure), but the function
+    iterates a dict in insertion order (``for v in p.values()``): the order is part of the key
+    when it differs from the sorted one (`_dict_orders`).  A dict of arrays and floats
+    (parameters, most often) takes a shortcut: its TreeDef is cached by its keys."""
+    if type(value) is dict:
+        hit = _FLAT_DICTS.get(tuple(value))
+        if hit is not None:
+            td, order = hit
+            vals = [value[k] for k in td.data]
+            if all(type(v) is np.ndarray or type(v) is float for v in vals):
+                return ("tree", td, tuple(map(_arg_key, vals)), order)
+    leaves, td = tree_module.flatten(value, name=f"argument {i} of {fname}")
+    order = _dict_orders(value)
+    if type(value) is dict and len(_FLAT_DICTS) < 256 and all(c.kind == "leaf" for c in td.children):
+        _FLAT_DICTS[tuple(value)] = (td, order)
+    return ("tree", td, tuple(map(_arg_key, leaves)), order)
+
+
+def _dict_orders(value):
+    """The insertion order of each dict (and defaultdict) of a pytree, in pre-order, or None when
+    every one is in sorted order (what its TreeDef says)."""
+    out, unsorted = [], False
+
+    def walk(x):
+        nonlocal unsorted
+        node = tree_module._node(x, "")
+        if node is None:
+            return
+        kind, data, children, _ = node
+        if kind in ("dict", "defaultdict"):
+            order = tuple(x)
+            if order != (data if kind == "dict" else data[1]):
+                unsorted = True
+            out.append(order)
+        for c in children:
+            walk(c)
+    walk(value)
+    return tuple(out) if unsorted else None
+
+
+def _is_tree_key(key) -> bool:
+    return type(key) is tuple and len(key) == 4 and key[0] == "tree"
+
+
 def _ndim_from_key(key):
     if isinstance(key, int):
         return key
@@ -146,9 +242,9 @@ def _kind_problem(value, kind):
                 f"other things: np.matrix multiplies with *, a masked array skips masked entries)",
                 "pass np.asarray(x) (for a masked array, x.filled(value) or x.compressed())")
     if kind == "container":
-        return (f"a {name}", "containers (list, tuple, dict, dataclass) are not supported as "
-                "differentiated arguments yet: pass a float array (np.array(x)) or one argument "
-                "per value, or leave it out of argnums")
+        return (f"a {name}", "containers (pytrees: list, tuple, dict, dataclass) are taken apart "
+                "only as named parameters, not through *args: list the parameters, or pass a float "
+                "array (np.array(x)), or leave it out of argnums")
     if kind == "foreign":
         return (f"a {type(value).__module__}.{name} (not a NumPy array)",
                 "s2sad differentiates Python floats and NumPy float arrays: pass np.asarray(x)")
@@ -471,7 +567,7 @@ class Derivative:
         self.argnums = tuple(argnums) if self.multi else (argnums,)
         self.optimize = optimize
         self.with_value = with_value
-        self.norm = _normalized(fun) if self.inner is None else None
+        self.norm = _normalized_or_deferred(fun) if self.inner is None else None
         self.params = self.norm.params if self.inner is None else self.inner.params
         _check_argnums(argnums, len(self.params), getattr(fun, "__name__", "the function"))
         self.argnums = tuple(i % len(self.params) for i in self.argnums)
@@ -481,6 +577,7 @@ class Derivative:
         self._compiled = {}
         self._worlds = {}                # key -> what its derivative assumed (see _world)
         self._checked = set()
+        self._flats = {}                 # argument structures -> (Flat, its normalized form, function)
         self._last = None
         functools.update_wrapper(self, fun, updated=() if self.inner is not None else
                                  functools.WRAPPER_UPDATES)
@@ -491,9 +588,13 @@ class Derivative:
         return "value_and_grad" if self.with_value else "grad"
 
     def _build(self, key, args, retry=True):
+        if any(_is_tree_key(k) for k in key):
+            return self._build_tree(key, args, retry)
         for i in self.argnums:
             _check_differentiable(args[i], i, self.fun.__name__)
         _check_constant_args(args, self.argnums, self.fun.__name__)
+        if self.inner is None and self.norm.error is not None:
+            raise self.norm.error
         if self.inner is None and self.norm.result in sequences(self.norm.node)[0]:
             raise self._located(f"grad needs a scalar output, but {self.fun.__name__} returns a "
                                 f"tuple or list", hint="return one number (e.g. the sum), or use "
@@ -527,6 +628,143 @@ class Derivative:
                 [("get", self.inner._compiled, key, inner)]
         return fn, src, out_nd, self._runner(fn, out_nd)
 
+    def _flat(self, key, args):
+        """The scalar-replaced function (s2sad/containers.py) for these argument structures and
+        its normalized form, cached per structure."""
+        trees = tuple((p, k[1], k[3]) for p, k in zip(self.params, key) if _is_tree_key(k))
+        if self.inner is not None:
+            generated = self.inner._get(key, args)[0]
+            fn = getattr(generated, "__s2sad_generated__", generated)
+            cache_key = (trees, id(fn))
+        else:
+            fn, cache_key = self.fun, trees
+        hit = self._flats.get(cache_key)
+        if hit is not None and hit[2] is fn:
+            return hit[0], hit[1]
+        parsed = self.norm.parsed if self.inner is None else parse_function(fn)
+        if self.inner is None:
+            parsed = parse_function(self.fun)
+        flat = containers.scalarize(parsed, {p: td for p, td, _ in trees}, {p: o for p, _, o in trees})
+        norm = normalize(flat.parsed)
+        self._flats[cache_key] = (flat, norm, fn)
+        return flat, norm
+
+    def _build_tree(self, key, args, retry=True):
+        """A derivative for container arguments: the flat function's derivative, given the
+        user's signature back (a prologue reading the leaves, an epilogue building each
+        container's gradient)."""
+        fname = self.fun.__name__
+        for i in self.argnums:
+            if not _is_tree_key(key[i]):
+                _check_differentiable(args[i], i, fname)
+        _check_constant_args(args, self.argnums, fname)
+        from .errors import UnsupportedSyntaxError
+        try:
+            with _internal_errors(fname):
+                flat, norm = self._flat(key, args)
+        except UnsupportedSyntaxError:
+            # containers that are only constants (a lookup table indexed at run time) may still
+            # be what the function took before pytrees: its values, read as they are
+            constant = all(i not in self.argnums for i, k in enumerate(key) if _is_tree_key(k))
+            if not constant or self.inner is not None or self.norm.error is not None:
+                raise
+            plain = tuple(_arg_key(a) if _is_tree_key(k) else k for a, k in zip(args, key))
+            entry = self._build(plain, args, retry)
+            if plain in self._worlds:
+                self._worlds[key] = self._worlds[plain]       # what it assumed guards it here too
+            return entry
+        if flat.out is not None:
+            raise self._located(f"grad needs a scalar output, but {fname} returns a container "
+                                f"({flat.out})", hint="return one number (e.g. the loss), or use "
+                                "vjp or a Jacobian for several outputs")
+        arg_ndims, wrt, leaf_key = {}, [], {}
+        for i, (p, k) in enumerate(zip(self.params, key)):
+            if not _is_tree_key(k):
+                if _ndim_from_key(k) is not None:
+                    arg_ndims[p] = _ndim_from_key(k)
+                if i in self.argnums:
+                    wrt.append(p)
+                continue
+            leaves = flat.leaves[p]
+            paths = tree_module.paths(args[i]) if i in self.argnums else None
+            for (name, path, j), lk in zip(leaves, k[2]):
+                leaf_key[name] = lk
+                if _ndim_from_key(lk) is not None:
+                    arg_ndims[name] = _ndim_from_key(lk)
+                if i not in self.argnums:
+                    continue
+                kind = _leaf_kind(lk)
+                if kind == "float":
+                    wrt.append(name)
+                elif kind != "constant":
+                    raise ArgumentError(f"cannot differentiate {fname} with respect to argument {i}: "
+                                        f"its leaf {self.params[i]}{paths[j]} is a {lk if isinstance(lk, str) else lk!r}, "
+                                        f"not a float, a float array or an int. Hint: make it a static "
+                                        f"field (s2sad.tree.static()), or pass it as its own argument")
+        name = f"{self.kind}_{norm.node.name}"
+        out_nd = NDims(norm.node, norm.parsed, arg_ndims).get(ast.Name(norm.result))
+        if self.inner is None and isinstance(out_nd, int) and out_nd > 0:
+            raise self._located(f"grad needs a scalar output, but {fname} returns an array of "
+                                f"{out_nd} dimension{'s' if out_nd > 1 else ''}",
+                                hint="reduce the output (e.g. np.sum) or use a Jacobian (jacrev / jacfwd)")
+        closure = flat.parsed.closure
+
+        def bind_class(obj):
+            for n, v in closure.items():
+                if v is obj and n.startswith("s2sad_"):
+                    return n
+            base = "s2sad_" + getattr(obj, "__name__", "value")
+            n, k = base, 0
+            while n in closure:
+                k += 1
+                n = f"{base}_{k}"
+            closure[n] = obj
+            return n
+
+        def zero_of(param, path, leaf_name):
+            """A constant leaf's gradient: a zero of its type, shape and dtype (so that ravel
+            leaves it out, as it leaves out the leaf itself)."""
+            lk = leaf_key[leaf_name]
+            if isinstance(lk, tuple):             # an int or bool array
+                return ast.Call(func=ast.Attribute(value=ast.Name("np", ast.Load()), attr="zeros_like",
+                                                   ctx=ast.Load()),
+                                args=[ast.Name(leaf_name, ast.Load())], keywords=[])
+            return ast.Constant(value=False if lk == "bool" else 0)
+
+        with _internal_errors(norm.node.name):
+            tree = reverse(norm, wrt, arg_ndims, with_value=self.with_value, multi=True, name=name)
+            if self.optimize:
+                tree = _optimize_all(tree)
+            tree._s2sad_flat_wrt = wrt
+            tree = containers.restructure(tree, flat, [self.params[i] for i in self.argnums], None,
+                                          self.with_value, self.multi, zero_of, bind_class)
+            fn, src = emit.compile_derivative(tree, flat.parsed, label=name)
+        if self.inner is None:
+            world = _world(tree, norm) + _inlined_checks(flat)
+            self._worlds[key] = world
+            if retry and not world.holds():
+                self._refresh()
+                self._flats.clear()
+                return self._build_tree(key, args, retry=False)
+        else:
+            inner = self.inner._compiled[key]
+            self._worlds[key] = self.inner._worlds.get(key, _NOTHING) + \
+                [("get", self.inner._compiled, key, inner)]
+        conformers = {i: _conformer(key[i][1], key[i][2]) if _is_tree_key(key[i]) else _conform
+                      for i in self.argnums}
+        return fn, src, out_nd, self._runner(fn, out_nd, conformers)
+
+    def _key(self, args):
+        """Each argument's specialisation key; containers (and differentiated lists and tuples)
+        by their structure and their leaves' keys."""
+        key = []
+        for i, a in enumerate(args):
+            if _is_tree(a) or (i in self.argnums and type(a) in (list, tuple)):
+                key.append(_tree_key(a, self.fun.__name__, i))
+            else:
+                key.append(_arg_key(a))
+        return tuple(key)
+
     def _get(self, key, args=None):
         entry = self._compiled.get(key)
         world = self._worlds.get(key)
@@ -541,9 +779,10 @@ class Derivative:
     def _refresh(self):
         """The world changed since a specialisation was built (a helper rebound, a closure
         cell reassigned): parse and normalize the function again."""
+        self._flats.clear()
         if self.inner is None:
             _forget(self.fun)
-            self.norm = _normalized(self.fun)
+            self.norm = _normalized_or_deferred(self.fun)
             self.params = self.norm.params
             self._guards = self._global_guards()
 
@@ -553,7 +792,7 @@ class Derivative:
     def __call__(self, *args, **kwargs):
         if kwargs or len(args) != self._nparams:
             args = _full_args(self.fun, args, kwargs)
-        key = tuple(map(_arg_key, args))
+        key = self._key(args)
         if self._guards:
             key += tuple(_arg_key(ns.get(n)) for ns, n in self._guards)
         entry = self._compiled.get(key)
@@ -573,12 +812,20 @@ class Derivative:
                 raise replacement from exc
             raise replacement
 
-    def _runner(self, fn, out_nd):
-        """The per-specialisation call path: run ``fn``, give each gradient its argument's type."""
-        conform = _conform
+    def _runner(self, fn, out_nd, conformers=None):
+        """The per-specialisation call path: run ``fn``, give each gradient its argument's type
+        (``conformers``: per argument number, for container arguments' structures)."""
+        conformers = conformers or {i: _conform for i in self.argnums}
+        nums = self.argnums
         if not self.with_value and not self.multi and out_nd == 0:
-            i = self.argnums[0]
+            i = nums[0]
+            conform = conformers[i]
             return lambda args: conform(fn(*args), args[i])
+
+        def conform_all(grads, args):
+            if self.multi:
+                return tuple(conformers[i](g, args[i]) for g, i in zip(grads, nums))
+            return conformers[nums[0]](grads, args[nums[0]])
 
         def run(args):
             if not self.with_value and out_nd != 0:
@@ -590,8 +837,8 @@ class Derivative:
             if self.with_value:
                 value, grads = result
                 self._require_scalar(value)
-                return value, self._conform_all(grads, args)
-            return self._conform_all(result, args)
+                return value, conform_all(grads, args)
+            return conform_all(result, args)
         return run
 
     def _check_scalar_output(self, args):
@@ -646,6 +893,63 @@ class Derivative:
         unpickled, it transforms the function afresh on its first call."""
         return _derivative, (self.fun, self.argnums if self.multi else self.argnums[0], self.optimize,
                              self.with_value)
+
+
+def _leaf_kind(leaf_key) -> str:
+    """"float", "constant" (int, bool, int or bool arrays) or "other", from a leaf's _arg_key."""
+    if leaf_key == 0:
+        return "float"
+    if leaf_key in ("int", "bool"):
+        return "constant"
+    if type(leaf_key) is tuple and len(leaf_key) == 2 and isinstance(leaf_key[1], np.dtype):
+        return {"f": "float", "i": "constant", "u": "constant", "b": "constant"}.get(leaf_key[1].kind, "other")
+    return "other"
+
+
+def _conformer(td, leaf_keys):
+    """A function giving a container's gradient the container's structure, leaf types, shapes
+    and dtypes (``_conform`` per float leaf; a constant leaf gets a zero of its own type),
+    specialised on the structure (no tree walk per call)."""
+    keys = iter(leaf_keys)
+
+    def make(td):
+        if td.kind == "leaf":
+            return _conform if _leaf_kind(next(keys)) == "float" else (lambda g, a: _constant_zero(a))
+        if td.kind == "none":
+            return lambda g, a: None
+        kids = [make(c) for c in td.children]
+        if td.kind in ("dict", "ordereddict", "defaultdict"):
+            ks = list(td.data[1] if td.kind == "defaultdict" else td.data)
+            pairs = list(zip(ks, kids))
+            if td.kind == "dict":
+                return lambda g, a: {k: c(g[k], a[k]) for k, c in pairs}
+            if td.kind == "ordereddict":
+                return lambda g, a: collections.OrderedDict((k, c(g[k], a[k])) for k, c in pairs)
+            return lambda g, a: collections.defaultdict(td.data[0], ((k, c(g[k], a[k])) for k, c in pairs))
+        if td.kind == "list":
+            return lambda g, a: [c(x, y) for c, x, y in zip(kids, g, a)]
+        if td.kind == "tuple":
+            return lambda g, a: tuple(c(x, y) for c, x, y in zip(kids, g, a))
+        if td.kind == "namedtuple":
+            cls = td.data[0]
+            return lambda g, a: cls(*(c(x, y) for c, x, y in zip(kids, g, a)))
+        names = containers._child_keys(td)
+        statics = list(td.data[2])
+        cls = td.data[0]
+        return lambda g, a: containers._new_instance(
+            cls, **{n: c(getattr(g, n), getattr(a, n)) for n, c in zip(names, kids)}, **dict(statics))
+    return make(td)
+
+
+def _inlined_checks(flat):
+    """The helpers scalar replacement inlined: the derivative holds while their names still
+    mean them and their code is unchanged."""
+    checks = []
+    for ns, name, fn in flat.inlined:
+        checks.append(("code", fn, "__code__", fn.__code__))
+        if ns.get(name) is fn:
+            checks.append(("get", ns, name, fn))
+    return checks
 
 
 _DERIVATIVES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
@@ -853,6 +1157,9 @@ def jvp(fun, primals, tangents, *, optimize: bool = True):
         raise ArgumentError(f"jvp needs one tangent per primal: got {len(primals)} primals and "
                          f"{len(tangents)} tangents")
     args = _full_args(fun, primals)
+    trees = _tree_nums(fun, args, range(len(primals)))
+    if trees:
+        return _tree_jvp(fun, args, primals, tangents, trees, optimize)
     wrt = _wrt_all(fun, primals, "jvp")
     for i, t in enumerate(tangents):
         if i not in wrt and _arg_kind(primals[i]) in ("int", "bool") and np.any(np.asarray(t) != 0):
@@ -882,6 +1189,9 @@ def vjp(fun, *primals, optimize: bool = True):
     returns a tuple).  Each call of ``vjp_fn`` runs the adjoint program once.
     """
     args = _full_args(fun, primals)
+    trees = _tree_nums(fun, args, range(len(primals)))
+    if trees:
+        return _tree_vjp(fun, args, primals, trees, optimize)
     wrt = _wrt_all(fun, primals, "vjp")
     fn = _transformed(fun, "vjp", wrt, args, optimize)
     out = fun(*args)
@@ -894,6 +1204,128 @@ def vjp(fun, *primals, optimize: bool = True):
             result[i] = _conform(g, primals[i])
         return tuple(result)
 
+    return out, vjp_fn
+
+
+# --- pytrees in jvp, vjp and the Jacobians: through the scalar-replaced function -------------------
+#
+# The function (or, for hessian, the gradient s2sad generated) is scalar-replaced for the
+# arguments' structures (s2sad/containers.py) and compiled as a function of leaves; jvp, vjp and
+# the Jacobians of that flat function are the ones of plain arguments, and their results are put
+# back into the arguments' and the output's structures.
+
+_FLAT_FUNCTIONS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _tree_nums(fun, args, differentiated) -> list:
+    """The arguments taken apart: containers, and differentiated lists and tuples (none for a
+    function taking ``*args``: its arguments arrive as one tuple, refused as today)."""
+    try:
+        params = inspect.signature(fun).parameters.values()
+    except (TypeError, ValueError):
+        return []
+    if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params):
+        return []
+    return [i for i, a in enumerate(args)
+            if _is_tree(a) or (i in differentiated and type(a) in (list, tuple))]
+
+
+def _flat_function(fun, args, tree_nums, fname):
+    """``(flat, fn)``: the scalar-replaced form of ``fun`` for these arguments' structures and it
+    compiled as a live function of the leaves; cached per function and structures."""
+    keys = tuple((i,) + _tree_key(args[i], fname, i)[1::2] for i in tree_nums)     # (i, treedef, orders)
+    if isinstance(fun, Derivative):
+        source_fn = fun._get(fun._key(args), args)[0]
+        source_fn = getattr(source_fn, "__s2sad_generated__", source_fn)
+    else:
+        source_fn = fun
+    try:
+        per_fun = _FLAT_FUNCTIONS.setdefault(fun, {})
+    except TypeError:
+        per_fun = {}
+    hit = per_fun.get(keys)
+    if hit is not None and hit[2] is source_fn and hit[3].holds():
+        return hit[0], hit[1]
+    with _internal_errors(fname):
+        parsed = parse_function(source_fn)
+    params = [a.arg for a in parsed.node.args.posonlyargs + parsed.node.args.args + parsed.node.args.kwonlyargs]
+    flat = containers.scalarize(parsed, {params[i]: td for i, td, _ in keys}, {params[i]: o for i, _, o in keys})
+    with _internal_errors(fname):
+        normalize(flat.parsed)            # refusals (file:line) before anything runs
+        fn, _ = emit.compile_derivative(flat.parsed.node, flat.parsed, label=f"flat_{parsed.node.name}")
+    world = _World(_inlined_checks(flat))
+    per_fun[keys] = (flat, fn, source_fn, world)
+    return flat, fn
+
+
+def _flat_values(flat, values):
+    """The flat function's arguments: each container's leaves in its place."""
+    out = []
+    for p, v in zip(flat.params, values):
+        if p in flat.treedefs:
+            out += tree_module.leaves(v)
+        else:
+            out.append(v)
+    return out
+
+
+def _constant_zero(leaf):
+    """The derivative of a constant (int or bool) leaf: a zero of its type, shape and dtype, so
+    that `s2sad.tree.ravel` of a gradient leaves it out as it leaves out the leaf (None for a
+    leaf that is not a number)."""
+    if isinstance(leaf, np.ndarray) and leaf.dtype.kind in "biu":
+        return np.zeros_like(leaf)
+    if isinstance(leaf, (np.integer, np.bool_)):
+        return leaf.dtype.type(0)
+    if isinstance(leaf, bool):
+        return False
+    if isinstance(leaf, int):
+        return 0
+    return None
+
+
+def _tree_jvp(fun, args, primals, tangents, trees, optimize):
+    fname = getattr(fun, "__name__", "the function")
+    flat, fn = _flat_function(fun, args, trees, fname)
+    dots = []
+    for i, (p, a) in enumerate(zip(flat.params, args)):
+        t = tangents[i] if i < len(tangents) else None
+        if p in flat.treedefs:
+            if t is None:
+                t = tree_module.map(lambda v: np.zeros_like(v) if isinstance(v, np.ndarray) else 0.0, a)
+            dots += tree_module.check_structure(flat.treedefs[p], t, expected=f"primals[{i}]", name=f"tangents[{i}]")
+        else:
+            dots.append(t if t is not None else (np.zeros_like(a) if isinstance(a, np.ndarray) else 0.0))
+    out, out_dot = jvp(fn, _flat_values(flat, args), dots, optimize=optimize)
+    if flat.out is not None:
+        return tree_module.unflatten(flat.out, out), tree_module.unflatten(flat.out, out_dot)
+    return out, out_dot
+
+
+def _tree_vjp(fun, args, primals, trees, optimize):
+    fname = getattr(fun, "__name__", "the function")
+    flat, fn = _flat_function(fun, args, trees, fname)
+    out, flat_vjp = vjp(fn, *_flat_values(flat, args), optimize=optimize)
+    if flat.out is not None:
+        out = tree_module.unflatten(flat.out, out)
+
+    def vjp_fn(cotangent):
+        if flat.out is not None:
+            cotangent = tuple(tree_module.check_structure(flat.out, cotangent, expected="the output",
+                                                          name="cotangent"))
+        cts = flat_vjp(cotangent)
+        result, k = [], 0
+        for i, p in enumerate(flat.params[:len(primals)]):
+            if p in flat.treedefs:
+                leaves = tree_module.leaves(primals[i])
+                part = cts[k:k + len(leaves)]
+                k += len(leaves)
+                result.append(tree_module.unflatten(flat.treedefs[p], [c if c is not None else _constant_zero(l)
+                                                                       for c, l in zip(part, leaves)]))
+            else:
+                result.append(cts[k])
+                k += 1
+        return tuple(result)
     return out, vjp_fn
 
 
@@ -921,12 +1353,77 @@ class Jacobian:
         n = len(args)
         nums = tuple(i % n for i in self.argnums)
         fname = getattr(self.fun, "__name__", "the function")
+        trees = _tree_nums(self.fun, args, nums)
+        if trees:
+            from .errors import UnsupportedSyntaxError
+            try:
+                return self._tree_jacobian(args, nums, trees, fname)
+            except UnsupportedSyntaxError:
+                if any(i in nums for i in trees):
+                    raise               # else constant containers, read as values as before pytrees
         for i in nums:
             _check_differentiable(args[i], i, fname)
         _check_constant_args(args, nums, fname)
         if self.mode == "forward":
             return _call_checked(lambda: self._forward(args, nums), self.fun, args, fname)
         return _call_checked(lambda: self._reverse(args, nums), self.fun, args, fname)
+
+    def _tree_jacobian(self, args, nums, trees, fname):
+        """Pytree inputs or outputs, nested as in JAX: the output's structure of (per argument)
+        the input's structure, each leaf of shape ``out.shape + in.shape``; a constant (int)
+        input leaf gets zeros of its dtype."""
+        flat, fn = _flat_function(self.fun, args, trees, fname)
+        values = _flat_values(flat, args)
+        starts, k = {}, 0
+        for p, v in zip(flat.params, args):
+            starts[p] = k
+            k += len(flat.leaves[p]) if p in flat.treedefs else 1
+        flat_nums, places = [], []          # per differentiated argument: its leaves' flat positions
+        for i in nums:
+            p = flat.params[i]
+            if p in flat.treedefs:
+                leaves = tree_module.leaves(args[i])
+                pos = [starts[p] + j for j in range(len(leaves))]
+                for j, (pj, leaf) in enumerate(zip(pos, leaves)):
+                    kind = _arg_kind(leaf)
+                    if kind == "float":
+                        flat_nums.append(pj)
+                    elif kind not in ("int", "bool"):
+                        raise ArgumentError(f"cannot differentiate {fname} with respect to argument {i}: "
+                                            f"its leaf {p}{tree_module.paths(args[i])[j]} is a "
+                                            f"{type(leaf).__name__}. Hint: make it a static field, or "
+                                            f"pass it as its own argument")
+                places.append((i, pos, leaves))
+            else:
+                _check_differentiable(args[i], i, fname)
+                flat_nums.append(starts[p])
+                places.append((i, [starts[p]], None))
+        if not flat_nums:
+            raise NotDifferentiableError(f"{fname}: the differentiated arguments have no float leaf",
+                                         hint="pass floats or float arrays")
+        inner = Jacobian(fn, tuple(flat_nums), self.mode, self.optimize)
+        result = _call_checked(lambda: inner(*values), self.fun, args, fname)
+        self._last = inner._last
+        several = flat.out is not None or (result and isinstance(result[0], tuple))   # a tuple output
+        out = fn(*values) if several else None
+        outs = list(result) if several else [result]
+        out_leaves = list(out) if several else [None]
+        per_out = []
+        for blocks, o in zip(outs, out_leaves):
+            by_pos = dict(zip(flat_nums, blocks))
+            out_shape = np.shape(o) if o is not None else np.shape(blocks[0])[:np.ndim(blocks[0]) - np.ndim(values[flat_nums[0]])]
+            parts = []
+            for i, pos, leaves in places:
+                if leaves is None:
+                    parts.append(by_pos[pos[0]])
+                    continue
+                kids = [by_pos[q] if q in by_pos else np.zeros(out_shape + np.shape(leaf), np.asarray(leaf).dtype)
+                        for q, leaf in zip(pos, leaves)]
+                parts.append(tree_module.unflatten(flat.treedefs[flat.params[i]], kids))
+            per_out.append(tuple(parts) if self.multi else parts[0])
+        if flat.out is not None:
+            return tree_module.unflatten(flat.out, per_out)
+        return tuple(per_out) if several else per_out[0]
 
     def _forward(self, args, nums):
         """One sweep in vector mode: the tangent of argument i is a block of the identity."""

@@ -50,24 +50,6 @@ EXPECTED_FAILURES = {
         'hessian':
             'strings: not refused: the derivative runs',
     },
-    'list_argument': {
-        'reverse':
-            'argument kinds: refused (ArgumentError) although supported: cannot differentiate kind_list_loop with respect to argument 0: it is a list. Hint: containers (list, tuple, dict, dataclass) are not supported as dif',
-        'forward':
-            'argument kinds: refused (ArgumentError) although supported: jvp of kind_list_loop: argument 0 is a list. Hint: containers (list, tuple, dict, dataclass) are not supported as differentiated arguments yet: pass a',
-    },
-    'tuple_argument': {
-        'reverse':
-            'argument kinds: refused (ArgumentError) although supported: cannot differentiate kind_tuple_index with respect to argument 0: it is a tuple. Hint: containers (list, tuple, dict, dataclass) are not supported as ',
-        'forward':
-            'argument kinds: refused (ArgumentError) although supported: jvp of kind_tuple_index: argument 0 is a tuple. Hint: containers (list, tuple, dict, dataclass) are not supported as differentiated arguments yet: pas',
-    },
-    'list_of_arrays_argument': {
-        'reverse':
-            'argument kinds: refused (ArgumentError) although supported: cannot differentiate kind_list_of_arrays with respect to argument 0: it is a list. Hint: containers (list, tuple, dict, dataclass) are not supported a',
-        'forward':
-            'argument kinds: refused (ArgumentError) although supported: jvp of kind_list_of_arrays: argument 0 is a list. Hint: containers (list, tuple, dict, dataclass) are not supported as differentiated arguments yet: p',
-    },
     'enumerate_write': {
         'hessian-optimized':
             "odd corners: refused (UnsupportedSyntaxError) although supported: in grad_enumerate_write: s2sad does not support writing into 't2_bar' through 'h_bar' here: they share memory, and 't2_bar' is read again at line 25",
@@ -107,17 +89,5 @@ EXPECTED_FAILURES = {
             'conventions: wrong gradient: nan instead of -0.1703',
         'hessian':
             "conventions: wrong hessian: d'He nan instead of -0.009752",
-    },
-    'dict_argument': {
-        'reverse':
-            'conventions: refused (ArgumentError) although supported: cannot differentiate dict_argument with respect to argument 0: it is a dict. Hint: containers (list, tuple, dict, dataclass) are not supported as diff',
-        'forward':
-            'conventions: refused (ArgumentError) although supported: jvp of dict_argument: argument 0 is a dict. Hint: containers (list, tuple, dict, dataclass) are not supported as differentiated arguments yet: pass a ',
-    },
-    'dict_of_arrays_argument': {
-        'reverse':
-            'conventions: refused (ArgumentError) although supported: cannot differentiate dict_of_arrays_argument with respect to argument 0: it is a dict. Hint: containers (list, tuple, dict, dataclass) are not support',
-        'forward':
-            'conventions: refused (ArgumentError) although supported: jvp of dict_of_arrays_argument: argument 0 is a dict. Hint: containers (list, tuple, dict, dataclass) are not supported as differentiated arguments ye',
     },
 }
