@@ -1518,6 +1518,8 @@ def meshgrid_jvp(xi, tangents, indexing="xy", batch_dims=0):
         t = np.reshape(t, tuple(lead) + tuple(along))
         out.append(np.array(np.broadcast_to(t, tuple(lead) + tuple(shape))))
     return out
+
+
 def stop_gradient(x):
     """``x``'s value with no derivative: s2sad treats the result as a constant in both modes
     and at every order (``s2sad.stop_gradient``; a rule, ``nondifferentiable``).  An array is

@@ -6,30 +6,6 @@ its strict xfail turns into a failure: regenerate (or delete the line).
 """
 
 EXPECTED_FAILURES = {
-    'linalg_norm': {
-        'hessian':
-            'numerics: refused (MissingRuleError) although supported: in grad_linalg_norm: no vector-mode (jacfwd) rule for norm_vjp',
-    },
-    'cosine_similarity': {
-        'hessian':
-            'numerics: refused (MissingRuleError) although supported: in grad_cosine_similarity: no vector-mode (jacfwd) rule for norm_vjp',
-    },
-    'variance_std': {
-        'reverse':
-            'numerics: refused (MissingRuleError) although supported: no derivative rule for np.std',
-        'forward':
-            'numerics: refused (MissingRuleError) although supported: no derivative rule for np.var',
-        'hessian':
-            'numerics: refused (MissingRuleError) although supported: no derivative rule for np.std',
-    },
-    'cumsum_loss': {
-        'reverse':
-            'numerics: refused (MissingRuleError) although supported: no derivative rule for np.cumsum',
-        'forward':
-            'numerics: refused (MissingRuleError) although supported: no derivative rule for np.cumsum',
-        'hessian':
-            'numerics: refused (MissingRuleError) although supported: no derivative rule for np.cumsum',
-    },
     'zip_enumerate': {
         'reverse':
             'control flow: refused (MissingRuleError) although supported: no derivative rule for zip',
@@ -38,10 +14,6 @@ EXPECTED_FAILURES = {
         'hessian':
             'control flow: refused (MissingRuleError) although supported: no derivative rule for zip',
     },
-    'list_pop': {
-        'hessian':
-            "effects: refused in generated code, not at the user's line: in grad_list_pop: s2sad cannot differentiate appending to 'xs_bar' here",
-    },
     'len_of_str': {
         'reverse':
             'strings: not refused: the derivative runs',
@@ -49,34 +21,6 @@ EXPECTED_FAILURES = {
             'strings: not refused: the derivative runs',
         'hessian':
             'strings: not refused: the derivative runs',
-    },
-    'enumerate_write': {
-        'hessian-optimized':
-            "odd corners: refused (UnsupportedSyntaxError) although supported: in grad_enumerate_write: s2sad does not support writing into 't2_bar' through 'h_bar' here: they share memory, and 't2_bar' is read again at line 25",
-        'hessian-unoptimized':
-            "odd corners: refused (UnsupportedSyntaxError) although supported: in grad_enumerate_write: s2sad does not support writing into 't2_bar' through 'h_bar' here: they share memory, and 't2_bar' is read again at line 27",
-    },
-    'nested_list_index': {
-        'hessian':
-            'odd corners: refused (GeneratedCodeError) although supported: the derivative of nested_list_index failed in code s2sad generated, not in your code: IndexError: index 1 is out of bounds for axis 1 with size 1',
-    },
-    'eigh_sum': {
-        'hessian':
-            "odd corners: refused in generated code, not at the user's line: in grad_eigh_sum: a list passed to eigh_vjp in vector mode (jacfwd, hessian)",
-    },
-    'random_inside': {
-        'reverse':
-            'odd corners: not refused: the derivative runs',
-        'forward':
-            'odd corners: not refused: the derivative runs',
-        'hessian':
-            'odd corners: not refused: the derivative runs',
-    },
-    'matrix_row_swap': {
-        'hessian-optimized':
-            "indexing: refused (UnsupportedSyntaxError) although supported: in grad_matrix_row_swap: s2sad does not support writing into 't2' through 'Y' here: they share memory, and 't2' is read again at line 20",
-        'hessian-unoptimized':
-            "indexing: refused (UnsupportedSyntaxError) although supported: in grad_matrix_row_swap: s2sad does not support writing into 't2' through 'Y' here: they share memory, and 't2' is read again at line 22",
     },
     'sqrt_where_untaken_nan': {
         'reverse':

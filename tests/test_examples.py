@@ -32,6 +32,7 @@ FIGURES = {
     "gradient_descent.py": ["gradient_descent.png"],
     "logistic_unit.py": ["logistic_unit.png"],
     "neural_network.py": ["neural_network.png"],
+    "pytree_mlp.py": ["pytree_mlp.png"],
 }
 
 
