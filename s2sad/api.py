@@ -983,7 +983,7 @@ def grad(fun=None, *, argnums=0, optimize: bool = True):
 
 
 def value_and_grad(fun=None, *, argnums=0, optimize: bool = True):
-    """Like :func:`grad`, but returns ``(value, gradient)`` from one sweep."""
+    """Like ``grad``, but returns ``(value, gradient)`` from one sweep."""
     if fun is None:
         return lambda f: value_and_grad(f, argnums=argnums, optimize=optimize)
     return _derivative(fun, argnums, optimize, True)
