@@ -253,10 +253,13 @@ class DerivativeTransformer:
         strings = {s.targets[0].id for s in iter_stmts(self.fn.body)
                    if isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Name)
                    and isinstance(s.value, ast.Constant) and isinstance(s.value.value, (str, bytes))}
+        shown = self.reaches_output()
         for s in iter_stmts(self.fn.body):
             value = s.value if isinstance(s, (ast.Assign, ast.Expr)) else None
             target = s.targets[0] if isinstance(s, ast.Assign) else None
-            useful = isinstance(target, ast.Name) and target.id in self.act.active
+            # active, or varied text whose value (a length, a parsed number) reaches the output
+            useful = isinstance(target, ast.Name) and (target.id in self.act.active or (
+                target.id in self.act.varied and target.id in shown))
             if isinstance(value, ast.Call):
                 callee = resolve_callee(self.p, value, self.locals)
                 refused = rules.refused(callee.key)
@@ -271,6 +274,35 @@ class DerivativeTransformer:
                                  "s2sad does not differentiate through %-formatting",
                                  hint="keep numbers as numbers inside the differentiated function; "
                                       "format them outside it")
+
+    def reaches_output(self) -> set:
+        """The names the output depends on by any path, non-differentiable calls (``len``),
+        branch and loop tests included: a value turned into text whose length or parse reaches
+        the output gets no derivative through it, so it is refused like an active one."""
+        reads = {}
+        seen = {self.result}
+        for s in iter_stmts(self.fn.body):
+            names = {n.id for n in walk(getattr(s, "value", None) or ast.Pass())
+                     if isinstance(n, ast.Name)}
+            if isinstance(s, (ast.If, ast.While)):
+                seen |= {n.id for n in walk(s.test) if isinstance(n, ast.Name)}
+            elif isinstance(s, ast.For):
+                seen |= {n.id for n in walk(s.iter) if isinstance(n, ast.Name)}
+            elif isinstance(s, ast.Expr) and isinstance(s.value, ast.Call) and isinstance(
+                    s.value.func, ast.Attribute) and isinstance(s.value.func.value, ast.Name):
+                reads.setdefault(s.value.func.value.id, set()).update(names)     # xs.append(v)
+            elif isinstance(s, ast.Assign):
+                for t in s.targets:
+                    for n in walk(t):
+                        if isinstance(n, ast.Name):
+                            reads.setdefault(n.id, set()).update(names)
+        todo = list(seen)
+        while todo:
+            for n in reads.get(todo.pop(), ()):
+                if n not in seen:
+                    seen.add(n)
+                    todo.append(n)
+        return seen
 
     def check_cast(self, s, dtype) -> None:
         """A derivative through a cast to ``dtype`` is exact for float, complex, int and bool

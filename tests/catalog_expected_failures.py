@@ -14,14 +14,6 @@ EXPECTED_FAILURES = {
         'hessian':
             'control flow: refused (MissingRuleError) although supported: no derivative rule for zip',
     },
-    'len_of_str': {
-        'reverse':
-            'strings: not refused: the derivative runs',
-        'forward':
-            'strings: not refused: the derivative runs',
-        'hessian':
-            'strings: not refused: the derivative runs',
-    },
     'sqrt_where_untaken_nan': {
         'reverse':
             'conventions: wrong gradient: nan instead of 0.3952',

@@ -704,7 +704,28 @@ def text_arange(x):
     return math.fsum(np.arange(x, x + 3.0))
 
 
-REFUSED = [(text_str, "str(y)"), (text_repr, "float(repr("), (text_format, "float(format("),
+def text_length(x):
+    RAN.append(1)
+    n = len(str(x))                                # a length of text: no derivative through it
+    return x * n
+
+
+def text_length_in_a_test(x):
+    RAN.append(1)
+    if len(repr(x * 2.0)) > 3:                     # text reaching the output through a branch
+        return x
+    return 2.0 * x
+
+
+def text_length_through_a_list(x):
+    RAN.append(1)
+    words = []
+    words.append(str(x))
+    return x * len(words[0])
+
+
+REFUSED = [(text_length, "len(str(x))"), (text_length_in_a_test, "len(repr("),
+           (text_length_through_a_list, "words.append(str(x))"), (text_str, "str(y)"), (text_repr, "float(repr("), (text_format, "float(format("),
            (text_method_format, ".format(x)"), (text_percent, '"%.17g" % x'),
            (text_percent_name, "fmt % x"), (text_eval, "return eval("), (text_eval_of_str, "return eval("),
            (text_exec, 'exec("'), (text_fstring, 'f"{x}"'), (text_reversed, "list(reversed("),
@@ -718,12 +739,14 @@ def test_text_and_eval_are_refused(f, text):
 
 def text_print(x):
     print(str(x), repr(x), "%.3f" % x)             # text that does not reach the result
-    return x * 2.0
+    label = str(x)
+    print(len(label))
+    return x * 2.0 * len(str(3.5))                 # text of a constant is a constant
 
 
 def test_text_that_does_not_reach_the_output_is_fine(capsys):
-    assert s2sad.grad(text_print)(0.7) == 2.0
-    assert s2sad.jvp(text_print, (0.7,), (1.0,))[1] == 2.0
+    assert s2sad.grad(text_print)(0.7) == 6.0
+    assert s2sad.jvp(text_print, (0.7,), (1.0,))[1] == 6.0
 
 
 def piecewise(x):
