@@ -923,8 +923,19 @@ class _Normalizer:
                         or len(it.args) > 2 or any(k.arg != "start" for k in it.keywords):
                     raise unsupported(self.p, s, "this form of enumerate",
                                       hint="use `for i, x in enumerate(xs)` or `enumerate(xs, start)`")
-                seqs = [self.atom(it.args[0])]
                 index_target, value_targets = target.elts[0], [target.elts[1]]
+                inner = it.args[0]
+                if isinstance(inner, ast.Call) and self.is_builtin(inner.func, zip):
+                    # for i, (a, b) in enumerate(zip(xs, ys)): one index into every sequence
+                    if start is not None or inner.keywords or not isinstance(target.elts[1], ast.Tuple) \
+                            or len(target.elts[1].elts) != len(inner.args):
+                        raise unsupported(self.p, s, "this form of enumerate(zip(...))",
+                                          hint="use `for i, (a, b) in enumerate(zip(xs, ys))`, one name per "
+                                               "zipped sequence and no start")
+                    seqs = [self.atom(a) for a in inner.args]
+                    value_targets = list(target.elts[1].elts)
+                else:
+                    seqs = [self.atom(inner)]
                 if start is not None:
                     # count from `start`: the position is the counter minus start
                     start_atom = self.atom(start)

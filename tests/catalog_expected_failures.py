@@ -6,14 +6,6 @@ its strict xfail turns into a failure: regenerate (or delete the line).
 """
 
 EXPECTED_FAILURES = {
-    'zip_enumerate': {
-        'reverse':
-            'control flow: refused (MissingRuleError) although supported: no derivative rule for zip',
-        'forward':
-            'control flow: refused (MissingRuleError) although supported: no derivative rule for zip',
-        'hessian':
-            'control flow: refused (MissingRuleError) although supported: no derivative rule for zip',
-    },
     'sqrt_where_untaken_nan': {
         'reverse':
             'conventions: wrong gradient: nan instead of 0.3952',

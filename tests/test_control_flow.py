@@ -544,6 +544,39 @@ def test_for_enumerate_with_start(optimize):
     np.testing.assert_allclose(g, np.arange(2, 5) * x ** np.arange(1, 4), rtol=1e-12)
 
 
+def loop_enumerate_zip(x, y):
+    s = 0.0
+    for i, (u, v) in enumerate(zip(x, y)):
+        s = s + (i + 1.0) * u * v * v
+    return s
+
+
+def test_for_enumerate_zip(optimize):
+    x = np.array([0.3, -1.0, 2.0])
+    y = np.array([1.5, 0.2, -0.7, 4.0])              # zip stops at the shorter sequence
+    gx, gy = check_grad(loop_enumerate_zip, x, y, argnums=(0, 1), optimize=optimize)
+    k = np.arange(3) + 1.0
+    np.testing.assert_allclose(gx, k * y[:3] ** 2, rtol=1e-12)
+    np.testing.assert_allclose(gy, np.append(2 * k * x * y[:3], 0.0), rtol=1e-12)
+    t = s2sad.jvp(loop_enumerate_zip, (x, y), (np.ones(3), np.zeros(4)))[1]
+    assert t == pytest.approx(np.sum(gx))
+    h = s2sad.hessian(loop_enumerate_zip, argnums=1)(x, y)
+    np.testing.assert_allclose(h, np.diag(np.append(2 * k * x, 0.0)), atol=1e-12)
+
+
+def loop_enumerate_zip_start(x, y):
+    s = 0.0
+    for i, (u, v) in enumerate(zip(x, y), 1):
+        s = s + i * u * v
+    return s
+
+
+def test_for_enumerate_zip_with_start_is_refused():
+    with pytest.raises(s2sad.UnsupportedSyntaxError, match="enumerate") as err:
+        s2sad.grad(loop_enumerate_zip_start)(np.ones(2), np.ones(2))
+    assert "for i, (u, v) in enumerate(zip(x, y), 1)" in str(err.value)
+
+
 def loop_enumerate_rows(A):
     s = 0.0
     for i, row in enumerate(A):
