@@ -227,6 +227,9 @@ class DerivativeTransformer:
                              hint="call it as the rule's pattern does: " + rule.pattern)
         for param, allowed in rule.supported.items():
             atom = bound.get(param, rule.defaults.get(param))
+            if all(isinstance(a, type) for a in allowed):
+                self.check_kind(s, rule, what, param, atom, allowed)
+                continue
             root = atom
             while isinstance(root, ast.Attribute):
                 root = root.value
@@ -245,6 +248,25 @@ class DerivativeTransformer:
         if "dtype" in bound:
             self.check_cast(s, bound["dtype"])
         return bound
+
+    def check_kind(self, s, rule, what, param, atom, kinds) -> None:
+        """Refuse, at ``s``, a call whose ``param`` is surely not of one of ``kinds`` (a constant
+        or module value of another type, or a local that is an array: differentiated, or of
+        known ndim >= 1).  A local whose value only the run knows passes (``s = "ij" if t else "ji"``)."""
+        if isinstance(atom, ast.Name) and atom.id in getattr(self, "locals", ()):
+            ndim = self.nd.get(atom)
+            surely_other = atom.id in self.act.active or (isinstance(ndim, int) and ndim >= 1)
+        elif isinstance(atom, (ast.Constant, ast.Name, ast.Attribute)):
+            value = atom.value if isinstance(atom, ast.Constant) else resolve_value(self.p, atom)
+            surely_other = not isinstance(value, Opaque) and not isinstance(value, kinds)
+        else:                                            # a literal list, tuple ...
+            surely_other = True
+        if surely_other:
+            shown = ast.unparse(atom) if isinstance(atom, ast.AST) else repr(atom)
+            names = " or ".join(k.__name__ for k in kinds)
+            raise self.error(MissingRuleError, s, f"no derivative rule for {what} with {param}={shown}: "
+                             f"the rule needs {param} to be a {names}",
+                             hint=rule.hints.get(param, "call it as the rule's pattern does: " + rule.pattern))
 
     def refuse_lossy(self) -> None:
         """Refuse, before any code runs, what would silently lose a derivative: a

@@ -84,6 +84,7 @@ class Rule:
     jvp_batched_cases: list = field(default_factory=list)
     jvp_whole: dict[str, ast.expr] = field(default_factory=dict)
     supported: dict[str, tuple] = field(default_factory=dict)   # parameter -> constants with a rule
+    hints: dict[str, str] = field(default_factory=dict)         # parameter -> hint of its refusal
     notes: str = ""                 # non-smooth points, conventions (docs/rules.md)
 
     def __post_init__(self):
@@ -256,17 +257,23 @@ def vjp(pattern: str, *, elementwise: bool = False, out: str | None = None,
     _register("vjp", pattern, elementwise, out, ndim, when, templates, function)
 
 
-def supported(pattern: str, *, function=None, **values: tuple) -> None:
+def supported(pattern: str, *, function=None, hint: str | None = None, **values: tuple) -> None:
     """Declare the only constant values a parameter may take for the rule to hold (other values,
     or a value not known when transforming, are refused at the call's line)::
 
         supported("np.linalg.norm(x, ord=None, axis=None, keepdims=False)", ord=(None, 2, "fro"))
+
+    Types instead of values (``subscripts=(str,)``) refuse a parameter surely of another type
+    (a constant, a module value, a differentiated local or an array); ``hint`` goes with the
+    refusal.
     """
     rule = _rule(pattern, None, function)
     for name, allowed in values.items():
         if name not in rule.params:
             raise ValueError(f"rule {rule.pattern!r} has no parameter {name!r}")
         rule.supported[name] = tuple(allowed)
+        if hint is not None:
+            rule.hints[name] = hint
 
 
 def note(pattern: str, text: str) -> None:
