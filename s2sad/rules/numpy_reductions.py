@@ -78,10 +78,12 @@ for pattern in ("np.max(x, axis=None, keepdims=False)", "np.amax(x, axis=None, k
 NORM = "np.linalg.norm(x, ord=None, axis=None, keepdims=False)"
 NORM_DOT = "np.sum(x_dot * {f}(np.ones_like(y), y, x, ord, axis, keepdims), axis={axis}, keepdims=keepdims)"
 supported(NORM, ord=(None, 2, "fro", "nuc", 1, -1, -2, np.inf, -np.inf, 0, 3, 4, 0.5))
-# (the spectral norm of a matrix known to be one: norm_spectral_vjp, first order, refused beyond)
-SPECTRAL = dict(ndim=("+",), when=dict(ord=2, axis=None))
-for case in (dict(when=dict(ord=None)), dict(when=dict(ord="fro")), dict(ndim=(1,), when=dict(ord=2)), SPECTRAL,
-             {}):
+# ord=2 is the vector 2-norm (norm_vjp, every order) only where x is known to be a vector (1-d,
+# or an int axis); else it may be the spectral norm of a matrix: norm_spectral_vjp, first order,
+# refused beyond when transforming (and norm_ord_vjp's second order never takes ord=2)
+SPECTRAL = dict(when=dict(ord=2))
+for case in (dict(when=dict(ord=None)), dict(when=dict(ord="fro")), dict(ndim=(1,), when=dict(ord=2)),
+             dict(when=dict(ord=2, axis=int)), SPECTRAL, {}):
     f = "norm_spectral_vjp" if case is SPECTRAL else "norm_vjp" if case else "norm_ord_vjp"
     vjp(NORM, out=REDUCE, **case, x=f"{f}(y_bar, y, x, ord, axis, keepdims)")
     jvp(NORM, **case, x=NORM_DOT.format(f=f, axis="axis"))
@@ -94,7 +96,9 @@ note(NORM, "ord None, 2 (vectors) and 'fro': every order; matrix 2, -2, 'nuc': f
 # and y (norm_ord_dx, norm_ord_dy) are elementwise, so each is its own transpose
 NORM_ORD = "norm_ord_vjp(g, r, x, ord=None, axis=None, keepdims=False)"
 ORD_ONES = "norm_ord_vjp(np.ones_like(r), r, x, ord, axis, keepdims)"
-supported(NORM_ORD, ord=(None, 2, "fro", 1, -1, np.inf, -np.inf, 0, 3, 4, 0.5))
+supported(NORM_ORD, ord=(None, "fro", 1, -1, np.inf, -np.inf, 0, 3, 4, 0.5),
+          hint="np.linalg.norm has second derivatives for ord=2 only where x is known to be a vector "
+               "(1-d, or an int axis), and none for the matrix norms 2, -2 and 'nuc'")
 vjp(NORM_ORD, g=f"np.sum(y_bar * {ORD_ONES}, axis=axis, keepdims=keepdims)",
     x="norm_ord_dx(g, r, x, y_bar, ord, axis, keepdims)",
     r="np.sum(norm_ord_dy(g, r, x, np.ones_like(r), ord, axis, keepdims) * y_bar, axis=axis, "
@@ -278,15 +282,16 @@ for f, q, scale in (
            if q == "q" else {}))
     note(f, "ties: the derivative goes to the tied element sorted first; method='linear' only")
 QUANTILE = "quantile_vjp(g, x, q, axis=None, keepdims=False, scale=1.0)"
-# (second derivatives in a differentiated q are not provided: no_derivative raises)
+# (second derivatives in a differentiated q are not provided: no_derivative marks them, refused when
+# transforming)
 NO_Q = "no_derivative('np.quantile and np.percentile beyond first order in q')"
 vjp(QUANTILE, g="quantile_jvp(y_bar, x, q, axis, keepdims, scale)", q=NO_Q)
 jvp(QUANTILE, g="quantile_vjp(g_dot, x, q, axis, keepdims, scale)", q=NO_Q)
-jvp(QUANTILE, batched=True, g="each_direction(quantile_vjp, 0, g_dot, x, q, axis, keepdims, scale)")
+jvp(QUANTILE, batched=True, g="each_direction(quantile_vjp, 0, g_dot, x, q, axis, keepdims, scale)", q=NO_Q)
 QUANTILE_T = "quantile_jvp(t, x, q, axis=None, keepdims=False, scale=1.0)"
 vjp(QUANTILE_T, t="quantile_vjp(y_bar, x, q, axis, keepdims, scale)", q=NO_Q)
 jvp(QUANTILE_T, t="quantile_jvp(t_dot, x, q, axis, keepdims, scale)", q=NO_Q)
-jvp(QUANTILE_T, batched=True, t="each_direction(quantile_jvp, 0, t_dot, x, q, axis, keepdims, scale)")
+jvp(QUANTILE_T, batched=True, t="each_direction(quantile_jvp, 0, t_dot, x, q, axis, keepdims, scale)", q=NO_Q)
 # a differentiated q: first derivatives (its own derivatives are refused when transforming)
 nondifferentiable("quantile_dq")
 refuse("quantile_dq", hint="np.quantile and np.percentile have first derivatives only in q")
