@@ -388,3 +388,24 @@ def test_quantile_first_order_in_q_and_second_in_x():
 
 def lambda_free_quantile(x):
     return np.quantile(x * x, 0.3) * np.sum(x)
+
+
+# --- 5. nan-ignoring product and running sum: nan elements get a zero derivative -------------
+XN = np.array([[0.5, np.nan, -1.2, 0.8], [1.1, 0.4, np.nan, -0.3], [0.0, 2.0, 0.7, 1.5]])
+
+
+def nanprod_rows(x):
+    return np.sum(np.nanprod(x, axis=1) * np.array([1.0, -2.0, 0.5]))
+
+
+def nancumsum_all(x):
+    return np.sum(np.nancumsum(x) * np.arange(12.0))
+
+
+@pytest.mark.parametrize("optimize", [True, False])
+@pytest.mark.parametrize("fn", [nanprod_rows, nancumsum_all])
+def test_nan_reductions_with_nans(fn, optimize):
+    g = s2sad.grad(fn, optimize=optimize)(XN.copy())
+    assert np.all(g[np.isnan(XN)] == 0.0)
+    check_grad(fn, XN.copy(), optimize=optimize)
+    s2sad.check_grads(fn, (XN.copy(),), order=2)

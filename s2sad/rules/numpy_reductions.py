@@ -88,8 +88,8 @@ for case in (dict(when=dict(ord=None)), dict(when=dict(ord="fro")), dict(ndim=(1
     vjp(NORM, out=REDUCE, **case, x=f"{f}(y_bar, y, x, ord, axis, keepdims)")
     jvp(NORM, **case, x=NORM_DOT.format(f=f, axis="axis"))
     jvp(NORM, batched=True, **case, x=NORM_DOT.format(f=f, axis="batch_axis(axis, x)"))
-note(NORM, "ord None, 2 (vectors) and 'fro': every order; matrix 2, -2, 'nuc': first order; others: "
-     "second order; "
+note(NORM, "ord None, 2 (vectors: 1-d x or an int axis) and 'fro': every order; matrix 2, -2, 'nuc' "
+     "(and 2 where x may be a matrix): first order; others: second order; "
      "0 where x is 0 for ord None/2 is nan (as JAX); ties of the largest element, sum or "
      "singular value split evenly (singular values: the first pair)")
 # second order of the other orders: norm_ord_vjp(g, y, x) is linear in g; its derivatives in x
@@ -163,6 +163,23 @@ for f, scale in (("np.nansum(x, axis=None, dtype=None, out=None, keepdims=False)
     jvp(f, batched=True,
         x=f"np.sum(np.where(np.isnan(x), 0.0, x_dot{scale}), axis=batch_axis(axis, x), keepdims=keepdims)")
     note(f, "nan elements get a zero derivative")
+# nanprod: the product with nan elements taken as 1 (exact at zeros, like prod); nancumsum: the
+# running sum with nan elements taken as 0.  Nan elements get a zero derivative.
+ONE_FOR_NAN = "np.where(np.isnan(x), 1.0, x)"
+NANPROD = "np.nanprod(x, axis=None, dtype=None, out=None, keepdims=False)"
+supported(NANPROD, dtype=(None,), out=(None,))
+vjp(NANPROD, out=REDUCE, x=f"np.where(np.isnan(x), 0.0, {SPREAD} * prod_others({ONE_FOR_NAN}, axis))")
+jvp(NANPROD, x=f"np.sum(np.where(np.isnan(x), 0.0, x_dot * prod_others({ONE_FOR_NAN}, axis)), axis=axis, "
+               "keepdims=keepdims)")
+jvp(NANPROD, batched=True, x=f"np.sum(np.where(np.isnan(x), 0.0, x_dot * prod_others({ONE_FOR_NAN}, axis)), "
+                             "axis=batch_axis(axis, x), keepdims=keepdims)")
+note(NANPROD, "nan elements get a zero derivative; exact where elements are zero")
+NANCUMSUM = "np.nancumsum(x, axis=None, dtype=None, out=None)"
+supported(NANCUMSUM, dtype=(None,), out=(None,))
+vjp(NANCUMSUM, x="np.where(np.isnan(x), 0.0, cumsum_vjp(y_bar, x, axis))")
+jvp(NANCUMSUM, x="np.cumsum(np.where(np.isnan(x), 0.0, x_dot), axis=axis)")
+jvp(NANCUMSUM, batched=True, x="batch_cumsum(np.where(np.isnan(x), 0.0, x_dot), axis)")
+note(NANCUMSUM, "nan elements get a zero derivative")
 # nanvar / nanstd: var and std of the elements that are not nan (nan elements: zero derivative)
 NAN_CENTRED = "np.where(np.isnan(x), 0.0, x - np.nanmean(x, axis=axis, keepdims=True))"
 NAN_DOF = f"({NAN_COUNT} - ddof)"
