@@ -257,11 +257,25 @@ for f in ("np.cumprod(x, axis=None, dtype=None, out=None)", "x.cumprod(axis=None
 nondifferentiable("cumprod_vjp", "cumprod_jvp")
 refuse("cumprod_vjp", "cumprod_jvp", hint="np.cumprod has first derivatives only; for positive x, "
        "write np.exp(np.cumsum(np.log(x), axis)) to differentiate it again")
-for f in ("np.diff(x, n=1, axis=-1)",):
-    vjp(f, x="diff_vjp(y_bar, n, axis)")
-    jvp(f, x="np.diff(x_dot, n=n, axis=axis)")
-    jvp(f, batched=True, x="np.diff(x_dot, n=n, axis=batch_axis(axis, x))")
-    note(f, "prepend= and append= refused")
+# with prepend= (append=): the difference of the array NumPy joins from them and x; each gets
+# its part of that array's adjoint (diff_part), and puts its tangent in its place (diff_slot)
+DIFF = "np.diff(x, n=1, axis=-1, prepend=None, append=None)"
+NO_ENDS = dict(when=dict(prepend=None, append=None))
+vjp(DIFF, **NO_ENDS, x="diff_vjp(y_bar, n, axis)")
+jvp(DIFF, **NO_ENDS, x="np.diff(x_dot, n=n, axis=axis)")
+jvp(DIFF, batched=True, **NO_ENDS, x="np.diff(x_dot, n=n, axis=batch_axis(axis, x))")
+ENDS = ("x", "prepend", "append")
+vjp(DIFF, **{w: f"diff_part(diff_vjp(y_bar, n, axis), x, axis, prepend, append, '{w}')" for w in ENDS})
+jvp(DIFF, **{w: f"np.diff(diff_slot({w}_dot, x, axis, prepend, append, '{w}'), n=n, axis=axis)" for w in ENDS})
+jvp(DIFF, batched=True, **{w: f"np.diff(diff_slot({w}_dot, x, axis, prepend, append, '{w}'), n=n, "
+                              "axis=batch_axis(axis, x))" for w in ENDS})
+note(DIFF, "prepend= and append= differentiated (a 0-d one, broadcast by NumPy, gets the sum of its part)")
+# diff_part and diff_slot are linear in their first argument and each other's transpose
+for helper, other in (("diff_part", "diff_slot"), ("diff_slot", "diff_part")):
+    pattern = f"{helper}(g, x, axis, prepend, append, which)"
+    vjp(pattern, g=f"{other}(y_bar, x, axis, prepend, append, which)")
+    jvp(pattern, g=f"{helper}(g_dot, x, axis, prepend, append, which)")
+    jvp(pattern, batched=True, g=f"{helper}(g_dot, x, axis, prepend, append, which)")
 vjp("diff_vjp(g, n=1, axis=-1)", g="np.diff(y_bar, n=n, axis=axis)")
 jvp("diff_vjp(g, n=1, axis=-1)", g="diff_vjp(g_dot, n, axis)")
 jvp("diff_vjp(g, n=1, axis=-1)", batched=True, g="diff_vjp(g_dot, n, batch_axis(axis, g))")
