@@ -565,13 +565,34 @@ def _index_ndim(base, index, nd: NDims):
     return out if out >= 0 else None
 
 
-def sequences(fn) -> tuple:
+def list_valued_call(call: ast.Call, parsed: Parsed | None, local_names=()) -> bool:
+    """Whether ``call`` calls a function whose result is a list (``rules.list_valued``): by
+    name, or, with ``parsed``, by the function its name resolves to (``from numpy.linalg
+    import eigh``; ``import numpy.linalg as la; la.eigh``)."""
+    if dotted(call.func) in rules.LIST_VALUED:
+        return True
+    root = call.func
+    while isinstance(root, ast.Attribute):
+        root = root.value
+    if parsed is None or not isinstance(root, ast.Name) or root.id in local_names:
+        return False
+    return rules.is_list_valued(resolve_value(parsed, call.func))
+
+
+def sequences(fn, parsed: Parsed | None = None) -> tuple:
     """Names holding Python lists or tuples, and those whose elements are sequences.
 
     Their derivatives are lists too (an adjoint or tangent per element), which
     the transformers index, pop and add differently from arrays.  A value popped
     from a list that holds sequences and numbers alike (the tape of a derivative
-    being differentiated again) is a sequence only where it is used as one."""
+    being differentiated again) is a sequence only where it is used as one.
+    With ``parsed``, a call of a list-valued function is recognised under any spelling."""
+    local_names = assigned_names(fn.body) | {a.arg for a in fn.args.args + fn.args.posonlyargs
+                                             + fn.args.kwonlyargs}
+
+    def list_valued(call):
+        return list_valued_call(call, parsed, local_names)
+
     subscripted = {n.value.id for n in walk(fn) if isinstance(n, ast.Subscript)
                    and isinstance(n.value, ast.Name)}
     # names used as lists: indexed, popped or appended to, or passed where a list goes
@@ -579,7 +600,7 @@ def sequences(fn) -> tuple:
     surely_list = {n.func.value.id for n in walk(fn) if isinstance(n, ast.Call)
                    and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name)}
     surely_list |= {a.id for n in walk(fn) if isinstance(n, ast.Call)
-                    and dotted(n.func) in rules.LIST_VALUED | {"sum", "np.stack", "np.concatenate", "len"}
+                    and (dotted(n.func) in {"sum", "np.stack", "np.concatenate", "len"} or list_valued(n))
                     for a in n.args if isinstance(a, ast.Name)}
     list_used = subscripted | surely_list
     mixed = set()
@@ -637,7 +658,7 @@ def sequences(fn) -> tuple:
                                 unknown.add(t)
                             positions.setdefault(t, set()).update(positions.get(v.func.value.id, ()))
                             others.setdefault(t, set()).update(others.get(v.func.value.id, ()))
-                    elif isinstance(v, ast.Call) and dotted(v.func) in rules.LIST_VALUED:
+                    elif isinstance(v, ast.Call) and list_valued(v):
                         # a list adjoint or tangent made by generated code (zeros_list, add_lists ...)
                         seqs.add(t)
                         if dotted(v.func) in ("zeros_list", "add_lists"):
@@ -1560,7 +1581,7 @@ class Effects:
         try:
             # only writes into its parameters (the caller's arrays) matter here
             callee = Effects(norm.node, norm.parsed, refined_ndims(norm.node, norm.parsed, ndims),
-                             varied=set(), params=norm.params, seqs=set().union(*sequences(norm.node)),
+                             varied=set(), params=norm.params, seqs=set().union(*sequences(norm.node, norm.parsed)),
                              callee=True)
         except UnsupportedSyntaxError as exc:
             if not varied:

@@ -595,7 +595,7 @@ class Derivative:
         _check_constant_args(args, self.argnums, self.fun.__name__)
         if self.inner is None and self.norm.error is not None:
             raise self.norm.error
-        if self.inner is None and self.norm.result in sequences(self.norm.node)[0]:
+        if self.inner is None and self.norm.result in sequences(self.norm.node, self.norm.parsed)[0]:
             raise self._located(f"grad needs a scalar output, but {self.fun.__name__} returns a "
                                 f"tuple or list", hint="return one number (e.g. the sum), or use "
                                 "a Jacobian (jacrev / jacfwd) or vjp for several outputs")

@@ -112,7 +112,7 @@ class DerivativeTransformer:
         self.result = norm.result
         self.act = Activity(self.fn, self.p, set(self.wrt), {self.result})
         self.nd = refined_ndims(self.fn, self.p, arg_ndims or {})
-        seqs, nested = sequences(self.fn)
+        seqs, nested = sequences(self.fn, self.p)
         # refuses, at file:line, the writes and calls whose effects neither transformer follows
         self.effects = Effects(self.fn, self.p, self.nd, varied=self.act.varied, useful=self.act.useful,
                                params=norm.params, user_names=getattr(norm, "user_names", None),
@@ -227,6 +227,9 @@ class DerivativeTransformer:
                              hint="call it as the rule's pattern does: " + rule.pattern)
         for param, allowed in rule.supported.items():
             atom = bound.get(param, rule.defaults.get(param))
+            if all(isinstance(a, type) for a in allowed):
+                self.check_kind(s, rule, what, param, atom, allowed)
+                continue
             root = atom
             while isinstance(root, ast.Attribute):
                 root = root.value
@@ -240,11 +243,44 @@ class DerivativeTransformer:
                 shown = ast.unparse(atom) if isinstance(atom, ast.AST) else repr(atom)
                 raise self.error(MissingRuleError, s, f"no derivative rule for {what} with "
                                  f"{param}={shown}",
-                                 hint=f"the rule covers {param} = " + ", ".join(map(repr, allowed))
-                                 + " (a constant); register another with s2sad.rules")
+                                 hint=rule.hints.get(param, f"the rule covers {param} = "
+                                                     + ", ".join(map(repr, allowed))
+                                                     + " (a constant); register another with s2sad.rules"))
         if "dtype" in bound:
             self.check_cast(s, bound["dtype"])
         return bound
+
+    def refuse_unprovided(self, s, what, param, template) -> None:
+        """Refuse, at ``s``, a derivative a rule marks as not provided (its template for a
+        differentiated ``param`` is ``no_derivative('...')``): refused when transforming,
+        never raised by the derivative's run."""
+        if isinstance(template, ast.Call) and isinstance(template.func, ast.Name) \
+                and template.func.id == "no_derivative":
+            said = template.args[0].value if template.args and isinstance(template.args[0], ast.Constant) \
+                else what
+            raise self.error(MissingRuleError, s, f"s2sad has no derivative of {said} "
+                             f"(in the derivative of {what} in its parameter {param})",
+                             hint="differentiate fewer times, or hold that input constant "
+                                  "(s2sad.stop_gradient)")
+
+    def check_kind(self, s, rule, what, param, atom, kinds) -> None:
+        """Refuse, at ``s``, a call whose ``param`` is surely not of one of ``kinds`` (a constant
+        or module value of another type, or a local that is an array: differentiated, or of
+        known ndim >= 1).  A local whose value only the run knows passes (``s = "ij" if t else "ji"``)."""
+        if isinstance(atom, ast.Name) and atom.id in getattr(self, "locals", ()):
+            ndim = self.nd.get(atom)
+            surely_other = atom.id in self.act.active or (isinstance(ndim, int) and ndim >= 1)
+        elif isinstance(atom, (ast.Constant, ast.Name, ast.Attribute)):
+            value = atom.value if isinstance(atom, ast.Constant) else resolve_value(self.p, atom)
+            surely_other = not isinstance(value, Opaque) and not isinstance(value, kinds)
+        else:                                            # a literal list, tuple ...
+            surely_other = True
+        if surely_other:
+            shown = ast.unparse(atom) if isinstance(atom, ast.AST) else repr(atom)
+            names = " or ".join(k.__name__ for k in kinds)
+            raise self.error(MissingRuleError, s, f"no derivative rule for {what} with {param}={shown}: "
+                             f"the rule needs {param} to be a {names}",
+                             hint=rule.hints.get(param, "call it as the rule's pattern does: " + rule.pattern))
 
     def refuse_lossy(self) -> None:
         """Refuse, before any code runs, what would silently lose a derivative: a

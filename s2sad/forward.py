@@ -55,7 +55,7 @@ class ForwardTransformer(DerivativeTransformer):
         self.tangents = self.derivatives
         self.exits: list = []             # per enclosing loop: the states at its break/continue
         self.n_dir = None                 # vector mode: the name holding the number of directions
-        self.seqs, self.nested = sequences(self.fn)
+        self.seqs, self.nested = sequences(self.fn, self.p)
         # a tuple a callee returns (a vjp's adjoints): its tangent is a tuple too
         self.seqs |= {n for n, d in self.nd.ndim.items() if isinstance(d, tuple)}
         self.out_name = name or f"jvp_{self.fn.name}"
@@ -427,6 +427,7 @@ class ForwardTransformer(DerivativeTransformer):
             template = templates.get(param)
             if template is None:
                 continue                            # the result does not vary with this parameter
+            self.refuse_unprovided(s, what, param, template)
             dot = self.tangent_of(atom, st)
             if self.vector and isinstance(atom, (ast.Tuple, ast.List)) and not rule.takes_sequence(param):
                 # a display given where an array is expected (np.sum([a, b])): the array of its

@@ -78,7 +78,7 @@ class ReverseTransformer(DerivativeTransformer):
 
     def find_sequences(self) -> set:
         """Names holding a list or tuple: their adjoints are lists too."""
-        seqs, nested = sequences(self.fn)
+        seqs, nested = sequences(self.fn, self.p)
         self.nested = nested
         return seqs | nested | {n for n, d in self.nd.ndim.items() if isinstance(d, tuple)}
 
@@ -477,6 +477,8 @@ class ReverseTransformer(DerivativeTransformer):
         elementwise_args = [a for p, a in bound.items() if p in rule.params] if rule.elementwise else []
         for param, template in rule.templates("vjp", bound, self.nd.get).items():
             atom = bound.get(param)
+            if any(self.is_active(e) for e in (atom.elts if isinstance(atom, (ast.Tuple, ast.List)) else [atom])):
+                self.refuse_unprovided(s, what, param, template)
             if isinstance(atom, ast.Name) and atom.id in self.seqs:
                 if not self.is_active(atom):
                     continue

@@ -16,7 +16,7 @@ __all__ = [
     "solve_vjp_b_along", "solve_dot", "dot_vjp_a", "dot_vjp_b", "each_direction",
     "last_writes",
     "fill_list", "unstack",
-    "cumsum_vjp", "batch_cumsum", "cumprod_vjp", "cumprod_jvp", "diff_vjp", "trapezoid_weights",
+    "cumsum_vjp", "batch_cumsum", "cumprod_vjp", "cumprod_jvp", "diff_vjp", "diff_part", "diff_slot", "trapezoid_weights",
     "polygamma", "custom_vjp_part", "custom_jvp_part", "norm_ord_vjp", "norm_ord_dx", "norm_ord_dy",
     "quantile_vjp", "quantile_jvp", "quantile_dq", "aligned_weights",
     "norm_spectral_vjp",
@@ -574,6 +574,53 @@ def diff_vjp(g, n=1, axis=-1):
     for _ in range(n):
         g = -np.diff(g, axis=axis, prepend=0.0, append=0.0)
     return g
+
+
+def _diff_layout(x, axis, prepend, append, which):
+    """Where ``which`` ("prepend", "x", "append") sits in the array ``np.diff(x, axis=axis,
+    prepend=prepend, append=append)`` differences: its axis counted from the end, its
+    slice along that axis, and the joined array's length along it."""
+    nd = np.ndim(x)
+    ax = (axis % nd) - nd
+    def size(v):
+        return 0 if v is None else 1 if np.ndim(v) == 0 else np.shape(v)[ax]
+    p, m, a = size(prepend), np.shape(x)[ax], size(append)
+    start = {"prepend": 0, "x": p, "append": p + m}[which]
+    stop = start + {"prepend": p, "x": m, "append": a}[which]
+    return ax, slice(start, stop), p + m + a
+
+
+def diff_part(g, x, axis, prepend, append, which):
+    """The part of ``g`` (the adjoint of the array ``np.diff`` joins from ``prepend``, ``x``
+    and ``append`` along ``axis``) that belongs to ``which``; a 0-d prepend (append) NumPy
+    broadcast gets the sum of its part.  ``g`` may carry leading direction axes."""
+    ax, where, _ = _diff_layout(x, axis, prepend, append, which)
+    g = np.asarray(g)
+    part = g[(Ellipsis, where) + (slice(None),) * (-ax - 1)]
+    value = {"prepend": prepend, "x": x, "append": append}[which]
+    if which != "x" and np.ndim(value) == 0:
+        lead = g.ndim - np.ndim(x)
+        part = np.sum(part, axis=tuple(range(lead, part.ndim)))
+    return part
+
+
+def diff_slot(t, x, axis, prepend, append, which):
+    """The array ``np.diff`` joins from ``prepend``, ``x`` and ``append`` along ``axis``,
+    with ``t`` in ``which``'s place and zeros elsewhere (the transpose of :func:`diff_part`);
+    ``t`` may carry leading direction axes."""
+    ax, where, total = _diff_layout(x, axis, prepend, append, which)
+    value = {"prepend": prepend, "x": x, "append": append}[which]
+    t = np.asarray(t)
+    lead = t.ndim - np.ndim(value)
+    shape = list(np.shape(x))
+    shape[ax] = where.stop - where.start
+    if which != "x" and np.ndim(value) == 0:
+        t = np.reshape(t, t.shape + (1,) * len(shape))
+    t = np.broadcast_to(t, t.shape[:lead] + tuple(shape))
+    shape[ax] = total
+    out = np.zeros(t.shape[:lead] + tuple(shape), dtype=np.result_type(t, float))
+    out[(Ellipsis, where) + (slice(None),) * (-ax - 1)] = t
+    return out
 
 
 def trapezoid_weights(f, dx=1.0, axis=-1):

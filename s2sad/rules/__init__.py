@@ -13,5 +13,5 @@ from . import math_, numpy_, numpy_elementwise, numpy_reductions, operators, run
 # (after runtime_: their rules of np.take, np.swapaxes ... refine the ones derivatives need)
 from . import linalg, numpy_shape, scipy_special  # noqa: F401,E402
 from .registry import (ARRAY, ELEMENTWISE, INPLACE, LIST_VALUED, NONDIFFERENTIABLE, RULES,  # noqa: F401
-                       SAME, SCALAR, Rule, is_nondifferentiable, jvp, lookup, nondifferentiable, note, refuse,
+                       SAME, SCALAR, Rule, is_list_valued, is_nondifferentiable, jvp, lookup, nondifferentiable, note, refuse,
                        refused, vjp)

@@ -58,6 +58,9 @@ vjp("np.einsum(subscripts, *operands)", out=ARRAY, operands="einsum_vjp(y_bar, s
 jvp("np.einsum(subscripts, *operands)", operands="einsum_jvp(subscripts, operands, operands_dot)")
 jvp("np.einsum(subscripts, *operands)", batched=True,
     operands="einsum_jvp(subscripts, operands, operands_dot, 1)")
+supported("np.einsum(subscripts, *operands)", subscripts=(str,),
+          hint="write the subscripts as a string: np.einsum('ij,jk->ik', a, b), not the "
+               "interleaved form np.einsum(a, [0, 1], b, [1, 2], [0, 2])")
 for pattern, subscripts in (("np.tensordot(a, b, axes=2)", "tensordot_subscripts(a, b, axes)"),
                             ("np.inner(a, b)", "inner_subscripts(a, b)")):
     vjp(pattern, out=ARRAY, a=f"einsum_vjp(y_bar, {subscripts}, (a, b), 0)",

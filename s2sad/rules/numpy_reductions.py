@@ -78,23 +78,27 @@ for pattern in ("np.max(x, axis=None, keepdims=False)", "np.amax(x, axis=None, k
 NORM = "np.linalg.norm(x, ord=None, axis=None, keepdims=False)"
 NORM_DOT = "np.sum(x_dot * {f}(np.ones_like(y), y, x, ord, axis, keepdims), axis={axis}, keepdims=keepdims)"
 supported(NORM, ord=(None, 2, "fro", "nuc", 1, -1, -2, np.inf, -np.inf, 0, 3, 4, 0.5))
-# (the spectral norm of a matrix known to be one: norm_spectral_vjp, first order, refused beyond)
-SPECTRAL = dict(ndim=("+",), when=dict(ord=2, axis=None))
-for case in (dict(when=dict(ord=None)), dict(when=dict(ord="fro")), dict(ndim=(1,), when=dict(ord=2)), SPECTRAL,
-             {}):
+# ord=2 is the vector 2-norm (norm_vjp, every order) only where x is known to be a vector (1-d,
+# or an int axis); else it may be the spectral norm of a matrix: norm_spectral_vjp, first order,
+# refused beyond when transforming (and norm_ord_vjp's second order never takes ord=2)
+SPECTRAL = dict(when=dict(ord=2))
+for case in (dict(when=dict(ord=None)), dict(when=dict(ord="fro")), dict(ndim=(1,), when=dict(ord=2)),
+             dict(when=dict(ord=2, axis=int)), SPECTRAL, {}):
     f = "norm_spectral_vjp" if case is SPECTRAL else "norm_vjp" if case else "norm_ord_vjp"
     vjp(NORM, out=REDUCE, **case, x=f"{f}(y_bar, y, x, ord, axis, keepdims)")
     jvp(NORM, **case, x=NORM_DOT.format(f=f, axis="axis"))
     jvp(NORM, batched=True, **case, x=NORM_DOT.format(f=f, axis="batch_axis(axis, x)"))
-note(NORM, "ord None, 2 (vectors) and 'fro': every order; matrix 2, -2, 'nuc': first order; others: "
-     "second order; "
+note(NORM, "ord None, 2 (vectors: 1-d x or an int axis) and 'fro': every order; matrix 2, -2, 'nuc' "
+     "(and 2 where x may be a matrix): first order; others: second order; "
      "0 where x is 0 for ord None/2 is nan (as JAX); ties of the largest element, sum or "
      "singular value split evenly (singular values: the first pair)")
 # second order of the other orders: norm_ord_vjp(g, y, x) is linear in g; its derivatives in x
 # and y (norm_ord_dx, norm_ord_dy) are elementwise, so each is its own transpose
 NORM_ORD = "norm_ord_vjp(g, r, x, ord=None, axis=None, keepdims=False)"
 ORD_ONES = "norm_ord_vjp(np.ones_like(r), r, x, ord, axis, keepdims)"
-supported(NORM_ORD, ord=(None, 2, "fro", 1, -1, np.inf, -np.inf, 0, 3, 4, 0.5))
+supported(NORM_ORD, ord=(None, "fro", 1, -1, np.inf, -np.inf, 0, 3, 4, 0.5),
+          hint="np.linalg.norm has second derivatives for ord=2 only where x is known to be a vector "
+               "(1-d, or an int axis), and none for the matrix norms 2, -2 and 'nuc'")
 vjp(NORM_ORD, g=f"np.sum(y_bar * {ORD_ONES}, axis=axis, keepdims=keepdims)",
     x="norm_ord_dx(g, r, x, y_bar, ord, axis, keepdims)",
     r="np.sum(norm_ord_dy(g, r, x, np.ones_like(r), ord, axis, keepdims) * y_bar, axis=axis, "
@@ -159,6 +163,23 @@ for f, scale in (("np.nansum(x, axis=None, dtype=None, out=None, keepdims=False)
     jvp(f, batched=True,
         x=f"np.sum(np.where(np.isnan(x), 0.0, x_dot{scale}), axis=batch_axis(axis, x), keepdims=keepdims)")
     note(f, "nan elements get a zero derivative")
+# nanprod: the product with nan elements taken as 1 (exact at zeros, like prod); nancumsum: the
+# running sum with nan elements taken as 0.  Nan elements get a zero derivative.
+ONE_FOR_NAN = "np.where(np.isnan(x), 1.0, x)"
+NANPROD = "np.nanprod(x, axis=None, dtype=None, out=None, keepdims=False)"
+supported(NANPROD, dtype=(None,), out=(None,))
+vjp(NANPROD, out=REDUCE, x=f"np.where(np.isnan(x), 0.0, {SPREAD} * prod_others({ONE_FOR_NAN}, axis))")
+jvp(NANPROD, x=f"np.sum(np.where(np.isnan(x), 0.0, x_dot * prod_others({ONE_FOR_NAN}, axis)), axis=axis, "
+               "keepdims=keepdims)")
+jvp(NANPROD, batched=True, x=f"np.sum(np.where(np.isnan(x), 0.0, x_dot * prod_others({ONE_FOR_NAN}, axis)), "
+                             "axis=batch_axis(axis, x), keepdims=keepdims)")
+note(NANPROD, "nan elements get a zero derivative; exact where elements are zero")
+NANCUMSUM = "np.nancumsum(x, axis=None, dtype=None, out=None)"
+supported(NANCUMSUM, dtype=(None,), out=(None,))
+vjp(NANCUMSUM, x="np.where(np.isnan(x), 0.0, cumsum_vjp(y_bar, x, axis))")
+jvp(NANCUMSUM, x="np.cumsum(np.where(np.isnan(x), 0.0, x_dot), axis=axis)")
+jvp(NANCUMSUM, batched=True, x="batch_cumsum(np.where(np.isnan(x), 0.0, x_dot), axis)")
+note(NANCUMSUM, "nan elements get a zero derivative")
 # nanvar / nanstd: var and std of the elements that are not nan (nan elements: zero derivative)
 NAN_CENTRED = "np.where(np.isnan(x), 0.0, x - np.nanmean(x, axis=axis, keepdims=True))"
 NAN_DOF = f"({NAN_COUNT} - ddof)"
@@ -236,11 +257,25 @@ for f in ("np.cumprod(x, axis=None, dtype=None, out=None)", "x.cumprod(axis=None
 nondifferentiable("cumprod_vjp", "cumprod_jvp")
 refuse("cumprod_vjp", "cumprod_jvp", hint="np.cumprod has first derivatives only; for positive x, "
        "write np.exp(np.cumsum(np.log(x), axis)) to differentiate it again")
-for f in ("np.diff(x, n=1, axis=-1)",):
-    vjp(f, x="diff_vjp(y_bar, n, axis)")
-    jvp(f, x="np.diff(x_dot, n=n, axis=axis)")
-    jvp(f, batched=True, x="np.diff(x_dot, n=n, axis=batch_axis(axis, x))")
-    note(f, "prepend= and append= refused")
+# with prepend= (append=): the difference of the array NumPy joins from them and x; each gets
+# its part of that array's adjoint (diff_part), and puts its tangent in its place (diff_slot)
+DIFF = "np.diff(x, n=1, axis=-1, prepend=None, append=None)"
+NO_ENDS = dict(when=dict(prepend=None, append=None))
+vjp(DIFF, **NO_ENDS, x="diff_vjp(y_bar, n, axis)")
+jvp(DIFF, **NO_ENDS, x="np.diff(x_dot, n=n, axis=axis)")
+jvp(DIFF, batched=True, **NO_ENDS, x="np.diff(x_dot, n=n, axis=batch_axis(axis, x))")
+ENDS = ("x", "prepend", "append")
+vjp(DIFF, **{w: f"diff_part(diff_vjp(y_bar, n, axis), x, axis, prepend, append, '{w}')" for w in ENDS})
+jvp(DIFF, **{w: f"np.diff(diff_slot({w}_dot, x, axis, prepend, append, '{w}'), n=n, axis=axis)" for w in ENDS})
+jvp(DIFF, batched=True, **{w: f"np.diff(diff_slot({w}_dot, x, axis, prepend, append, '{w}'), n=n, "
+                              "axis=batch_axis(axis, x))" for w in ENDS})
+note(DIFF, "prepend= and append= differentiated (a 0-d one, broadcast by NumPy, gets the sum of its part)")
+# diff_part and diff_slot are linear in their first argument and each other's transpose
+for helper, other in (("diff_part", "diff_slot"), ("diff_slot", "diff_part")):
+    pattern = f"{helper}(g, x, axis, prepend, append, which)"
+    vjp(pattern, g=f"{other}(y_bar, x, axis, prepend, append, which)")
+    jvp(pattern, g=f"{helper}(g_dot, x, axis, prepend, append, which)")
+    jvp(pattern, batched=True, g=f"{helper}(g_dot, x, axis, prepend, append, which)")
 vjp("diff_vjp(g, n=1, axis=-1)", g="np.diff(y_bar, n=n, axis=axis)")
 jvp("diff_vjp(g, n=1, axis=-1)", g="diff_vjp(g_dot, n, axis)")
 jvp("diff_vjp(g, n=1, axis=-1)", batched=True, g="diff_vjp(g_dot, n, batch_axis(axis, g))")
@@ -278,15 +313,16 @@ for f, q, scale in (
            if q == "q" else {}))
     note(f, "ties: the derivative goes to the tied element sorted first; method='linear' only")
 QUANTILE = "quantile_vjp(g, x, q, axis=None, keepdims=False, scale=1.0)"
-# (second derivatives in a differentiated q are not provided: no_derivative raises)
+# (second derivatives in a differentiated q are not provided: no_derivative marks them, refused when
+# transforming)
 NO_Q = "no_derivative('np.quantile and np.percentile beyond first order in q')"
 vjp(QUANTILE, g="quantile_jvp(y_bar, x, q, axis, keepdims, scale)", q=NO_Q)
 jvp(QUANTILE, g="quantile_vjp(g_dot, x, q, axis, keepdims, scale)", q=NO_Q)
-jvp(QUANTILE, batched=True, g="each_direction(quantile_vjp, 0, g_dot, x, q, axis, keepdims, scale)")
+jvp(QUANTILE, batched=True, g="each_direction(quantile_vjp, 0, g_dot, x, q, axis, keepdims, scale)", q=NO_Q)
 QUANTILE_T = "quantile_jvp(t, x, q, axis=None, keepdims=False, scale=1.0)"
 vjp(QUANTILE_T, t="quantile_vjp(y_bar, x, q, axis, keepdims, scale)", q=NO_Q)
 jvp(QUANTILE_T, t="quantile_jvp(t_dot, x, q, axis, keepdims, scale)", q=NO_Q)
-jvp(QUANTILE_T, batched=True, t="each_direction(quantile_jvp, 0, t_dot, x, q, axis, keepdims, scale)")
+jvp(QUANTILE_T, batched=True, t="each_direction(quantile_jvp, 0, t_dot, x, q, axis, keepdims, scale)", q=NO_Q)
 # a differentiated q: first derivatives (its own derivatives are refused when transforming)
 nondifferentiable("quantile_dq")
 refuse("quantile_dq", hint="np.quantile and np.percentile have first derivatives only in q")

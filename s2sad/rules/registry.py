@@ -31,7 +31,8 @@ broadcasting of each contribution (``unbroadcast``), once, outside the rule.
 
 A rule may add *cases*: cheaper templates that apply when the parameters'
 ``ndim`` are known (``ndim=(2, 1)``, in parameter order) or when keyword
-parameters are given constants (``when=dict(axis=None)``)::
+parameters are given constants (``when=dict(axis=None)``; a type, ``axis=int``,
+matches any constant of it)::
 
     vjp("a @ b", ndim=(2, 1), a="np.outer(y_bar, b)", b="a.T @ y_bar")
 
@@ -84,6 +85,7 @@ class Rule:
     jvp_batched_cases: list = field(default_factory=list)
     jvp_whole: dict[str, ast.expr] = field(default_factory=dict)
     supported: dict[str, tuple] = field(default_factory=dict)   # parameter -> constants with a rule
+    hints: dict[str, str] = field(default_factory=dict)         # parameter -> hint of its refusal
     notes: str = ""                 # non-smooth points, conventions (docs/rules.md)
 
     def __post_init__(self):
@@ -154,7 +156,11 @@ class Case:
                     return False
         for p, value in (self.when or {}).items():
             atom = bound.get(p)
-            if not isinstance(atom, ast.Constant) or atom.value != value \
+            if isinstance(value, type):          # any constant of that type (axis=int)
+                if not isinstance(atom, ast.Constant) or not isinstance(atom.value, value) \
+                        or isinstance(atom.value, bool):
+                    return False
+            elif not isinstance(atom, ast.Constant) or atom.value != value \
                     or type(atom.value) is not type(value):
                 return False
         return True
@@ -256,17 +262,23 @@ def vjp(pattern: str, *, elementwise: bool = False, out: str | None = None,
     _register("vjp", pattern, elementwise, out, ndim, when, templates, function)
 
 
-def supported(pattern: str, *, function=None, **values: tuple) -> None:
+def supported(pattern: str, *, function=None, hint: str | None = None, **values: tuple) -> None:
     """Declare the only constant values a parameter may take for the rule to hold (other values,
     or a value not known when transforming, are refused at the call's line)::
 
         supported("np.linalg.norm(x, ord=None, axis=None, keepdims=False)", ord=(None, 2, "fro"))
+
+    Types instead of values (``subscripts=(str,)``) refuse a parameter surely of another type
+    (a constant, a module value, a differentiated local or an array); ``hint`` goes with the
+    refusal.
     """
     rule = _rule(pattern, None, function)
     for name, allowed in values.items():
         if name not in rule.params:
             raise ValueError(f"rule {rule.pattern!r} has no parameter {name!r}")
         rule.supported[name] = tuple(allowed)
+        if hint is not None:
+            rule.hints[name] = hint
 
 
 def note(pattern: str, text: str) -> None:
@@ -292,14 +304,25 @@ def jvp(pattern: str, *, elementwise: bool = False, out: str | None = None,
 
 INPLACE: dict = {}
 LIST_VALUED: set = set()
+LIST_VALUED_FUNCTIONS: list = []      # the functions the names resolve to (any spelling of a call)
 
 
 def list_valued(*names: str) -> None:
     """Functions generated code calls whose result is a Python list (a list's adjoint or
     tangent, one entry per element): the transformers give such a name a list
     derivative, which is indexed, popped and added (``add_lists``) as a list, never
-    concatenated with ``+``."""
+    concatenated with ``+``.  A user's call is recognised by the function it resolves to
+    (``from numpy.linalg import eigh``, ``la.eigh``), not only by these names."""
     LIST_VALUED.update(names)
+    for name in names:
+        value = eval(name, dict(_PATTERN_NAMESPACE))
+        if not any(value is f for f in LIST_VALUED_FUNCTIONS):
+            LIST_VALUED_FUNCTIONS.append(value)
+
+
+def is_list_valued(value) -> bool:
+    """Whether ``value`` (a resolved callee) is one of the functions ``list_valued`` names."""
+    return any(value is f for f in LIST_VALUED_FUNCTIONS)
 
 
 def inplace(pattern: str, **templates: str) -> None:
