@@ -1641,6 +1641,56 @@ def restructure(fn: ast.FunctionDef, flat: Flat, wrt_args: list, leaf_grads, wit
     return fn
 
 
+def display(td: TreeDef, leaf_text, path=()) -> str:
+    """Python text building a tree of structure `td`, for a derivative's displayed wrapper (see
+    api._tree_source): `leaf_text(path)` gives each leaf's text (``path``: its keys from the
+    root).  Classes are shown by name (they are rebuilt without calling ``__init__``)."""
+    if td.kind == "leaf":
+        return leaf_text(path)
+    if td.kind == "none":
+        return "None"
+    keys = _child_keys(td)
+    kids = [display(c, leaf_text, path + (k,)) for k, c in zip(keys, td.children)]
+    if td.kind in _DICT_KINDS:
+        text = "{" + ", ".join(f"{k!r}: {v}" for k, v in zip(keys, kids)) + "}"
+        if td.kind == "ordereddict":
+            return f"OrderedDict({text})"
+        return text if td.kind == "dict" else f"defaultdict({td.data[0].__name__}, {text})"
+    if td.kind == "list":
+        return "[" + ", ".join(kids) + "]"
+    if td.kind == "tuple":
+        return "(" + ", ".join(kids) + ("," if len(kids) == 1 else "") + ")"
+    if td.kind == "namedtuple":
+        return f"{td.kind_name()}(" + ", ".join(kids) + ")"
+    fields = [f"{k}={v}" for k, v in zip(keys, kids)]
+    fields += [f"{k}={v!r}" for k, v in td.data[2]]        # static fields
+    return f"{td.kind_name()}(" + ", ".join(fields) + ")"
+
+
+def leaf_paths(td: TreeDef) -> list:
+    """Each leaf's access path (``[("item", "W"), ("attr", "b")]``, as `_access` takes), in
+    `flatten`'s order."""
+    out = []
+
+    def walk(t, path):
+        if t.kind == "leaf":
+            out.append(path)
+            return
+        step = "attr" if t.kind in ("namedtuple", "dataclass") or \
+            (t.kind == "registered" and t.data[1].fields is not None) else "item"
+        for k, c in zip(_child_keys(t), t.children):
+            walk(c, path + [(step, k)])
+    walk(td, [])
+    return out
+
+
+def leaf_names(td: TreeDef) -> list:
+    """A readable identifier per leaf of `td`, in `flatten`'s order, from its keys (``out_W``,
+    ``layers_0_b``)."""
+    return ["_".join("".join(ch if ch.isalnum() or ch == "_" else "_" for ch in str(k)).strip("_") or "k"
+                     for _, k in path) or "out" for path in leaf_paths(td)]
+
+
 def _new_instance(cls, **fields):
     """An instance of a dataclass or a field-registered class with these fields, without calling
     its __init__ (as s2sad.tree.unflatten: a gradient need not pass the class's validation)."""
