@@ -156,11 +156,20 @@ def _tree_key(value, fname, i):
     (parameters, most often) takes a shortcut: its TreeDef is cached by its keys."""
     if type(value) is dict:
         hit = _FLAT_DICTS.get(tuple(value))
-        if hit is not None:
+        if hit is not None:             # (per leaf, what _arg_key gives, inlined: this is per call)
             td, order = hit
-            vals = [value[k] for k in td.data]
-            if all(type(v) is np.ndarray or type(v) is float for v in vals):
-                return ("tree", td, tuple(map(_arg_key, vals)), order)
+            leaf_keys = []
+            for k in td.data:
+                v = value[k]
+                t = type(v)
+                if t is np.ndarray:
+                    leaf_keys.append((v.ndim, v.dtype))
+                elif t is float:
+                    leaf_keys.append(0)
+                else:
+                    break
+            else:
+                return ("tree", td, tuple(leaf_keys), order)
     leaves, td = tree_module.flatten(value, name=f"argument {i} of {fname}")
     order = _dict_orders(value)
     if type(value) is dict and len(_FLAT_DICTS) < 256 and all(c.kind == "leaf" for c in td.children):
@@ -760,7 +769,12 @@ class Derivative:
         by their structure and their leaves' keys."""
         key = []
         for i, a in enumerate(args):
-            if _is_tree(a) or (i in self.argnums and type(a) in (list, tuple)):
+            t = type(a)
+            if t is np.ndarray:             # the common cases first (as _arg_key and _is_tree)
+                key.append((a.ndim, a.dtype))
+            elif t is float:
+                key.append(0)
+            elif t is dict or _is_tree(a) or (i in self.argnums and (t is list or t is tuple)):
                 key.append(_tree_key(a, self.fun.__name__, i))
             else:
                 key.append(_arg_key(a))
