@@ -270,12 +270,20 @@ class _Scalarizer:
         elif kind == "registered" and data[1].fields is not None:
             keys, steps = list(data[1].fields), [("attr", f) for f in data[1].fields]
         else:
+            # its children are what its flatten returns, and unflatten may transform them: reading
+            # `x.W` cannot be related to a child (not even on a dataclass), so it is refused
+            cls = td.kind_name()
+            if dataclasses.is_dataclass(td.data[0]):
+                hint = (f"{cls} is a dataclass: register it without functions, so that its fields are "
+                        f"its children: s2sad.register_pytree({cls}) (or with static=[...])")
+            else:
+                hint = (f"register it with fields, the attributes your code reads: "
+                        f"s2sad.register_pytree({cls}, fields=[...], static=[...])")
             raise self.root.error(UnsupportedSyntaxError, self.root.node,
-                                  f"s2sad does not support {where}, an instance of "
-                                  f"{td.kind_name()} registered with flatten/unflatten functions, "
-                                  f"as an argument of a differentiated function",
-                                  hint=f"register it with fields: s2sad.register_pytree("
-                                       f"{td.kind_name()}, fields=[...], static=[...])")
+                                  f"s2sad does not support {where}, an instance of {cls} registered "
+                                  f"with flatten/unflatten functions, as an argument of a differentiated "
+                                  f"function (what its attributes are in terms of the children its "
+                                  f"flatten returns is not known)", hint=hint)
         kids = []
         for step, c in zip(steps, td.children):
             label = step[1]

@@ -804,3 +804,42 @@ def test_truth_of_a_class_with_len_or_bool_is_refused():
         s2sad.grad(bad_truth_of_a_sized_class)(Sized(np.ones((2, 3))), np.ones(3))
     assert f":{_line(bad_truth_of_a_sized_class, 'if m:')}:" in str(err.value) and "Sized" in str(err.value)
     assert "__len__" in str(err.value) and not RAN
+
+
+# --- classes registered with flatten / unflatten functions: refused when differentiated (their
+# attributes cannot be related to flatten's children), with a hint naming the class; read as
+# values when constant -------------------------------------------------------------------------
+
+@dataclasses.dataclass
+class Scaled:
+    w: np.ndarray
+    scale: float
+
+
+s2sad.register_pytree(Scaled, lambda s: ((s.w,), s.scale), lambda scale, kids: Scaled(kids[0], scale))
+
+
+def scaled_loss(m, x):
+    RAN.append(1)
+    return np.sum(m.w * x) * m.scale
+
+
+def interval_loss(x, iv):
+    return (iv.hi - iv.lo) * x * x
+
+
+def test_function_registered_classes_refused_with_the_class_named_and_read_as_constants():
+    for fn, arg, cls, hint in ((interval_width, Interval(1.0, 3.0), "Interval", "fields=[...]"),
+                               (scaled_loss, Scaled(np.ones(3), 2.0), "Scaled", "s2sad.register_pytree(Scaled)")):
+        for run in (lambda: s2sad.grad(fn)(arg) if fn is interval_width else s2sad.grad(fn)(arg, np.ones(3)),
+                    lambda: s2sad.jacfwd(fn)(arg) if fn is interval_width else s2sad.jacrev(fn)(arg, np.ones(3)),
+                    lambda: s2sad.vjp(fn, arg) if fn is interval_width else s2sad.vjp(fn, arg, np.ones(3))):
+            RAN.clear()
+            with pytest.raises(UnsupportedSyntaxError) as err:
+                run()
+            msg = str(err.value)
+            assert f":{_line(fn, 'def ')}:" in msg and cls in msg and "flatten/unflatten" in msg, msg
+            assert hint in msg and not RAN, msg
+    for optimize in OPT:                # not differentiated: a value, as before pytrees
+        assert s2sad.grad(interval_loss, optimize=optimize)(1.5, Interval(1.0, 3.0)) == 2 * 2.0 * 1.5
+    assert s2sad.hessian(interval_loss)(1.5, Interval(1.0, 3.0)) == 4.0
