@@ -1309,6 +1309,30 @@ def _prologue(flat) -> list:
     return lines
 
 
+def _assign_line(name: str, text: str, width: int = 100) -> list:
+    """``    name = text``, with a long dict / list / tuple display split one top-level item a line."""
+    line = f"    {name} = {text}"
+    if len(line) <= width or text[:1] not in "{[(" or text[-1:] not in "}])":
+        return [line]
+    items, depth, quote, start = [], 0, None, 1
+    for j, ch in enumerate(text[1:-1], 1):
+        if quote:
+            quote = None if ch == quote and text[j - 1] != "\\" else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "{[(":
+            depth += 1
+        elif ch in "}])":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            items.append(text[start:j].strip())
+            start = j + 1
+    last = text[start:-1].strip()
+    if last:
+        items.append(last)
+    return [f"    {name} = {text[0]}"] + [f"        {item}," for item in items] + [f"    {text[-1]}"]
+
+
 def _unpack(names) -> str:
     return ", ".join(names) + ("," if len(names) == 1 else "")
 
@@ -1411,7 +1435,7 @@ def _vjp_wrapper_source(fun, flat, fn, args, primals, optimize) -> str:
                          f"np.zeros_like({names[q + j]})" if isinstance(zero, np.ndarray) else repr(zero))
         q += len(leaves)
         it = iter(texts)
-        result.append(f"    {p}_bar = {containers.display(flat.treedefs[p], lambda path: next(it))}")
+        result += _assign_line(f"{p}_bar", containers.display(flat.treedefs[p], lambda path: next(it)))
         returned.append(f"{p}_bar")
     lines = _tree_source("vjp", getattr(fun, "__name__", "f"), flat, inner.__s2sad_source__, call,
                          result + [f"    return {_unpack(returned)}"]).split("\n")
@@ -1563,7 +1587,7 @@ class Jacobian:
             built = per_out[0]
         result = f"{flat.params[nums[0]]}_{suffix}" if not self.multi and not several else suffix
         return _tree_source(label, getattr(self.fun, "__name__", "f"), flat, inner_src, call,
-                            [f"    {result} = {built}", f"    return {result}"])
+                            _assign_line(result, built) + [f"    return {result}"])
 
     def _forward(self, args, nums):
         """One sweep in vector mode: the tangent of argument i is a block of the identity."""

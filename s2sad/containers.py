@@ -470,7 +470,10 @@ class _Scalarizer:
             if kv is _NO:
                 raise self.refuse(k, "a dict key computed at run time", "use constant keys (str or int), "
                                   "or the variable of a loop over a container")
-            val = self.leaf(self.value(v), f"{kv}", v)
+            val = self.value(v)
+            if isinstance(val, ast.Constant) and val.value is None:
+                val = SNode("none", None, [], [], readonly=True)    # a node without leaves, as in flatten
+            val = self.leaf(val, f"{kv}", v)
             if kv in keys:
                 kids[keys.index(kv)] = val
             else:
