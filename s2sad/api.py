@@ -14,6 +14,7 @@ import contextlib
 import dataclasses
 import functools
 import inspect
+import re
 import linecache
 import numbers
 import types
@@ -155,11 +156,20 @@ def _tree_key(value, fname, i):
     (parameters, most often) takes a shortcut: its TreeDef is cached by its keys."""
     if type(value) is dict:
         hit = _FLAT_DICTS.get(tuple(value))
-        if hit is not None:
+        if hit is not None:             # (per leaf, what _arg_key gives, inlined: this is per call)
             td, order = hit
-            vals = [value[k] for k in td.data]
-            if all(type(v) is np.ndarray or type(v) is float for v in vals):
-                return ("tree", td, tuple(map(_arg_key, vals)), order)
+            leaf_keys = []
+            for k in td.data:
+                v = value[k]
+                t = type(v)
+                if t is np.ndarray:
+                    leaf_keys.append((v.ndim, v.dtype))
+                elif t is float:
+                    leaf_keys.append(0)
+                else:
+                    break
+            else:
+                return ("tree", td, tuple(leaf_keys), order)
     leaves, td = tree_module.flatten(value, name=f"argument {i} of {fname}")
     order = _dict_orders(value)
     if type(value) is dict and len(_FLAT_DICTS) < 256 and all(c.kind == "leaf" for c in td.children):
@@ -759,7 +769,12 @@ class Derivative:
         by their structure and their leaves' keys."""
         key = []
         for i, a in enumerate(args):
-            if _is_tree(a) or (i in self.argnums and type(a) in (list, tuple)):
+            t = type(a)
+            if t is np.ndarray:             # the common cases first (as _arg_key and _is_tree)
+                key.append((a.ndim, a.dtype))
+            elif t is float:
+                key.append(0)
+            elif t is dict or _is_tree(a) or (i in self.argnums and (t is list or t is tuple)):
                 key.append(_tree_key(a, self.fun.__name__, i))
             else:
                 key.append(_arg_key(a))
@@ -999,7 +1014,7 @@ def source(derivative) -> str:
         src = getattr(derivative, "__s2sad_source__", None)
         if src is None:
             raise S2SADError(f"{derivative!r} is not a derivative made by s2sad")
-        return src
+        return src() if callable(src) else src      # (a pytree vjp's: built when asked)
     return derivative.source()
 
 
@@ -1204,6 +1219,7 @@ def vjp(fun, *primals, optimize: bool = True):
             result[i] = _conform(g, primals[i])
         return tuple(result)
 
+    vjp_fn.__s2sad_source__ = fn.__s2sad_source__
     return out, vjp_fn
 
 
@@ -1284,6 +1300,65 @@ def _constant_zero(leaf):
     return None
 
 
+def _prologue(flat) -> list:
+    """The displayed wrapper's first lines: each container argument's leaves read by name."""
+    lines = []
+    for p in flat.params:
+        for name, path, _ in flat.leaves.get(p, ()):
+            lines.append(f"    {name} = {ast.unparse(containers._access(p, path))}")
+    return lines
+
+
+def _assign_line(name: str, text: str, width: int = 100) -> list:
+    """``    name = text``, with a long dict / list / tuple display split one top-level item a line."""
+    line = f"    {name} = {text}"
+    if len(line) <= width or text[:1] not in "{[(" or text[-1:] not in "}])":
+        return [line]
+    items, depth, quote, start = [], 0, None, 1
+    for j, ch in enumerate(text[1:-1], 1):
+        if quote:
+            quote = None if ch == quote and text[j - 1] != "\\" else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "{[(":
+            depth += 1
+        elif ch in "}])":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            items.append(text[start:j].strip())
+            start = j + 1
+    last = text[start:-1].strip()
+    if last:
+        items.append(last)
+    return [f"    {name} = {text[0]}"] + [f"        {item}," for item in items] + [f"    {text[-1]}"]
+
+
+def _unpack(names) -> str:
+    return ", ".join(names) + ("," if len(names) == 1 else "")
+
+
+def _flat_named(src: str) -> str:
+    """The flat function's derivative, renamed ``..._flat`` so that it is not read as the
+    user-facing function the wrapper above it shows."""
+    return re.sub(r"^def (\w+)\(", r"def \1_flat(", src, count=1, flags=re.M)
+
+
+def _tree_source(label, fname, flat, inner_src, call, result) -> str:
+    """What `source` shows for a derivative of a pytree function computed through the flat
+    (scalar-replaced) function: a wrapper with the user's signature, reading the leaves
+    (``W1 = params['W1']``), calling the flat function's derivative (`call`, a line) and building
+    the result's structure (`result`: lines), then that derivative's generated source."""
+    lines = [f"def {label}_{fname}({', '.join(flat.params)}):",
+             f"    # the leaves of {', '.join(p for p in flat.params if p in flat.treedefs)} "
+             f"(this derivative is specialised on their structure)"]
+    lines += _prologue(flat)
+    lines += [call] + result
+    inner = _flat_named(inner_src)
+    lines += ["", "", f"# the generated derivative of {flat.parsed.node.name}_flat ({fname} taking the leaves), "
+              f"which the call above runs"]
+    return "\n".join(lines) + "\n" + inner
+
+
 def _tree_jvp(fun, args, primals, tangents, trees, optimize):
     fname = getattr(fun, "__name__", "the function")
     flat, fn = _flat_function(fun, args, trees, fname)
@@ -1326,7 +1401,46 @@ def _tree_vjp(fun, args, primals, trees, optimize):
                 result.append(cts[k])
                 k += 1
         return tuple(result)
+    vjp_fn.__s2sad_source__ = lambda: _vjp_wrapper_source(fun, flat, fn, args, primals, optimize)
     return out, vjp_fn
+
+
+def _vjp_wrapper_source(fun, flat, fn, args, primals, optimize) -> str:
+    """`source` of a pytree vjp: the user's signature and the cotangent's leaves passed to the
+    flat function's vjp, whose gradients are built into each primal's structure."""
+    values = _flat_values(flat, args)
+    wrt = _wrt_all(fn, values, "vjp")
+    inner = _transformed(fn, "vjp", wrt, values, optimize)
+    seed = inner.__s2sad_seed__
+    names = flat.flat_params
+    if flat.out is not None:
+        cts = [ast.unparse(containers._access(seed, path)) for path in containers.leaf_paths(flat.out)]
+        cotangent = f"({', '.join(cts)}{',' if len(cts) == 1 else ''})"
+    else:
+        cotangent = seed
+    bars = {q: f"{names[q]}_bar" for q in wrt}
+    call = (f"    {_unpack(list(bars.values()))} = vjp_{flat.parsed.node.name}_flat({', '.join(names)}, "
+            f"{seed}={cotangent})")
+    result, returned, q = [], [], 0
+    for i, p in enumerate(flat.params[:len(primals)]):
+        if p not in flat.treedefs:
+            returned.append(bars.get(q, "None"))
+            q += 1
+            continue
+        leaves = tree_module.leaves(primals[i])
+        texts = []
+        for j, leaf in enumerate(leaves):
+            zero = _constant_zero(leaf)
+            texts.append(bars[q + j] if q + j in bars else
+                         f"np.zeros_like({names[q + j]})" if isinstance(zero, np.ndarray) else repr(zero))
+        q += len(leaves)
+        it = iter(texts)
+        result += _assign_line(f"{p}_bar", containers.display(flat.treedefs[p], lambda path: next(it)))
+        returned.append(f"{p}_bar")
+    lines = _tree_source("vjp", getattr(fun, "__name__", "f"), flat, inner.__s2sad_source__, call,
+                         result + [f"    return {_unpack(returned)}"]).split("\n")
+    lines[0] = lines[0][:-2] + f", *, {seed}):"
+    return "\n".join(lines)
 
 
 def _argnums(fun, argnums):
@@ -1346,6 +1460,7 @@ class Jacobian:
         self.mode = mode
         self.optimize = optimize
         self._last = None
+        self._tree_source = None         # the last call's, when it took pytrees (_wrapper_source)
         functools.update_wrapper(self, fun, updated=())
 
     def __call__(self, *args, **kwargs):
@@ -1361,6 +1476,7 @@ class Jacobian:
             except UnsupportedSyntaxError:
                 if any(i in nums for i in trees):
                     raise               # else constant containers, read as values as before pytrees
+        self._tree_source = None
         for i in nums:
             _check_differentiable(args[i], i, fname)
         _check_constant_args(args, nums, fname)
@@ -1408,8 +1524,8 @@ class Jacobian:
         out = fn(*values) if several else None
         outs = list(result) if several else [result]
         out_leaves = list(out) if several else [None]
-        per_out = []
-        for blocks, o in zip(outs, out_leaves):
+        per_out, zeros = [], {}
+        for k, (blocks, o) in enumerate(zip(outs, out_leaves)):
             by_pos = dict(zip(flat_nums, blocks))
             out_shape = np.shape(o) if o is not None else np.shape(blocks[0])[:np.ndim(blocks[0]) - np.ndim(values[flat_nums[0]])]
             parts = []
@@ -1417,13 +1533,61 @@ class Jacobian:
                 if leaves is None:
                     parts.append(by_pos[pos[0]])
                     continue
-                kids = [by_pos[q] if q in by_pos else np.zeros(out_shape + np.shape(leaf), np.asarray(leaf).dtype)
-                        for q, leaf in zip(pos, leaves)]
+                kids = []
+                for q, leaf in zip(pos, leaves):
+                    if q not in by_pos:
+                        zeros[k, q] = (out_shape + np.shape(leaf), np.asarray(leaf).dtype)
+                    kids.append(by_pos[q] if q in by_pos else np.zeros(*zeros.get((k, q), ((), None))))
                 parts.append(tree_module.unflatten(flat.treedefs[flat.params[i]], kids))
             per_out.append(tuple(parts) if self.multi else parts[0])
+        self._tree_source = lambda: self._wrapper_source(flat, nums, places, flat_nums, len(outs), several,
+                                                          zeros, inner._last.__s2sad_source__)
         if flat.out is not None:
             return tree_module.unflatten(flat.out, per_out)
         return tuple(per_out) if several else per_out[0]
+
+    def _wrapper_source(self, flat, nums, places, flat_nums, n_out, several, zeros, inner_src):
+        """`source` of a pytree Jacobian: the user's signature, the leaves read in a prologue,
+        the flat function's Jacobian, and the result built in the output's / inputs' structure."""
+        label = getattr(self, "_label", None) or ("jacfwd" if self.mode == "forward" else "jacrev")
+        suffix = "hess" if label == "hessian" else "jac"
+        names = flat.flat_params
+        if flat.out is not None:
+            outs = containers.leaf_names(flat.out)
+        else:
+            outs = [f"out{k}" for k in range(n_out)] if several else [""]
+
+        def block(k, q):
+            return "_".join(filter(None, (outs[k], names[q], suffix)))
+        if several:
+            unpack = ", ".join(f"({_unpack([block(k, q) for q in flat_nums])})" for k in range(n_out))
+        else:
+            unpack = _unpack([block(0, q) for q in flat_nums])
+        mode = "jacfwd" if self.mode == "forward" else "jacrev"
+        call = (f"    {unpack} = s2sad.{mode}({flat.parsed.node.name}_flat, argnums={tuple(flat_nums)!r})"
+                f"({', '.join(names)})")
+        per_out = []
+        for k in range(n_out):
+            parts = []
+            for i, pos, leaves in places:
+                if leaves is None:
+                    parts.append(block(k, pos[0]))
+                    continue
+                texts = iter([block(k, q) if (k, q) not in zeros else
+                              f"np.zeros({zeros[k, q][0]!r}, {zeros[k, q][1].name!r})" for q in pos])
+                parts.append(containers.display(flat.treedefs[flat.params[i]], lambda path: next(texts)))
+            per_out.append(f"({', '.join(parts)},)" if self.multi and len(parts) == 1 else
+                           f"({', '.join(parts)})" if self.multi else parts[0])
+        if flat.out is not None:
+            texts = iter(per_out)
+            built = containers.display(flat.out, lambda path: next(texts))
+        elif several:
+            built = f"({', '.join(per_out)},)" if len(per_out) == 1 else f"({', '.join(per_out)})"
+        else:
+            built = per_out[0]
+        result = f"{flat.params[nums[0]]}_{suffix}" if not self.multi and not several else suffix
+        return _tree_source(label, getattr(self.fun, "__name__", "f"), flat, inner_src, call,
+                            _assign_line(result, built) + [f"    return {result}"])
 
     def _forward(self, args, nums):
         """One sweep in vector mode: the tangent of argument i is a block of the identity."""
@@ -1482,6 +1646,8 @@ class Jacobian:
 
     @property
     def __s2sad_source__(self):
+        if self._tree_source is not None:
+            return self._tree_source()
         if self._last is None:
             raise S2SADError("call the Jacobian once first: its code is specialised on the arguments")
         return self._last.__s2sad_source__
@@ -1510,4 +1676,6 @@ def jacrev(fun, argnums=0, *, optimize: bool = True) -> Jacobian:
 def hessian(fun, argnums=0, *, optimize: bool = True) -> Jacobian:
     """The Hessian of a scalar function: forward over reverse, i.e. ``jacfwd`` of the
     generated gradient source."""
-    return jacfwd(grad(fun, argnums=argnums, optimize=optimize), argnums, optimize=optimize)
+    jac = jacfwd(grad(fun, argnums=argnums, optimize=optimize), argnums, optimize=optimize)
+    jac._label = "hessian"
+    return jac

@@ -190,6 +190,7 @@ class _Scalarizer:
         self.inline_stack: list = []
         self.orders = orders
         self.classes: dict = {}
+        self.dead = False               # the rest of the block is unreachable (see s_If)
 
     # --- errors and names ---------------------------------------------------------------------
     def refuse(self, node, what, hint):
@@ -269,12 +270,20 @@ class _Scalarizer:
         elif kind == "registered" and data[1].fields is not None:
             keys, steps = list(data[1].fields), [("attr", f) for f in data[1].fields]
         else:
+            # its children are what its flatten returns, and unflatten may transform them: reading
+            # `x.W` cannot be related to a child (not even on a dataclass), so it is refused
+            cls = td.kind_name()
+            if dataclasses.is_dataclass(td.data[0]):
+                hint = (f"{cls} is a dataclass: register it without functions, so that its fields are "
+                        f"its children: s2sad.register_pytree({cls}) (or with static=[...])")
+            else:
+                hint = (f"register it with fields, the attributes your code reads: "
+                        f"s2sad.register_pytree({cls}, fields=[...], static=[...])")
             raise self.root.error(UnsupportedSyntaxError, self.root.node,
-                                  f"s2sad does not support {where}, an instance of "
-                                  f"{td.kind_name()} registered with flatten/unflatten functions, "
-                                  f"as an argument of a differentiated function",
-                                  hint=f"register it with fields: s2sad.register_pytree("
-                                       f"{td.kind_name()}, fields=[...], static=[...])")
+                                  f"s2sad does not support {where}, an instance of {cls} registered "
+                                  f"with flatten/unflatten functions, as an argument of a differentiated "
+                                  f"function (what its attributes are in terms of the children its "
+                                  f"flatten returns is not known)", hint=hint)
         kids = []
         for step, c in zip(steps, td.children):
             label = step[1]
@@ -461,7 +470,10 @@ class _Scalarizer:
             if kv is _NO:
                 raise self.refuse(k, "a dict key computed at run time", "use constant keys (str or int), "
                                   "or the variable of a loop over a container")
-            val = self.leaf(self.value(v), f"{kv}", v)
+            val = self.value(v)
+            if isinstance(val, ast.Constant) and val.value is None:
+                val = SNode("none", None, [], [], readonly=True)    # a node without leaves, as in flatten
+            val = self.leaf(val, f"{kv}", v)
             if kv in keys:
                 kids[keys.index(kv)] = val
             else:
@@ -492,7 +504,60 @@ class _Scalarizer:
         return self._display(e, "tuple")
 
     def v_IfExp(self, e):
+        test = self.test_value(e.test) if self._maybe_static(e.test) else None
+        if isinstance(test, ast.Constant):      # decided by a structure: only one side is read
+            return self.value(e.body if test.value else e.orelse)
+        if test is not None:
+            self.conditional += 1
+            try:
+                return ast.copy_location(ast.IfExp(test=test, body=self.rx(e.body), orelse=self.rx(e.orelse)), e)
+            finally:
+                self.conditional -= 1
         return self._conditional(e)
+
+    def truth(self, node: SNode, at) -> bool:
+        """``bool`` of a static tree: known from its structure (a dict, list or tuple is true when
+        it has items, None is false, a dataclass instance is true unless its class says otherwise)."""
+        if node.kind in _DICT_KINDS or node.kind in _SEQ_KINDS:
+            return bool(node.keys)
+        if node.kind == "none":
+            return False
+        cls = node.data[0]
+        if any(hasattr(cls, m) for m in ("__bool__", "__len__")):
+            raise self.refuse(at, f"the truth value of {_describe(node)} (its class defines __bool__ or __len__)",
+                              "test one of its fields instead")
+        return True
+
+    def test_value(self, e):
+        """A test's expression: a constant when it is decided by a container's structure (``if p:``,
+        ``if "W" in p:``, ``not p``, ``bool(p)``)."""
+        v = self.value(e)
+        if isinstance(v, SNode):
+            return ast.copy_location(ast.Constant(value=self.truth(v, e)), e)
+        return v
+
+    def v_UnaryOp(self, e):
+        if not isinstance(e.op, ast.Not) or not self._maybe_static(e.operand):
+            return self.generic(e)
+        v = self.test_value(e.operand)
+        if isinstance(v, ast.Constant) and isinstance(v.value, bool):
+            return ast.copy_location(ast.Constant(value=not v.value), e)
+        return ast.copy_location(ast.UnaryOp(op=ast.Not(), operand=v), e)
+
+    def v_Compare(self, e):
+        """``"W" in p`` / ``"W" not in p`` with a constant key on a dict: a constant (its keys are
+        part of its structure)."""
+        if len(e.ops) != 1 or not isinstance(e.ops[0], (ast.In, ast.NotIn)) or \
+                not self._maybe_static(e.comparators[0]):
+            return self.generic(e)
+        key = self.const_of(e.left)
+        left = self.rx(e.left) if key is _NO else ast.copy_location(ast.Constant(value=key), e.left)
+        base = self.value(e.comparators[0])
+        if isinstance(base, SNode) and base.kind in _DICT_KINDS and key is not _NO:
+            found = key in base.keys
+            return ast.copy_location(ast.Constant(value=found if isinstance(e.ops[0], ast.In) else not found), e)
+        right = self.materialize(base, e.comparators[0]) if isinstance(base, SNode) else base
+        return ast.copy_location(ast.Compare(left=left, ops=[copy.deepcopy(e.ops[0])], comparators=[right]), e)
 
     def v_BoolOp(self, e):
         return self._conditional(e)
@@ -649,6 +714,8 @@ class _Scalarizer:
         else:
             func_expr = None
         resolved = self.resolve(f)
+        if resolved is bool and len(e.args) == 1 and not e.keywords and self._maybe_static(e.args[0]):
+            return ast.copy_location(self.test_value(e.args[0]), e)
         if resolved is len and len(e.args) == 1 and not e.keywords:
             a = self.value(e.args[0])
             if isinstance(a, SNode):
@@ -1081,6 +1148,9 @@ class _Scalarizer:
     def block(self, stmts):
         for s in stmts:
             self.stmt(s)
+            if self.dead:               # after a branch decided by a structure that returned
+                self.dead = False
+                break
 
     def stmt(self, s):
         method = getattr(self, "s_" + type(s).__name__, None)
@@ -1255,7 +1325,23 @@ class _Scalarizer:
         self.emit(ast.AugAssign(target=target, op=s.op, value=self.rx(s.value)), s)
 
     def s_If(self, s):
-        test = self.rx(s.test)
+        test = self.test_value(s.test) if self._maybe_static(s.test) else self.rx(s.test)
+        if isinstance(test, ast.Constant) and self._maybe_static(s.test):
+            # decided by a structure (`if "b" in p:`): only the branch taken is read (the other
+            # may index keys this structure does not have); it stays under `if True:` when it returns
+            saved_out, self.out = self.out, []
+            self.depth += 1
+            self.block(s.body if test.value else s.orelse)
+            self.depth -= 1
+            taken, self.out = self.out, saved_out
+            from .normalize import terminates
+            if terminates(taken):           # what follows the `if` is never reached
+                self.dead = True
+            elif any(_has_return(t) for t in taken):
+                self.emit(ast.If(test=ast.Constant(value=True), body=taken, orelse=[]), s)
+                return
+            self.out += taken
+            return
         saved_out, env0 = self.out, dict(self.env)
         self.depth += 1
         self.out = []
@@ -1639,6 +1725,56 @@ def restructure(fn: ast.FunctionDef, flat: Flat, wrt_args: list, leaf_grads, wit
     fn.body = prologue + fn.body[:-1] + epilogue + [ast.Return(value=out)]
     ast.fix_missing_locations(fn)
     return fn
+
+
+def display(td: TreeDef, leaf_text, path=()) -> str:
+    """Python text building a tree of structure `td`, for a derivative's displayed wrapper (see
+    api._tree_source): `leaf_text(path)` gives each leaf's text (``path``: its keys from the
+    root).  Classes are shown by name (they are rebuilt without calling ``__init__``)."""
+    if td.kind == "leaf":
+        return leaf_text(path)
+    if td.kind == "none":
+        return "None"
+    keys = _child_keys(td)
+    kids = [display(c, leaf_text, path + (k,)) for k, c in zip(keys, td.children)]
+    if td.kind in _DICT_KINDS:
+        text = "{" + ", ".join(f"{k!r}: {v}" for k, v in zip(keys, kids)) + "}"
+        if td.kind == "ordereddict":
+            return f"OrderedDict({text})"
+        return text if td.kind == "dict" else f"defaultdict({td.data[0].__name__}, {text})"
+    if td.kind == "list":
+        return "[" + ", ".join(kids) + "]"
+    if td.kind == "tuple":
+        return "(" + ", ".join(kids) + ("," if len(kids) == 1 else "") + ")"
+    if td.kind == "namedtuple":
+        return f"{td.kind_name()}(" + ", ".join(kids) + ")"
+    fields = [f"{k}={v}" for k, v in zip(keys, kids)]
+    fields += [f"{k}={v!r}" for k, v in td.data[2]]        # static fields
+    return f"{td.kind_name()}(" + ", ".join(fields) + ")"
+
+
+def leaf_paths(td: TreeDef) -> list:
+    """Each leaf's access path (``[("item", "W"), ("attr", "b")]``, as `_access` takes), in
+    `flatten`'s order."""
+    out = []
+
+    def walk(t, path):
+        if t.kind == "leaf":
+            out.append(path)
+            return
+        step = "attr" if t.kind in ("namedtuple", "dataclass") or \
+            (t.kind == "registered" and t.data[1].fields is not None) else "item"
+        for k, c in zip(_child_keys(t), t.children):
+            walk(c, path + [(step, k)])
+    walk(td, [])
+    return out
+
+
+def leaf_names(td: TreeDef) -> list:
+    """A readable identifier per leaf of `td`, in `flatten`'s order, from its keys (``out_W``,
+    ``layers_0_b``)."""
+    return ["_".join("".join(ch if ch.isalnum() or ch == "_" else "_" for ch in str(k)).strip("_") or "k"
+                     for _, k in path) or "out" for path in leaf_paths(td)]
 
 
 def _new_instance(cls, **fields):

@@ -180,3 +180,94 @@ def test_grad_through_a_loop_rebuilding_a_dataclass(optimize):
     g = check_tree_grad(rollout_loss, (s0, 0.1, 4), optimize=optimize)
     assert type(g) is State
     check_tree_grad(rollout_loss, (s0, 0.1, 4), argnums=(0, 1), optimize=optimize)
+
+
+# --- s2sad.source of pytree Jacobians, hessian and vjp: the user's signature, a prologue reading
+# the leaves, the flat function's derivative, an epilogue building the result's structure -------
+
+def test_source_of_a_pytree_jacfwd_shows_the_users_signature():
+    p, x = params(), rng_array(4, 3, seed=3)
+    J = s2sad.jacfwd(loss)
+    J(p, x)
+    src = s2sad.source(J)
+    assert src.startswith("def jacfwd_loss(p, x):\n"), src
+    for line in ("    W = p['W']\n", "    b = p['b']\n",
+                 "    W_jac, b_jac = s2sad.jacfwd(loss_flat, argnums=(0, 1))(W, b, n, x)\n",
+                 "    p_jac = {'W': W_jac, 'b': b_jac, 'n': np.zeros((), 'int64'), 'none': None}\n",
+                 "    return p_jac\n", "def jacfwd_loss_flat(W, b, n, x, W_dot, b_dot):\n"):
+        assert line in src, src
+
+
+def test_source_of_a_pytree_jacrev_builds_the_outputs_structure():
+    p, x = params(), rng_array(4, 3, seed=3)
+    J = s2sad.jacrev(model)
+    J(p, x)
+    src = s2sad.source(J)
+    assert src.startswith("def jacrev_model(p, x):\n"), src
+    assert "    (norm_W_jac, norm_b_jac), (out_W_jac, out_b_jac) = s2sad.jacrev(model_flat, " \
+           "argnums=(0, 1))(W, b, n, x)\n" in src, src
+    assert "    jac = {\n        'norm': {'W': norm_W_jac, 'b': norm_b_jac, 'n': np.zeros((), 'int64'), " \
+           "'none': None},\n        'out': {'W': out_W_jac, 'b': out_b_jac, 'n': np.zeros((4, 2), 'int64'), " \
+           "'none': None},\n    }\n    return jac\n" in src, src
+    assert max(len(line) for line in src.split("\n")[:12] if "= s2sad.jacrev" not in line) <= 100
+    assert "def vjp_model_flat(W, b, n, x, *, y_bar):\n" in src
+
+
+def test_source_of_a_pytree_hessian_and_a_plain_call_after_it():
+    p, x = params(), rng_array(4, 3, seed=3)
+    H = s2sad.hessian(loss)
+    H(p, x)
+    src = s2sad.source(H)
+    assert src.startswith("def hessian_loss(p, x):\n"), src
+    assert "    p_W = p['W']\n" in src and "s2sad.jacfwd(grad_loss_flat, argnums=(0, 1))(p_W, p_b, p_n, x)" in src
+    assert "    return hess\n" in src and "def jacfwd_grad_loss_flat(" in src
+    H({"W": p["W"], "b": p["b"], "n": 3}, x)        # another structure: its own source
+    assert "'none'" not in s2sad.source(H)
+    J = s2sad.jacfwd(lambda_free_sum)
+    J(rng_array(3, seed=1))
+    assert s2sad.source(J).startswith("def jacfwd_lambda_free_sum(x")
+
+
+def lambda_free_sum(x):
+    return np.sum(np.sin(x))
+
+
+def test_source_of_a_pytree_vjp():
+    p, x = params(), rng_array(4, 3, seed=3)
+    out, f_vjp = s2sad.vjp(model, p, x)
+    src = s2sad.source(f_vjp)
+    assert src.startswith("def vjp_model(p, x, *, y_bar):\n"), src
+    for line in ("    W = p['W']\n",
+                 "    W_bar, b_bar, x_bar = vjp_model_flat(W, b, n, x, y_bar=(y_bar['norm'], y_bar['out']))\n",
+                 "    p_bar = {'W': W_bar, 'b': b_bar, 'n': 0, 'none': None}\n", "    return p_bar, x_bar\n",
+                 "def vjp_model_flat(W, b, n, x, *, y_bar):\n"):
+        assert line in src, src
+    _, f_plain = s2sad.vjp(lambda_free_sum, rng_array(3, seed=1))
+    assert s2sad.source(f_plain).startswith("def vjp_lambda_free_sum(x, *, ")
+
+
+def dict_with_none(p, x):
+    h = np.tanh(x @ p["W"] + p["b"])
+    return {"h": h, "nothing": None}
+
+
+def test_none_in_a_built_dict_is_a_node_without_leaves():
+    """As in flatten: `{"h": h, "nothing": None}` has one leaf, so H["none"] of a hessian (the
+    gradient's dict holds None for a None argument leaf) is None, and a cotangent holds None."""
+    p, x = params(), rng_array(4, 3, seed=3)
+    H = s2sad.hessian(loss)(p, x)
+    assert H["none"] is None and H["W"]["none"] is None and H["W"]["W"].shape == (3, 2, 3, 2)
+    out, f_vjp = s2sad.vjp(dict_with_none, p, x)
+    assert out["nothing"] is None
+    assert s2sad.tree.structure(out) == s2sad.tree.structure({"h": 0.0, "nothing": None})
+    ct = {"h": rng_array(4, 2, seed=9), "nothing": None}
+    gp, gx = f_vjp(ct)
+    want = s2sad.vjp(lambda_free_h, p, x)[1](ct["h"])
+    close(gp, want[0])
+    close(gx, want[1])
+    J = s2sad.jacrev(dict_with_none)(p, x)
+    assert J["nothing"] is None and J["h"]["W"].shape == (4, 2, 3, 2)
+
+
+def lambda_free_h(p, x):
+    return np.tanh(x @ p["W"] + p["b"])

@@ -727,3 +727,119 @@ def test_a_constant_container_indexed_at_run_time_is_read_as_before():
         s2sad.grad(lookup_table, argnums=1)(2.0, {"a": 3.0, "b": 1.0}, "a")
     assert s2sad.jacfwd(lookup_table)(2.0, {"a": 3.0, "b": 1.0}, "a") == 12.0
     assert s2sad.hessian(lookup_table)(2.0, {"a": 3.0, "b": 1.0}, "b") == 2.0
+
+
+# --- tests decided by a container's structure: `"k" in p`, `if p:`, `bool(p)`, `not p`, len(p) ---
+
+def optional_keys(p, x):
+    y = x * p["a"]
+    if "b" in p:                        # a key this structure may not have: only the branch taken is read
+        y = y + np.sin(p["b"]) * x
+    if "c" not in p:
+        y = y * 2.0
+    return np.sum(y ** 2) + ("a" in p) * np.sum(x)
+
+
+def truthiness(p, extra, x):
+    if not extra:
+        return np.sum(x * p["a"])
+    y = x * p["a"] if bool(extra) else x
+    for _ in range(len(p)):
+        y = np.tanh(y)
+    return np.sum(y * extra[0]) if extra else 0.0
+
+
+def dc_truth(m, x):
+    return np.sum(m.W @ x) if m else 0.0
+
+
+@pytest.mark.parametrize("optimize", OPT)
+def test_structure_decided_tests_fold_to_constants(optimize):
+    x = rng_array(3, seed=1)
+    for p in ({"a": rng_array(3, seed=2)}, {"a": rng_array(3, seed=2), "b": rng_array(3, seed=3)},
+              {"a": 1.5, "b": 0.5, "c": 2}):
+        check_tree_grad(optional_keys, (p, x), argnums=(0, 1), optimize=optimize)
+    p = {"a": rng_array(3, seed=2), "b": 0.5}
+    for extra in ([], [rng_array(3, seed=4)], (rng_array(3, seed=4), 1.0)):
+        check_tree_grad(truthiness, (p, extra, x), argnums=(0, 2), optimize=optimize)
+    check_tree_grad(dc_truth, (Layer(rng_array(2, 3, seed=5), rng_array(2, seed=6)), x), optimize=optimize)
+
+
+def test_structure_decided_tests_leave_no_dead_code_and_work_in_forward_mode():
+    p, x = {"a": rng_array(3, seed=2)}, rng_array(3, seed=1)
+    g = s2sad.grad(optional_keys)
+    g(p, x)
+    src = s2sad.source(g)
+    assert "if " not in src and "'b'" not in src and "True" not in src, src
+    tp, tx = {"a": rng_array(3, seed=7)}, rng_array(3, seed=8)
+    _, dot = s2sad.jvp(optional_keys, (p, x), (tp, tx))
+    eps = 1e-6
+    fd = (optional_keys({"a": p["a"] + eps * tp["a"]}, x + eps * tx)
+          - optional_keys({"a": p["a"] - eps * tp["a"]}, x - eps * tx)) / (2 * eps)
+    assert np.isclose(dot, fd, rtol=1e-6)
+    H = s2sad.hessian(optional_keys)(p, x)
+    assert H["a"]["a"].shape == (3, 3)
+    h = s2sad.hessian(truthiness, argnums=2)
+    np.testing.assert_allclose(h({"a": rng_array(3, seed=2)}, [], x), np.zeros((3, 3)))
+
+
+@dataclasses.dataclass
+class Sized:
+    W: np.ndarray
+
+    def __len__(self):
+        return 0
+
+
+def bad_truth_of_a_sized_class(m, x):
+    RAN.append(1)
+    if m:
+        return np.sum(m.W @ x)
+    return 0.0
+
+
+def test_truth_of_a_class_with_len_or_bool_is_refused():
+    RAN.clear()
+    with pytest.raises(UnsupportedSyntaxError) as err:
+        s2sad.grad(bad_truth_of_a_sized_class)(Sized(np.ones((2, 3))), np.ones(3))
+    assert f":{_line(bad_truth_of_a_sized_class, 'if m:')}:" in str(err.value) and "Sized" in str(err.value)
+    assert "__len__" in str(err.value) and not RAN
+
+
+# --- classes registered with flatten / unflatten functions: refused when differentiated (their
+# attributes cannot be related to flatten's children), with a hint naming the class; read as
+# values when constant -------------------------------------------------------------------------
+
+@dataclasses.dataclass
+class Scaled:
+    w: np.ndarray
+    scale: float
+
+
+s2sad.register_pytree(Scaled, lambda s: ((s.w,), s.scale), lambda scale, kids: Scaled(kids[0], scale))
+
+
+def scaled_loss(m, x):
+    RAN.append(1)
+    return np.sum(m.w * x) * m.scale
+
+
+def interval_loss(x, iv):
+    return (iv.hi - iv.lo) * x * x
+
+
+def test_function_registered_classes_refused_with_the_class_named_and_read_as_constants():
+    for fn, arg, cls, hint in ((interval_width, Interval(1.0, 3.0), "Interval", "fields=[...]"),
+                               (scaled_loss, Scaled(np.ones(3), 2.0), "Scaled", "s2sad.register_pytree(Scaled)")):
+        for run in (lambda: s2sad.grad(fn)(arg) if fn is interval_width else s2sad.grad(fn)(arg, np.ones(3)),
+                    lambda: s2sad.jacfwd(fn)(arg) if fn is interval_width else s2sad.jacrev(fn)(arg, np.ones(3)),
+                    lambda: s2sad.vjp(fn, arg) if fn is interval_width else s2sad.vjp(fn, arg, np.ones(3))):
+            RAN.clear()
+            with pytest.raises(UnsupportedSyntaxError) as err:
+                run()
+            msg = str(err.value)
+            assert f":{_line(fn, 'def ')}:" in msg and cls in msg and "flatten/unflatten" in msg, msg
+            assert hint in msg and not RAN, msg
+    for optimize in OPT:                # not differentiated: a value, as before pytrees
+        assert s2sad.grad(interval_loss, optimize=optimize)(1.5, Interval(1.0, 3.0)) == 2 * 2.0 * 1.5
+    assert s2sad.hessian(interval_loss)(1.5, Interval(1.0, 3.0)) == 4.0
