@@ -191,3 +191,41 @@ class Table:
         for a, g, g_ref in zip(args32, g32, g64):
             assert g.dtype == np.float32 and g.shape == a.shape
             np.testing.assert_allclose(g, g_ref, rtol=2e-3, atol=2e-3)
+
+
+def table_tests(table):
+    """The five checks of a table, as pytest test functions: every entry in reverse and forward
+    mode (optimized and not), and the entries that ask for it in vector mode, at second order and
+    in float32.  A test module assigns them to its own names:
+    ``test_grad, test_jvp, test_jacfwd, test_second_order, test_float32 = table_tests(TABLE)``."""
+    import pytest
+
+    def entries(flag=None):
+        chosen = [e for e in table.entries.values() if flag is None or getattr(e, flag)]
+        return pytest.mark.parametrize("entry", chosen, ids=[e.id for e in chosen])
+
+    optimized = pytest.mark.parametrize("optimize", [True, False])
+
+    @optimized
+    @entries()
+    def test_grad(entry, optimize):
+        table.check_grad(entry, optimize)
+
+    @optimized
+    @entries()
+    def test_jvp(entry, optimize):
+        table.check_jvp(entry, optimize)
+
+    @entries("jac")
+    def test_jacfwd(entry):
+        table.check_jacfwd(entry, True)
+
+    @entries("second")
+    def test_second_order(entry):
+        table.check_second(entry, True)
+
+    @entries("float32")
+    def test_float32(entry):
+        table.check_float32(entry)
+
+    return test_grad, test_jvp, test_jacfwd, test_second_order, test_float32

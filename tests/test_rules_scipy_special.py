@@ -1,13 +1,11 @@
 """scipy.special and scipy.stats rules, checked against finite differences in reverse,
 forward, vector mode and second order (tests/rules_table.py), and refusals."""
 import numpy as np
-import pytest
 import scipy.special
 
 import s2sad
-from rules_table import Entry, Table
+from rules_table import Entry, Table, table_tests
 
-OPT = pytest.mark.parametrize("optimize", [True, False])
 A = "any"
 S34, S4 = ((3, 4), A), ((4,), A)
 
@@ -55,33 +53,4 @@ ENTRIES = [
     Entry("norm_logcdf", "scipy.stats.norm.logcdf(x, z, u)", {"x": S34, "z": S4, "u": ((3, 1), "pos")}),
 ]
 TABLE = Table(ENTRIES, "special_table")
-IDS = [e.id for e in ENTRIES]
-
-
-@OPT
-@pytest.mark.parametrize("entry", ENTRIES, ids=IDS)
-def test_grad(entry, optimize):
-    TABLE.check_grad(entry, optimize)
-
-
-@OPT
-@pytest.mark.parametrize("entry", ENTRIES, ids=IDS)
-def test_jvp(entry, optimize):
-    TABLE.check_jvp(entry, optimize)
-
-
-@pytest.mark.parametrize("entry", [e for e in ENTRIES if e.jac], ids=[e.id for e in ENTRIES if e.jac])
-def test_jacfwd(entry):
-    TABLE.check_jacfwd(entry, True)
-
-
-@pytest.mark.parametrize("entry", [e for e in ENTRIES if e.second],
-                         ids=[e.id for e in ENTRIES if e.second])
-def test_second_order(entry):
-    TABLE.check_second(entry, True)
-
-
-@pytest.mark.parametrize("entry", [e for e in ENTRIES if e.float32],
-                         ids=[e.id for e in ENTRIES if e.float32])
-def test_float32(entry):
-    TABLE.check_float32(entry)
+test_grad, test_jvp, test_jacfwd, test_second_order, test_float32 = table_tests(TABLE)

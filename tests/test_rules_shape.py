@@ -1,11 +1,9 @@
 """Shape and indexing rules (s2sad/rules/numpy_shape.py), checked against finite differences
 in reverse, forward, vector mode and second order (tests/rules_table.py), and refusals."""
 import numpy as np
-import pytest
 
-from rules_table import Entry, Table
+from rules_table import Entry, Table, table_tests
 
-OPT = pytest.mark.parametrize("optimize", [True, False])
 A = "any"
 S34, S4, S234 = ((3, 4), A), ((4,), A), ((2, 3, 4), A)
 
@@ -87,39 +85,4 @@ ENTRIES = [
     Entry("vsplit", "vsplit_fn(x)", {"x": ((3, 4), A)}),
 ]
 TABLE = Table(ENTRIES, "shape_table")
-
-
-def _ids(entries):
-    return [e.id for e in entries]
-
-
-@OPT
-@pytest.mark.parametrize("entry", ENTRIES, ids=_ids(ENTRIES))
-def test_grad(entry, optimize):
-    TABLE.check_grad(entry, optimize)
-
-
-@OPT
-@pytest.mark.parametrize("entry", ENTRIES, ids=_ids(ENTRIES))
-def test_jvp(entry, optimize):
-    TABLE.check_jvp(entry, optimize)
-
-
-JAC = [e for e in ENTRIES if e.jac]
-SECOND = [e for e in ENTRIES if e.second]
-F32 = [e for e in ENTRIES if e.float32]
-
-
-@pytest.mark.parametrize("entry", JAC, ids=_ids(JAC))
-def test_jacfwd(entry):
-    TABLE.check_jacfwd(entry, True)
-
-
-@pytest.mark.parametrize("entry", SECOND, ids=_ids(SECOND))
-def test_second_order(entry):
-    TABLE.check_second(entry, True)
-
-
-@pytest.mark.parametrize("entry", F32, ids=_ids(F32))
-def test_float32(entry):
-    TABLE.check_float32(entry)
+test_grad, test_jvp, test_jacfwd, test_second_order, test_float32 = table_tests(TABLE)
