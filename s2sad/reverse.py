@@ -67,6 +67,7 @@ class ReverseTransformer(DerivativeTransformer):
         self.counters: dict = {}
         self.callees: dict = {}         # (callee, wrt, ndims) -> [name, derivative tree, norm]
         self.slots: dict = {}           # in-place write -> name of the saved old slot
+        self._coefficients = None       # see coefficients()
         self.body_reads: dict = {}      # loop -> names its reverse body reads
         self.read_before: dict = {}     # top-level loop -> names read by statements before it
         self.stmt_reads: dict = {}      # statement -> names its reverse code reads
@@ -354,6 +355,10 @@ class ReverseTransformer(DerivativeTransformer):
         """``A[idx] = v``: route the slot's adjoint to ``v``, zero it, restore the old slot."""
         a = target.value.id
         if a not in self.act.active:
+            if a in self.coefficients():
+                # a constant array an adjoint reads (``t9_bar * b1``): the reverse sweep must see
+                # it as it was when that adjoint's statement ran, so the write is undone too
+                self.restore_slot(s, target, out)
             return
         index, v = target.slice, s.value
         bar = self.adj(a)
@@ -372,11 +377,25 @@ class ReverseTransformer(DerivativeTransformer):
                 else ast.Constant(0.0)
             out.append(ast.Assign(targets=[ast.Subscript(value=name(bar), slice=copy.deepcopy(index),
                                                          ctx=ast.Store())], value=zero))
+        self.restore_slot(s, target, out)
+
+    def restore_slot(self, s, target, out) -> None:
+        """Undo ``A[idx] = v`` in the reverse sweep: ``A[idx] = A_old`` (saved before the write)."""
+        a = target.value.id
         old = self.slots.setdefault(id(s), self.fresh(f"{a}_old"))
         self.needed.add(old)
         self.locals.add(old)
-        out.append(ast.Assign(targets=[ast.Subscript(value=name(a), slice=copy.deepcopy(index),
+        out.append(ast.Assign(targets=[ast.Subscript(value=name(a), slice=copy.deepcopy(target.slice),
                                                      ctx=ast.Store())], value=name(old)))
+
+    def coefficients(self) -> set:
+        """Inactive names read by a statement that assigns an active name: adjoints may read them."""
+        if self._coefficients is None:
+            self._coefficients = {n for st in iter_stmts(self.fn.body) if isinstance(st, ast.Assign)
+                                  and any(isinstance(t, ast.Name) and t.id in self.act.active
+                                          for t in st.targets)
+                                  for n in names_in(st.value) if n not in self.act.active}
+        return self._coefficients
 
     def written_adjoint(self, a, bar, index, v) -> ast.expr:
         """The adjoint of ``v`` in ``a[index] = v``: the slot's adjoint where the write

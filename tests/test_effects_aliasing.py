@@ -1571,3 +1571,26 @@ def test_optimizer_keeps_a_write_through_a_view_of_a_live_array():
         assert value == pytest.approx(want) and g == pytest.approx(2.25)
         _, t = s2sad.jvp(constant_written_through_a_view, (0.7,), (1.0,), optimize=optimize)
         assert t == pytest.approx(2.25)
+
+
+def constant_array_written_after_its_use(x, w):
+    b = np.array([0.5, -1.0, 2.0])
+    y = np.maximum(np.abs(x), b * w)          # the adjoint of w reads b ...
+    for i in range(2):
+        b[2] += np.max(np.abs(b))             # ... which is written in place afterwards
+    return np.sum(y * y) + np.sum(b)
+
+
+@pytest.mark.parametrize("optimize", [True, False])
+def test_constant_array_written_after_an_adjoint_reads_it(optimize):
+    # sweep seed 102460: the reverse sweep read the overwritten b (a silently wrong gradient)
+    x, w = np.array([0.1, -0.2, 0.3]), np.array([0.7, 0.4, 1.3])
+    fd_check = check_grad(constant_array_written_after_its_use, x, w, argnums=(0, 1), optimize=optimize)
+    np.testing.assert_allclose(fd_check[1], 2 * np.maximum(np.abs(x), np.array([0.5, -1.0, 2.0]) * w)
+                               * np.array([0.5, -1.0, 2.0]) * (np.array([0.5, -1.0, 2.0]) * w > np.abs(x)),
+                               rtol=1e-12)
+    t = s2sad.jvp(constant_array_written_after_its_use, (x, w), (np.zeros(3), np.ones(3)))[1]
+    assert t == pytest.approx(np.sum(fd_check[1]))
+    h = s2sad.hessian(constant_array_written_after_its_use, argnums=1)(x, w)
+    np.testing.assert_allclose(h, np.diag(2 * np.array([0.25, 1.0, 4.0]) * (np.array([0.5, -1.0, 2.0]) * w > np.abs(x))),
+                               atol=1e-12)
